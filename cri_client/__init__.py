@@ -1,0 +1,28 @@
+"""cri-client: the Kubernetes Container Runtime Interface (CRI ``runtime.v1``) from Python.
+
+>>> from cri_client import CRIClient
+>>> with CRIClient() as cri:
+...     print(cri.version())
+containerd 2.1.9 (CRI v1)
+
+The public surface is what ``__all__`` lists here, plus :mod:`cri_client.errors`
+and :mod:`cri_client.testing` (a throwaway containerd for tests).
+"""
+
+from cri_client._api import LowLevelAPI
+from cri_client.client import CRIClient
+from cri_client.endpoint import Endpoint
+from cri_client.errors import CRIError
+from cri_client.runtime import RuntimeCondition, RuntimeHandler, RuntimeStatus, RuntimeVersion
+
+__all__ = [
+    "CRIClient",
+    "CRIError",
+    "Endpoint",
+    "LowLevelAPI",
+    "RuntimeCondition",
+    "RuntimeHandler",
+    "RuntimeStatus",
+    "RuntimeVersion",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,292 @@
+"""How one RPC is made: the request, the deadline, the call and its errors.
+
+Everything here but :class:`SyncInvoker` is transport-independent, so the sync and
+the asyncio clients build requests, choose deadlines and map errors with the same
+code and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from cri_client._proto import api_pb2 as pb
+from cri_client.endpoint import Endpoint, diagnose_socket
+from cri_client.errors import (
+    ClientClosedError,
+    CRIError,
+    EndpointError,
+    UnavailableError,
+    error_from_rpc,
+)
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds: the client-wide default deadline, as kubelet's 2-minute runtime timeout
+shortened for interactive use."""
+
+
+@dataclass(frozen=True, eq=False)
+class Rpc(Generic[Req, Resp]):
+    """One RPC of the CRI: its service, name and message types."""
+
+    service: str
+    name: str
+    request_type: type[Req]
+    response_type: type[Resp]
+    server_streaming: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"/runtime.v1.{self.service}/{self.name}"
+
+
+class Invoker(Protocol):
+    """What the generated :class:`~cri_client._api.LowLevelAPI` calls."""
+
+    def unary(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> Resp: ...
+
+    def stream(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> Iterator[Resp]: ...
+
+
+def build_request(rpc: Rpc[Req, Any], request: Req | None, fields: dict[str, Any]) -> Req:
+    """The request message from either a message or its fields (nested dicts allowed)."""
+    if request is None:
+        try:
+            return rpc.request_type(**fields)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{rpc.name}: {err}") from None
+    if fields:
+        raise TypeError(f"{rpc.name}: pass a request message or keyword fields, not both")
+    if not isinstance(request, rpc.request_type):
+        raise TypeError(
+            f"{rpc.name} takes a {rpc.request_type.__name__}, not {type(request).__name__}"
+        )
+    return request
+
+
+def object_ref(request: Message) -> str | None:
+    """What a request is about, for error messages: ``"container_id=3f2a..."``."""
+    parts = []
+    for field in ("container_id", "pod_sandbox_id"):
+        value = getattr(request, field, "")
+        if isinstance(value, str) and value:
+            parts.append(f"{field}={value}")
+    image = getattr(request, "image", None)
+    if isinstance(image, pb.ImageSpec) and image.image:
+        parts.append(f"image={image.image}")
+    config = getattr(request, "config", None)
+    if isinstance(config, pb.PodSandboxConfig | pb.ContainerConfig) and config.metadata.name:
+        parts.append(f"name={config.metadata.name}")
+    return ", ".join(parts) or None
+
+
+V1ALPHA2_VERSION = "/runtime.v1alpha2.RuntimeService/Version"
+V1ALPHA2_VERSION_REQUEST = pb.VersionRequest(version="v1alpha2").SerializeToString()
+
+_COMMAND_TIMEOUT_RPCS = frozenset({"StopContainer", "ExecSync", "CheckpointContainer"})
+_UNBOUNDED_RPCS = frozenset({"PullImage", "GetContainerEvents"})
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Per-operation deadlines, chosen the way kubelet's CRI client chooses them.
+
+    * every RPC: ``default`` seconds;
+    * RunPodSandbox: twice the default (it pulls the sandbox image and sets up the network);
+    * StopContainer, ExecSync, CheckpointContainer: the request's own ``timeout`` (grace
+      period, command timeout) plus the default;
+    * PullImage and GetContainerEvents: none (a pull takes as long as the image is big;
+      an event subscription lives as long as its reader).
+
+    ``rpc_timeout`` on a call replaces all of this for that call; ``math.inf`` means none.
+    """
+
+    default: float = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        check_timeout(self.default, "timeout")
+
+    def deadline(
+        self, rpc: Rpc[Any, Any], request: Message, rpc_timeout: float | None
+    ) -> float | None:
+        if rpc_timeout is not None:
+            check_timeout(rpc_timeout, "rpc_timeout")
+            return None if math.isinf(rpc_timeout) else rpc_timeout
+        if rpc.name == "RunPodSandbox":
+            return 2 * self.default
+        if rpc.name in _COMMAND_TIMEOUT_RPCS:
+            return self.default + max(0, int(getattr(request, "timeout", 0)))
+        if rpc.name in _UNBOUNDED_RPCS:
+            return None
+        return self.default
+
+
+def check_timeout(value: float, name: str) -> None:
+    """Timeouts are positive numbers of seconds; anything else is a caller's bug."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+    if math.isnan(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+
+
+def error_for_call(
+    err: grpc.RpcError, rpc: Rpc[Any, Any], request: Message, endpoint: Endpoint
+) -> CRIError:
+    """The :class:`CRIError` for a failed call; an unreachable runtime is explained by
+    looking at its socket, so the message says what is wrong and what to do."""
+    error = error_from_rpc(err, rpc.name, object_ref(request))
+    if not isinstance(error, UnavailableError):
+        return error
+    problem = diagnose_socket(endpoint.path)
+    if problem is not None:
+        return EndpointError(
+            f"{problem} (endpoint from {endpoint.source}; gRPC said: {error.details})",
+            rpc=rpc.name,
+            object_id=error.object_id,
+        )
+    return UnavailableError(
+        f"{error.details} (runtime at {endpoint.url}, from {endpoint.source})",
+        rpc=rpc.name,
+        object_id=error.object_id,
+    )
+
+
+class ResponseStream(Iterator[Resp]):
+    """A server-streaming call as an iterator; errors arrive as :class:`CRIError`.
+
+    ``close()`` (or leaving a ``with`` block) cancels the call at once.
+    """
+
+    def __init__(self, call: Any, map_error: Callable[[grpc.RpcError], CRIError]) -> None:
+        self._call = call
+        self._map_error = map_error
+
+    def __iter__(self) -> ResponseStream[Resp]:
+        return self
+
+    def __next__(self) -> Resp:
+        try:
+            return next(self._call)  # type: ignore[no-any-return]
+        except grpc.RpcError as err:
+            if err.code() == grpc.StatusCode.CANCELLED and not self._call.is_active():
+                raise StopIteration from None
+            raise self._map_error(err) from None
+
+    def close(self) -> None:
+        self._call.cancel()
+
+    def __enter__(self) -> ResponseStream[Resp]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class SyncInvoker:
+    """Makes RPCs on grpcio's sync channels (one per endpoint; one if they are equal)."""
+
+    def __init__(
+        self,
+        runtime: Endpoint,
+        image: Endpoint,
+        options: list[tuple[str, Any]],
+        policy: DeadlinePolicy,
+    ) -> None:
+        self.runtime_endpoint = runtime
+        self.image_endpoint = image
+        self.policy = policy
+        self.runtime_channel = grpc.insecure_channel(runtime.url, options=options)
+        self.image_channel = (
+            self.runtime_channel
+            if image.path == runtime.path
+            else grpc.insecure_channel(image.url, options=options)
+        )
+        self._callables: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def _endpoint(self, rpc: Rpc[Any, Any]) -> Endpoint:
+        return self.image_endpoint if rpc.service == "ImageService" else self.runtime_endpoint
+
+    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
+        if self.closed:
+            raise ClientClosedError("the client is closed; create a new CRIClient", rpc=rpc.name)
+        fn = self._callables.get(rpc.name)
+        if fn is None:
+            channel = self.image_channel if rpc.service == "ImageService" else self.runtime_channel
+            factory = channel.unary_stream if rpc.server_streaming else channel.unary_unary
+            fn = factory(
+                rpc.path,
+                request_serializer=rpc.request_type.SerializeToString,
+                response_deserializer=rpc.response_type.FromString,
+            )
+            with self._lock:
+                self._callables[rpc.name] = fn
+        return fn
+
+    def unary(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> Resp:
+        message = build_request(rpc, request, fields)
+        timeout = self.policy.deadline(rpc, message, rpc_timeout)
+        fn = self._callable(rpc)
+        try:
+            return fn(message, timeout=timeout)  # type: ignore[no-any-return]
+        except grpc.RpcError as err:
+            raise error_for_call(err, rpc, message, self._endpoint(rpc)) from None
+
+    def stream(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> ResponseStream[Resp]:
+        message = build_request(rpc, request, fields)
+        timeout = self.policy.deadline(rpc, message, rpc_timeout)
+        call = self._callable(rpc)(message, timeout=timeout)
+        endpoint = self._endpoint(rpc)
+        return ResponseStream(call, lambda err: error_for_call(err, rpc, message, endpoint))
+
+    def serves_v1alpha2(self) -> bool:
+        """Whether the runtime answers the old ``runtime.v1alpha2`` Version RPC. Its
+        VersionRequest has the same wire format as v1's, so raw bytes do."""
+        probe = self.runtime_channel.unary_unary(
+            V1ALPHA2_VERSION, request_serializer=None, response_deserializer=None
+        )
+        try:
+            probe(V1ALPHA2_VERSION_REQUEST, timeout=self.policy.default)
+        except grpc.RpcError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self.runtime_channel.close()
+        if self.image_channel is not self.runtime_channel:
+            self.image_channel.close()

@@ -1,0 +1,122 @@
+"""The synchronous client: one persistent gRPC channel to the runtime's socket."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from cri_client._api import LowLevelAPI
+from cri_client._listing import Lister
+from cri_client._rpc import DEFAULT_TIMEOUT, DeadlinePolicy, SyncInvoker
+from cri_client.endpoint import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    Endpoint,
+    channel_options,
+    resolve_endpoints,
+)
+from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
+from cri_client.runtime import RuntimeStatus, RuntimeVersion
+
+__all__ = ["CRIClient"]
+
+
+class CRIClient:
+    """A client for a CRI runtime (containerd, CRI-O, ...) on this node.
+
+    The socket is found like crictl finds it (see :mod:`cri_client.endpoint`); the
+    channel is opened once and shared by every call and thread. Use it as a context
+    manager, or call :meth:`close`::
+
+        with CRIClient() as cri:
+            print(cri.version())
+            pods = cri.api.list_pod_sandbox().items
+
+    Args:
+        endpoint: ``unix:///path`` or ``/path`` of the runtime socket; discovered if None.
+        image_endpoint: the image service socket, when it differs from the runtime's.
+        timeout: the default deadline of a call, in seconds (see
+            :class:`~cri_client._rpc.DeadlinePolicy` for the per-operation ones).
+        max_message_size: the largest message sent or received, in bytes (16 MiB;
+            gRPC's own default of 4 MiB is too small for a list on a busy node).
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        image_endpoint: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        policy = DeadlinePolicy(timeout)
+        options = channel_options(max_message_size)
+        runtime, image = resolve_endpoints(endpoint, image_endpoint)
+        self._invoker = SyncInvoker(runtime, image, options, policy)
+        self._lister = Lister(self._invoker)
+        self.api = LowLevelAPI(self._invoker)
+        """Every CRI RPC, one method each: see :class:`~cri_client._api.LowLevelAPI`."""
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The runtime socket in use and where its name came from."""
+        return self._invoker.runtime_endpoint
+
+    @property
+    def image_endpoint(self) -> Endpoint:
+        """The image service socket in use (usually the runtime's)."""
+        return self._invoker.image_endpoint
+
+    @property
+    def timeout(self) -> float:
+        """The default deadline of a call, in seconds."""
+        return self._invoker.policy.default
+
+    @property
+    def runtime_stub(self) -> Any:
+        """The raw generated ``RuntimeServiceStub`` on this client's channel, for what
+        the library does not wrap. It raises ``grpc.RpcError``, not CRIError."""
+        return _grpc_module().RuntimeServiceStub(self._invoker.runtime_channel)
+
+    @property
+    def image_stub(self) -> Any:
+        """The raw generated ``ImageServiceStub`` on this client's image channel."""
+        return _grpc_module().ImageServiceStub(self._invoker.image_channel)
+
+    def version(self) -> RuntimeVersion:
+        """The runtime's name and version, and the CRI version it speaks.
+
+        >>> cri.version().runtime_version
+        '2.1.9'
+        """
+        try:
+            return RuntimeVersion.from_message(self.api.version(version="v1"))
+        except UnimplementedError as err:
+            if isinstance(err, UnsupportedAPIVersionError) or not self._invoker.serves_v1alpha2():
+                raise
+            raise unsupported_api_error(err.details, "Version") from None
+
+    def status(self, verbose: bool = False) -> RuntimeStatus:
+        """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
+        info (containerd: its whole CRI config under ``config``)."""
+        return RuntimeStatus.from_message(self.api.status(verbose=verbose))
+
+    def close(self) -> None:
+        """Close the channel. Calls made afterwards raise ClientClosedError."""
+        self._invoker.close()
+
+    def __enter__(self) -> CRIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = " closed" if self._invoker.closed else ""
+        return f"<CRIClient {self.endpoint.url}{state}>"
+
+
+def _grpc_module() -> ModuleType:
+    """The generated gRPC module, imported on first use: most programs never need it."""
+    from cri_client._proto import api_pb2_grpc
+
+    return api_pb2_grpc

@@ -1,0 +1,226 @@
+"""The exception hierarchy, and the one place where a gRPC status becomes one of them.
+
+Every error the library raises for a runtime call is a :class:`CRIError`. The
+message names the RPC, the object it was about (container, pod sandbox or
+image id, when the request names one) and the runtime's own text, e.g.::
+
+    ContainerStatus(container_id=3f2a...): NOT_FOUND: an error occurred when try
+    to find container "3f2a...": not found
+
+Catch a specific class for a specific condition (``NotFoundError`` for "already
+gone", ``UnavailableError`` for "runtime down or restarting") and ``CRIError``
+for everything else. ``grpc.RpcError`` never escapes the library.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+__all__ = [
+    "AbortedError",
+    "AlreadyExistsError",
+    "CRIError",
+    "CancelledError",
+    "ClientClosedError",
+    "DeadlineExceededError",
+    "EndpointError",
+    "FailedPreconditionError",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "OutOfRangeError",
+    "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "UnavailableError",
+    "UnimplementedError",
+    "UnknownError",
+    "UnsupportedAPIVersionError",
+    "error_from_rpc",
+    "unsupported_api_error",
+]
+
+
+class CRIError(Exception):
+    """Base class of every error raised for a CRI call.
+
+    Attributes:
+        rpc: the RPC name (``"ContainerStatus"``), or ``None`` when no RPC was made.
+        object_id: what the request was about (``"container_id=3f2a..."``), if anything.
+        code: the gRPC status code, or ``None`` when the error is the client's own.
+        details: the runtime's (or the client's) own text.
+    """
+
+    code: grpc.StatusCode | None = None
+
+    def __init__(
+        self,
+        details: str,
+        *,
+        rpc: str | None = None,
+        object_id: str | None = None,
+        code: grpc.StatusCode | None = None,
+    ) -> None:
+        self.details = details
+        self.rpc = rpc
+        self.object_id = object_id
+        if code is not None:
+            self.code = code
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.rpc or ""
+        if self.rpc and self.object_id:
+            where = f"{self.rpc}({self.object_id})"
+        status = f"{self.code.name}: " if self.code is not None else ""
+        return f"{where}: {status}{self.details}" if where else f"{status}{self.details}"
+
+
+class CancelledError(CRIError):
+    """The call was cancelled on the client side (an iterator closed early)."""
+
+    code = grpc.StatusCode.CANCELLED
+
+
+class UnknownError(CRIError):
+    """The runtime failed without a specific code; containerd uses this for most
+    failures of the OCI runtime (e.g. exec of a missing binary)."""
+
+    code = grpc.StatusCode.UNKNOWN
+
+
+class InvalidArgumentError(CRIError):
+    """The runtime rejected the request as malformed."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class DeadlineExceededError(CRIError):
+    """The call (or, for ExecSync, the command) ran past its deadline."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class NotFoundError(CRIError):
+    """The container, pod sandbox or image does not exist (any more)."""
+
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExistsError(CRIError):
+    """An object with that name (or id) exists already."""
+
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class PermissionDeniedError(CRIError):
+    """The runtime or the operating system refused access."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class ResourceExhaustedError(CRIError):
+    """Out of a resource; also a reply larger than ``max_message_size``."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class FailedPreconditionError(CRIError):
+    """The object is not in a state that allows the operation."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class AbortedError(CRIError):
+    """The runtime aborted the operation, usually because of a concurrent one."""
+
+    code = grpc.StatusCode.ABORTED
+
+
+class OutOfRangeError(CRIError):
+    """A value was outside the range the runtime accepts."""
+
+    code = grpc.StatusCode.OUT_OF_RANGE
+
+
+class UnimplementedError(CRIError):
+    """The runtime does not implement this RPC (e.g. containerd 1.6 and
+    GetContainerEvents)."""
+
+    code = grpc.StatusCode.UNIMPLEMENTED
+
+
+class UnsupportedAPIVersionError(UnimplementedError):
+    """The runtime does not serve CRI ``runtime.v1``, the only version spoken here."""
+
+
+class InternalError(CRIError):
+    """The runtime reported an internal error."""
+
+    code = grpc.StatusCode.INTERNAL
+
+
+class UnavailableError(CRIError):
+    """The runtime cannot be reached now: not running, restarting, or the socket is
+    gone. Retrying later, with the same client, is the right reaction."""
+
+    code: grpc.StatusCode | None = grpc.StatusCode.UNAVAILABLE
+
+
+class EndpointError(UnavailableError):
+    """No usable runtime socket: none was found, the path does not exist, is not a
+    socket, or this user may not open it. The message says what was tried and what
+    to do. It is found before or instead of a gRPC status, so ``code`` is None."""
+
+    code = None
+
+
+class ClientClosedError(CRIError):
+    """The client was used after ``close()``."""
+
+
+_BY_CODE: dict[grpc.StatusCode, type[CRIError]] = {
+    cls.code: cls
+    for cls in (
+        CancelledError,
+        UnknownError,
+        InvalidArgumentError,
+        DeadlineExceededError,
+        NotFoundError,
+        AlreadyExistsError,
+        PermissionDeniedError,
+        ResourceExhaustedError,
+        FailedPreconditionError,
+        AbortedError,
+        OutOfRangeError,
+        UnimplementedError,
+        InternalError,
+        UnavailableError,
+    )
+    if cls.code is not None
+}
+
+_V1_MISSING = "unknown service runtime.v1."
+
+
+def error_from_rpc(err: grpc.RpcError, rpc: str, object_id: str | None = None) -> CRIError:
+    """The one mapping from a failed gRPC call to a :class:`CRIError` subclass.
+
+    ``err`` must be a ``grpc.Call`` too (every error grpcio raises for a call is).
+    """
+    code: grpc.StatusCode = err.code()
+    details: str = err.details() or code.name.lower()
+    if code == grpc.StatusCode.UNIMPLEMENTED and _V1_MISSING in details:
+        return unsupported_api_error(details, rpc)
+    cls = _BY_CODE.get(code, CRIError)
+    return cls(details, rpc=rpc, object_id=object_id, code=code)
+
+
+def unsupported_api_error(details: str, rpc: str) -> UnsupportedAPIVersionError:
+    """The error for a runtime that does not serve ``runtime.v1``."""
+    return UnsupportedAPIVersionError(
+        f"{details}; the runtime does not serve CRI runtime.v1 (it may serve only the "
+        "deprecated v1alpha2). cri-client speaks runtime.v1 only: containerd >= 1.6, "
+        "CRI-O >= 1.23 and cri-dockerd >= 0.3 serve it",
+        rpc=rpc,
+        code=grpc.StatusCode.UNIMPLEMENTED,
+    )

@@ -1,0 +1,139 @@
+"""Argument checks made before any RPC, with the offending value in the message.
+
+The rules are the Kubernetes API's own (a runtime accepts more, but kubelet never
+sends it, so tools that read the node would choke on it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "check_command",
+    "check_dns_label",
+    "check_image_reference",
+    "check_labels",
+    "check_name",
+    "check_seconds",
+]
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# docker/distribution's reference grammar, simplified to what it accepts.
+_IMAGE_REFERENCE = re.compile(
+    r"^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+    r"(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+_IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{64}$")
+_MAX_ANNOTATIONS_BYTES = 256 * 1024
+
+
+def check_name(value: object, field: str) -> str:
+    """A non-empty object name: printable, no slash, at most 253 characters."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field} must be a non-empty string, not {value!r}")
+    if len(value) > 253 or "/" in value or not value.isprintable() or value.strip() != value:
+        raise ValueError(
+            f"{field} {value!r} is not a valid name (at most 253 printable characters, "
+            "no '/', no surrounding spaces)"
+        )
+    return value
+
+
+def check_dns_label(value: object, field: str) -> str:
+    """An RFC 1123 label, as Kubernetes requires for namespaces and hostnames."""
+    if not isinstance(value, str) or len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"{field} {value!r} must be an RFC 1123 label: at most 63 lower-case letters, "
+            "digits and '-', starting and ending with a letter or digit"
+        )
+    return value
+
+
+def check_label_key(key: object, field: str) -> str:
+    """``[prefix/]name``: prefix a DNS subdomain, name a qualified name of at most 63."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{field} key must be a non-empty string, not {key!r}")
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        raise ValueError(f"{field} key {key!r} has an invalid prefix {prefix!r}")
+    if len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        raise ValueError(
+            f"{field} key {key!r} is invalid: the name part must be at most 63 characters of "
+            "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+        )
+    return key
+
+
+def check_labels(
+    values: Mapping[str, str] | None, field: str, *, annotations: bool = False
+) -> dict[str, str]:
+    """Labels (or annotations, whose values are free text up to 256 KiB in all)."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{field} must be a mapping of strings, not {values!r}")
+    checked: dict[str, str] = {}
+    for key, value in values.items():
+        check_label_key(key, field)
+        if not isinstance(value, str):
+            raise ValueError(f"{field}[{key!r}] must be a string, not {value!r}")
+        if not annotations and (len(value) > 63 or not _LABEL_VALUE.match(value)):
+            raise ValueError(
+                f"{field}[{key!r}] value {value!r} is invalid: at most 63 characters of "
+                "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+            )
+        checked[key] = value
+    if annotations and sum(len(k) + len(v) for k, v in checked.items()) > _MAX_ANNOTATIONS_BYTES:
+        raise ValueError(f"{field} are larger than 256 KiB in total")
+    return checked
+
+
+def check_image_reference(value: object, field: str = "image") -> str:
+    """An image reference (``registry/repo:tag``, ``repo@sha256:...``) or an image id."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field} must be a non-empty image reference, not {value!r}")
+    if len(value) > 4096 or not (_IMAGE_REFERENCE.match(value) or _IMAGE_ID.match(value)):
+        raise ValueError(
+            f"{field} {value!r} is not a valid image reference "
+            "(expected e.g. 'registry.example:5000/team/app:1.2' or 'app@sha256:<64 hex>')"
+        )
+    return value
+
+
+def check_command(
+    value: Sequence[str] | None, field: str, *, allow_empty: bool = True
+) -> list[str]:
+    """A command line as a list of strings; a bare string is refused, since
+    ``"ls -l"`` as one argv element is the classic mistake."""
+    if value is None:
+        if allow_empty:
+            return []
+        raise ValueError(f"{field} must be a non-empty list of strings, not None")
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ValueError(f"{field} must be a list of strings like ['ls', '-l'], not {value!r}")
+    items = list(value)
+    if not items and not allow_empty:
+        raise ValueError(f"{field} must not be empty")
+    for item in items:
+        if not isinstance(item, str) or "\x00" in item:
+            raise ValueError(f"{field} items must be strings without NUL bytes, not {item!r}")
+    if items and not items[0]:
+        raise ValueError(f"{field}[0] (the program) must not be empty: {items!r}")
+    return items
+
+
+def check_seconds(value: object, field: str, *, allow_zero: bool = True) -> float:
+    """A finite, non-negative number of seconds (zero only where it means something)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"{field} must be a number of seconds, not {value!r}")
+    if value < 0 or (value == 0 and not allow_zero) or math.isinf(value):
+        sign = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{field} must be a {sign} finite number of seconds, not {value!r}")
+    return float(value)
