@@ -10,16 +10,31 @@ and :mod:`cri_client.testing` (a throwaway containerd for tests).
 """
 
 from cri_client._api import LowLevelAPI
+from cri_client._model import AmbiguousReferenceError, ContainerState, PodState
+from cri_client._rpc import ResponseStream
 from cri_client.client import CRIClient
+from cri_client.containers import Container, ExecResult
 from cri_client.endpoint import Endpoint
 from cri_client.errors import CRIError
+from cri_client.images import FilesystemUsage, Image, ImageFsInfo
+from cri_client.pods import Pod
 from cri_client.runtime import RuntimeCondition, RuntimeHandler, RuntimeStatus, RuntimeVersion
 
 __all__ = [
+    "AmbiguousReferenceError",
     "CRIClient",
     "CRIError",
+    "Container",
+    "ContainerState",
     "Endpoint",
+    "ExecResult",
+    "FilesystemUsage",
+    "Image",
+    "ImageFsInfo",
     "LowLevelAPI",
+    "Pod",
+    "PodState",
+    "ResponseStream",
     "RuntimeCondition",
     "RuntimeHandler",
     "RuntimeStatus",

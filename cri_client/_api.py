@@ -3,17 +3,17 @@
 
 Each method takes the request message, or its fields as keyword arguments, and
 ``rpc_timeout=`` (seconds) to override the deadline the client chooses for that
-RPC. Unary RPCs return the response message; server-streaming RPCs return an
-iterator of response messages. Errors are ``cri_client.errors.CRIError``.
+RPC. Unary RPCs return the response message; server-streaming RPCs return a
+``ResponseStream`` of response messages (an iterator; ``close()`` cancels it).
+Errors are ``cri_client.errors.CRIError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from cri_client._proto import api_pb2 as pb
-from cri_client._rpc import Invoker, Rpc
+from cri_client._rpc import Invoker, ResponseStream, Rpc
 
 VERSION = Rpc(
     "RuntimeService",
@@ -413,7 +413,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.StreamPodSandboxesResponse]:
+    ) -> ResponseStream[pb.StreamPodSandboxesResponse]:
         """StreamPodSandboxes returns a stream of PodSandboxes. This is an alternative to
         ListPodSandbox that streams results in lists of at least one item, avoiding the gRPC
         message size limit for nodes with many pods. The number of items per list may vary
@@ -496,7 +496,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.StreamContainersResponse]:
+    ) -> ResponseStream[pb.StreamContainersResponse]:
         """StreamContainers returns a stream of containers. This is an alternative to
         ListContainers that streams results in lists of at least one item, avoiding the gRPC
         message size limit for nodes with many containers. The number of items per list may
@@ -628,7 +628,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.StreamContainerStatsResponse]:
+    ) -> ResponseStream[pb.StreamContainerStatsResponse]:
         """StreamContainerStats returns a stream of container stats. This is an alternative to
         ListContainerStats that streams results in lists of at least one item, avoiding the
         gRPC message size limit for nodes with many containers. The number of items per list
@@ -673,7 +673,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.StreamPodSandboxStatsResponse]:
+    ) -> ResponseStream[pb.StreamPodSandboxStatsResponse]:
         """StreamPodSandboxStats returns a stream of pod sandbox stats. This is an alternative
         to ListPodSandboxStats that streams results in lists of at least one item, avoiding
         the gRPC message size limit for nodes with many pods. The number of items per list
@@ -727,7 +727,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.ContainerEventResponse]:
+    ) -> ResponseStream[pb.ContainerEventResponse]:
         """GetContainerEvents gets container events from the CRI runtime"""
         return self._invoker.stream(GET_CONTAINER_EVENTS, request, fields, rpc_timeout)
 
@@ -766,7 +766,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.StreamPodSandboxMetricsResponse]:
+    ) -> ResponseStream[pb.StreamPodSandboxMetricsResponse]:
         """StreamPodSandboxMetrics returns a stream of pod sandbox metrics. This is an
         alternative to ListPodSandboxMetrics that streams results in lists of at least one
         item, avoiding the gRPC message size limit for nodes with many pods. The number of
@@ -831,7 +831,7 @@ class LowLevelAPI:
         *,
         rpc_timeout: float | None = None,
         **fields: Any,
-    ) -> Iterator[pb.StreamImagesResponse]:
+    ) -> ResponseStream[pb.StreamImagesResponse]:
         """StreamImages returns a stream of images. This is an alternative to ListImages that
         streams results in lists of at least one item, avoiding the gRPC message size limit
         for nodes with many images. The number of items per list may vary depending on the

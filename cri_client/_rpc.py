@@ -66,7 +66,7 @@ class Invoker(Protocol):
         request: Req | None,
         fields: dict[str, Any],
         rpc_timeout: float | None,
-    ) -> Iterator[Resp]: ...
+    ) -> ResponseStream[Resp]: ...
 
 
 def build_request(rpc: Rpc[Req, Any], request: Req | None, fields: dict[str, Any]) -> Req:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
 from cri_client._api import LowLevelAPI
 from cri_client._listing import Lister
 from cri_client._rpc import DEFAULT_TIMEOUT, DeadlinePolicy, SyncInvoker
+from cri_client.containers import Container, ContainerManager
 from cri_client.endpoint import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
@@ -15,7 +17,10 @@ from cri_client.endpoint import (
     resolve_endpoints,
 )
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
+from cri_client.images import ImageManager
+from cri_client.pods import PodManager
 from cri_client.runtime import RuntimeStatus, RuntimeVersion
+from cri_client.validation import check_image_reference, check_name
 
 __all__ = ["CRIClient"]
 
@@ -55,6 +60,12 @@ class CRIClient:
         self._lister = Lister(self._invoker)
         self.api = LowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.LowLevelAPI`."""
+        self.pods = PodManager(self)
+        """Pod sandboxes: :class:`~cri_client.pods.PodManager`."""
+        self.containers = ContainerManager(self)
+        """Containers: :class:`~cri_client.containers.ContainerManager`."""
+        self.images = ImageManager(self)
+        """Images: :class:`~cri_client.images.ImageManager`."""
 
     @property
     def endpoint(self) -> Endpoint:
@@ -99,6 +110,53 @@ class CRIClient:
         """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
         info (containerd: its whole CRI config under ``config``)."""
         return RuntimeStatus.from_message(self.api.status(verbose=verbose))
+
+    def run(
+        self,
+        image: str,
+        *,
+        name: str,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        env: Mapping[str, str | bytes] | None = None,
+        namespace: str = "default",
+        labels: Mapping[str, str] | None = None,
+        runtime_handler: str = "",
+        host_network: bool = False,
+        log_directory: str | None = None,
+        pull: bool | None = None,
+    ) -> Container:
+        """Pull (when missing), run a pod, create and start one container in it; the
+        one verb for the common case, as ``docker run -d`` and ``crictl run``.
+
+        ``name`` names both the pod and its container; labels go on both. ``pull``:
+        None pulls only a missing image, True always, False never. On any failure
+        everything made so far is removed again, so nothing is left half-created
+        (crictl leaves the sandbox behind), and the original error is raised.
+
+        >>> ctr = cri.run("busybox:1.35", name="web", command=["httpd", "-f"])
+        >>> ctr.pod().remove(force=True)
+        """
+        check_image_reference(image)
+        check_name(name, "name")
+        if pull or (pull is None and not self.images.exists(image)):
+            self.images.pull(image)
+        pod = self.pods.run(
+            name,
+            namespace=namespace,
+            labels=labels,
+            runtime_handler=runtime_handler,
+            host_network=host_network,
+            log_directory=log_directory,
+        )
+        try:
+            container = self.containers.create(
+                pod, name, image, command=command, args=args, env=env, labels=labels
+            )
+            return container.start()
+        except BaseException:
+            pod.remove(force=True, missing_ok=True)
+            raise
 
     def close(self) -> None:
         """Close the channel. Calls made afterwards raise ClientClosedError."""

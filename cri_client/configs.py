@@ -82,7 +82,7 @@ def pod_sandbox_config(
     elif hostname:
         check_dns_label(hostname, "hostname")
     if log_directory is None:
-        log_directory = os.path.join(DEFAULT_LOG_ROOT, f"{namespace}_{name}_{uid}")
+        log_directory = default_log_directory(namespace, name, uid)
     elif not os.path.isabs(log_directory):
         raise ValueError(f"log_directory must be an absolute path, not {log_directory!r}")
     if cgroup_parent is None:
@@ -173,6 +173,11 @@ def container_config(
         tty=tty,
         linux=pb.LinuxContainerConfig(resources=resources, security_context=security),
     )
+
+
+def default_log_directory(namespace: str, name: str, uid: str) -> str:
+    """kubelet's pod log directory layout."""
+    return os.path.join(DEFAULT_LOG_ROOT, f"{namespace}_{name}_{uid}")
 
 
 def _hostname_from(name: str) -> str:

@@ -14,7 +14,13 @@ for everything else. ``grpc.RpcError`` never escapes the library.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import grpc
+
+if TYPE_CHECKING:
+    from cri_client.containers import ExecResult
 
 __all__ = [
     "AbortedError",
@@ -22,8 +28,11 @@ __all__ = [
     "CRIError",
     "CancelledError",
     "ClientClosedError",
+    "CommandNotFoundError",
     "DeadlineExceededError",
     "EndpointError",
+    "ExecError",
+    "ExecTimeoutError",
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
@@ -176,6 +185,31 @@ class EndpointError(UnavailableError):
 
 class ClientClosedError(CRIError):
     """The client was used after ``close()``."""
+
+
+class ExecTimeoutError(DeadlineExceededError):
+    """A command run with ``Container.exec`` passed its ``timeout``; the runtime killed it."""
+
+
+class CommandNotFoundError(UnknownError):
+    """The program given to ``Container.exec`` does not exist in the container."""
+
+
+class ExecError(CRIError):
+    """``Container.exec(..., check=True)`` ran a command that exited non-zero.
+
+    ``result`` is the whole :class:`~cri_client.containers.ExecResult`: exit code,
+    stdout and stderr are all there."""
+
+    def __init__(self, command: Sequence[str], result: ExecResult, object_id: str) -> None:
+        self.command = list(command)
+        self.result = result
+        tail = result.stderr.decode(errors="replace").strip()[-300:]
+        super().__init__(
+            f"{self.command!r} exited with {result.exit_code}" + (f": {tail}" if tail else ""),
+            rpc="ExecSync",
+            object_id=object_id,
+        )
 
 
 _BY_CODE: dict[grpc.StatusCode, type[CRIError]] = {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from cri_client._model import decode_json_values
 from cri_client._proto import api_pb2 as pb
 
-__all__ = ["RuntimeCondition", "RuntimeHandler", "RuntimeStatus", "RuntimeVersion", "decode_info"]
+__all__ = ["RuntimeCondition", "RuntimeHandler", "RuntimeStatus", "RuntimeVersion"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class RuntimeStatus:
                 )
                 for h in message.runtime_handlers
             ),
-            info=decode_info(message.info),
+            info=decode_json_values(message.info),
             raw=message,
         )
 
@@ -103,14 +103,3 @@ class RuntimeStatus:
         """The runtime's configuration as it reports it (``verbose=True`` only)."""
         config = self.info.get("config")
         return config if isinstance(config, dict) else None
-
-
-def decode_info(info: Any) -> dict[str, Any]:
-    """Verbose ``info`` maps carry JSON text per key; decode each value that parses."""
-    decoded: dict[str, Any] = {}
-    for key, value in info.items():
-        try:
-            decoded[key] = json.loads(value)
-        except ValueError:
-            decoded[key] = value
-    return decoded

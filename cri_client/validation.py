@@ -16,6 +16,7 @@ __all__ = [
     "check_image_reference",
     "check_labels",
     "check_name",
+    "check_reference",
     "check_seconds",
 ]
 
@@ -127,6 +128,13 @@ def check_command(
     if items and not items[0]:
         raise ValueError(f"{field}[0] (the program) must not be empty: {items!r}")
     return items
+
+
+def check_reference(value: object, kind: str) -> str:
+    """An id, id prefix or name to look an object up by."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{kind} reference must be a non-empty string, not {value!r}")
+    return value
 
 
 def check_seconds(value: object, field: str, *, allow_zero: bool = True) -> float:

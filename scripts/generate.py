@@ -91,17 +91,17 @@ def render_facade(proto_text: str) -> str:
         "",
         "Each method takes the request message, or its fields as keyword arguments, and",
         "``rpc_timeout=`` (seconds) to override the deadline the client chooses for that",
-        "RPC. Unary RPCs return the response message; server-streaming RPCs return an",
-        "iterator of response messages. Errors are ``cri_client.errors.CRIError``.",
+        "RPC. Unary RPCs return the response message; server-streaming RPCs return a",
+        "``ResponseStream`` of response messages (an iterator; ``close()`` cancels it).",
+        "Errors are ``cri_client.errors.CRIError``.",
         '"""',
         "",
         "from __future__ import annotations",
         "",
-        "from collections.abc import Iterator",
         "from typing import Any",
         "",
         "from cri_client._proto import api_pb2 as pb",
-        "from cri_client._rpc import Invoker, Rpc",
+        "from cri_client._rpc import Invoker, ResponseStream, Rpc",
         "",
     ]
     for service, name, request, response, stream, _doc in rpcs:
@@ -127,7 +127,7 @@ def render_facade(proto_text: str) -> str:
     ]
     for _service, name, request, response, stream, doc in rpcs:
         const = snake_case(name).upper()
-        returns = f"Iterator[pb.{response}]" if stream else f"pb.{response}"
+        returns = f"ResponseStream[pb.{response}]" if stream else f"pb.{response}"
         call = "stream" if stream else "unary"
         doc_lines = wrap_doc(doc, "        ", width=93)
         out += [

@@ -9,10 +9,12 @@ starting one. There is no skipping: if the runtime cannot start, every test erro
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -42,8 +44,9 @@ def runtime() -> Iterator[RuntimeUnderTest]:
     from cri_client.testing import ThrowawayContainerd
 
     version = os.environ.get("CRI_CLIENT_TEST_CONTAINERD", "2.1")
-    base_dir = os.environ.get("CRI_CLIENT_TEST_DIR") or tempfile.mkdtemp(prefix="cri-client-it-")
-    with ThrowawayContainerd(version, base_dir=base_dir) as containerd:
+    base_dir = tempfile.mkdtemp(prefix="cri-client-it-")
+    containerd = ThrowawayContainerd(version, base_dir=base_dir).start()
+    try:
         yield RuntimeUnderTest(
             version=version,
             endpoint=containerd.endpoint,
@@ -51,6 +54,9 @@ def runtime() -> Iterator[RuntimeUnderTest]:
             pause_image=containerd.pause_image,
             handlers=containerd.runtime_handlers,
         )
+    finally:
+        containerd.stop(purge=True)
+        shutil.rmtree(base_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +64,14 @@ def cri(runtime: RuntimeUnderTest) -> Iterator[CRIClient]:
     with CRIClient(runtime.endpoint) as client:
         client.api.pull_image(image={"image": runtime.busybox_image})
         yield client
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> str:
+    """A pod log directory that goes away with the test's temporary files."""
+    path = tmp_path / "pod-logs"
+    path.mkdir()
+    return str(path)
 
 
 @pytest.fixture

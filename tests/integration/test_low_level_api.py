@@ -8,7 +8,6 @@ changes its answer fails here on purpose.
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from cri_client._api import ALL_RPCS
 from cri_client._proto import api_pb2 as pb
 from cri_client.configs import container_config, pod_sandbox_config
 from cri_client.errors import (
-    CRIError,
     DeadlineExceededError,
     NotFoundError,
     UnimplementedError,
@@ -84,8 +82,10 @@ def remove_pod(cri: CRIClient, pod_id: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def running(cri: CRIClient, runtime: RuntimeUnderTest) -> Iterator[RunningContainer]:
-    log_dir = Path(tempfile.mkdtemp(prefix="cri-client-logs-"))
+def running(
+    cri: CRIClient, runtime: RuntimeUnderTest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningContainer]:
+    log_dir = tmp_path_factory.mktemp("pod-logs")
     command = ["sh", "-c", "echo started; trap 'exit 0' TERM; while :; do sleep 1; done"]
     started = start_pod_with_container(cri, runtime.busybox_image, "lowlevel", command, log_dir)
     yield started
@@ -260,17 +260,20 @@ def test_reopen_container_log(cri: CRIClient, running: RunningContainer) -> None
     assert re.search(r"^\S+ stdout F again$", log.read_text(), re.M)
 
 
-def test_container_events(cri: CRIClient, runtime: RuntimeUnderTest, unique: str) -> None:
+def test_container_events(
+    cri: CRIClient, runtime: RuntimeUnderTest, unique: str, tmp_path: Path
+) -> None:
     events = cri.api.get_container_events(rpc_timeout=30)
     if expect_unimplemented(runtime, "GetContainerEvents"):
         with pytest.raises(UnimplementedError, match="GetContainerEvents"):
             next(events)
         return
-    log_dir = Path(tempfile.mkdtemp(prefix="cri-client-logs-"))
-    started = start_pod_with_container(cri, runtime.busybox_image, unique, ["sleep", "60"], log_dir)
+    started = start_pod_with_container(
+        cri, runtime.busybox_image, unique, ["sleep", "60"], tmp_path
+    )
     try:
         seen: set[int] = set()
-        with events:  # type: ignore[attr-defined]
+        with events:
             for event in events:
                 if event.container_id == started.container_id:
                     seen.add(event.container_event_type)
@@ -282,9 +285,9 @@ def test_container_events(cri: CRIClient, runtime: RuntimeUnderTest, unique: str
 
 
 def test_checkpoint_container(
-    cri: CRIClient, runtime: RuntimeUnderTest, running: RunningContainer
+    cri: CRIClient, runtime: RuntimeUnderTest, running: RunningContainer, tmp_path: Path
 ) -> None:
-    location = str(Path(tempfile.mkdtemp()) / "checkpoint.tar")
+    location = str(tmp_path / "checkpoint.tar")
     if expect_unimplemented(runtime, "CheckpointContainer"):
         with pytest.raises(UnimplementedError, match="CheckpointContainer"):
             cri.api.checkpoint_container(container_id=running.container_id, location=location)
@@ -317,10 +320,11 @@ def test_rpcs_no_containerd_implements(
         assert info.value.rpc == name
 
 
-def test_stop_and_remove(cri: CRIClient, runtime: RuntimeUnderTest, unique: str) -> None:
-    log_dir = Path(tempfile.mkdtemp(prefix="cri-client-logs-"))
+def test_stop_and_remove(
+    cri: CRIClient, runtime: RuntimeUnderTest, unique: str, tmp_path: Path
+) -> None:
     started = start_pod_with_container(
-        cri, runtime.busybox_image, unique, ["sleep", "600"], log_dir
+        cri, runtime.busybox_image, unique, ["sleep", "600"], tmp_path
     )
     cri.api.stop_container(container_id=started.container_id, timeout=0)
     status = cri.api.container_status(container_id=started.container_id).status

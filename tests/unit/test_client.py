@@ -76,7 +76,7 @@ def test_request_from_fields_or_message_but_not_both(sock: str) -> None:
             cri.api.version(pb.VersionRequest(), version="z")
         with pytest.raises(TypeError, match="takes a VersionRequest, not StatusRequest"):
             cri.api.version(pb.StatusRequest())  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match='Version: .*has no "nonsense" field'):
+        with pytest.raises(ValueError, match=r'Version: .*has no "nonsense" field'):
             cri.api.version(nonsense=1)
         assert fake.calls == ["Version", "Version"]
 
@@ -146,7 +146,7 @@ def test_closing_a_stream_cancels_it(sock: str) -> None:
     try:
         with FakeRuntime(sock, {"GetContainerEvents": endless}) as fake:
             with CRIClient(fake.endpoint) as cri:
-                with cri.api.get_container_events() as events:  # type: ignore[attr-defined]
+                with cri.api.get_container_events() as events:
                     assert next(events).container_id == "first"
                 assert list(events) == []
     finally:

@@ -33,7 +33,7 @@ def test_explicit_argument_wins_over_environment_and_config(tmp_path: Path) -> N
 
 def test_explicit_runtime_is_not_overridden_by_image_env() -> None:
     env = {"IMAGE_SERVICE_ENDPOINT": "/img.sock"}
-    runtime, image = resolve_endpoints("/rt.sock", env=env)
+    _, image = resolve_endpoints("/rt.sock", env=env)
     assert image.path == "/rt.sock"
 
 

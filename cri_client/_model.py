@@ -1,0 +1,155 @@
+"""What the high-level objects share: states, timestamps, lookup by id, prefix or name.
+
+Everything here is pure (no RPC), so the sync and the asyncio clients wrap replies
+and resolve references with the same code.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+
+from cri_client._proto import api_pb2 as pb
+from cri_client.errors import CRIError, NotFoundError
+
+T = TypeVar("T")
+
+FULL_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PodState(str, enum.Enum):
+    """A pod sandbox's state (``SANDBOX_READY`` / ``SANDBOX_NOTREADY`` in the CRI)."""
+
+    READY = "ready"
+    NOT_READY = "notready"
+
+    @classmethod
+    def from_proto(cls, value: int) -> PodState:
+        return cls.READY if value == pb.SANDBOX_READY else cls.NOT_READY
+
+    def to_proto(self) -> pb.PodSandboxState:
+        return pb.SANDBOX_READY if self is PodState.READY else pb.SANDBOX_NOTREADY
+
+
+class ContainerState(str, enum.Enum):
+    """A container's state (``CONTAINER_CREATED`` ... in the CRI)."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_proto(cls, value: int) -> ContainerState:
+        return next((v for k, v in _CONTAINER_STATES.items() if k == value), cls.UNKNOWN)
+
+    def to_proto(self) -> pb.ContainerState:
+        return next(k for k, v in _CONTAINER_STATES.items() if v is self)
+
+
+_CONTAINER_STATES: dict[pb.ContainerState, ContainerState] = {
+    pb.CONTAINER_CREATED: ContainerState.CREATED,
+    pb.CONTAINER_RUNNING: ContainerState.RUNNING,
+    pb.CONTAINER_EXITED: ContainerState.EXITED,
+    pb.CONTAINER_UNKNOWN: ContainerState.UNKNOWN,
+}
+
+
+def timestamp(nanoseconds: int) -> datetime | None:
+    """CRI timestamps are Unix nanoseconds; 0 means "not yet"."""
+    if nanoseconds <= 0:
+        return None
+    return datetime.fromtimestamp(nanoseconds / 1e9, tz=timezone.utc)
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    """A message as a JSON-safe dict: the proto's snake_case names, 64-bit integers as
+    ints (protobuf's JSON mapping makes them strings), enums by name, bytes as base64.
+    Scalars at their default are kept (``"state": "SANDBOX_READY"`` is the zero
+    value), as crictl shows them; unset sub-messages are left out."""
+    result: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        unset_message = isinstance(value, Message) and not message.HasField(field.name)
+        if unset_message or (field.containing_oneof and not message.HasField(field.name)):
+            continue
+        result[field.name] = _json_value(field, value)
+    return result
+
+
+def _json_value(field: Any, value: Any) -> Any:
+    if isinstance(value, Message):
+        return message_dict(value)
+    if isinstance(value, Mapping):
+        value_field = field.message_type.fields_by_name["value"]
+        return {str(k): _json_value(value_field, v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Sequence):
+        return [_json_value(field, item) for item in value]
+    if field.enum_type is not None:
+        number = int(value)
+        known = field.enum_type.values_by_number.get(number)
+        return known.name if known is not None else number
+    return value
+
+
+def decode_json_values(info: Any) -> dict[str, Any]:
+    """Verbose ``info`` maps carry JSON text per key; decode each value that parses."""
+    decoded: dict[str, Any] = {}
+    for key, value in info.items():
+        try:
+            decoded[key] = json.loads(value)
+        except ValueError:
+            decoded[key] = value
+    return decoded
+
+
+class AmbiguousReferenceError(CRIError, ValueError):
+    """An id prefix or name matched more than one object; ``candidates`` lists their ids."""
+
+    def __init__(self, kind: str, reference: str, candidates: Sequence[str]) -> None:
+        self.candidates = list(candidates)
+        shown = ", ".join(c[:13] for c in self.candidates[:10])
+        super().__init__(
+            f"{kind} reference {reference!r} is ambiguous: it matches {len(candidates)} "
+            f"{kind}s ({shown}); use a longer id prefix"
+        )
+
+
+def resolve_reference(
+    kind: str,
+    reference: str,
+    items: Iterable[T],
+    item_id: Callable[[T], str],
+    names: Callable[[T], Iterable[str]],
+) -> T:
+    """The one item a reference means: an exact id, else a unique id prefix, else a
+    unique name (any of ``names(item)``). Raises NotFoundError or AmbiguousReferenceError."""
+    candidates = list(items)
+    matchers: list[Callable[[T], bool]] = [
+        lambda item: item_id(item) == reference,
+        lambda item: item_id(item).startswith(reference),
+        lambda item: reference in names(item),
+    ]
+    for matches in matchers:
+        found = [item for item in candidates if matches(item)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousReferenceError(kind, reference, [item_id(item) for item in found])
+    raise NotFoundError(f"no {kind} matches {reference!r} (by id, id prefix or name)")
+
+
+def regex_matches(pattern: str | None, value: str) -> bool:
+    """crictl's ``--name``/``--namespace`` semantics: a regular expression searched in the value."""
+    return pattern is None or re.search(pattern, value) is not None

@@ -1,0 +1,436 @@
+"""Containers: ``cri.containers.create()``, ``.list()``, ``.get()``, and :class:`Container`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cri_client import _listing
+from cri_client._model import (
+    FULL_ID,
+    ContainerState,
+    decode_json_values,
+    message_dict,
+    regex_matches,
+    resolve_reference,
+    timestamp,
+)
+from cri_client._proto import api_pb2 as pb
+from cri_client.configs import MountSpec, container_config
+from cri_client.errors import (
+    CommandNotFoundError,
+    DeadlineExceededError,
+    ExecError,
+    ExecTimeoutError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnknownError,
+)
+from cri_client.validation import check_command, check_labels, check_reference, check_seconds
+
+if TYPE_CHECKING:
+    from cri_client.client import CRIClient
+    from cri_client.pods import Pod
+
+__all__ = ["Container", "ContainerManager", "ContainerState", "ExecResult"]
+
+DEFAULT_STOP_TIMEOUT = 10
+"""Seconds between SIGTERM and SIGKILL in ``stop()``, as ``docker stop``."""
+
+# Runtime texts for "the program does not exist" (runc, crun, runsc, CRI-O's conmon).
+_NOT_FOUND_TEXTS = ("no such file or directory", "executable file not found", "not found in $path")
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command run with :meth:`Container.exec` did: its exit code and its
+    standard output and error, kept apart and as bytes (never decoded for you)."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class Container:
+    """A container. Attributes mirror the CRI status in snake_case; those only the
+    status has (``started_at``, ``exit_code``, ``log_path``...) are filled for
+    containers from ``get()``/``create()`` and after :meth:`reload`."""
+
+    def __init__(
+        self, client: CRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
+    ) -> None:
+        self._client = client
+        self.raw = raw
+        self.pod_id = pod_id
+
+    @property
+    def id(self) -> str:
+        return self.raw.id
+
+    @property
+    def name(self) -> str:
+        return self.raw.metadata.name
+
+    @property
+    def attempt(self) -> int:
+        return self.raw.metadata.attempt
+
+    @property
+    def image(self) -> str:
+        """The image as it was asked for (a reference or an id)."""
+        return self.raw.image.image
+
+    @property
+    def image_ref(self) -> str:
+        """The runtime's digested reference to the image (containerd: the image id in
+        lists, ``repo@sha256:<manifest digest>`` in a status)."""
+        return self.raw.image_ref
+
+    @property
+    def image_id(self) -> str:
+        """The image id (``sha256:...``) when the runtime reports it, else ``""``."""
+        return container_image_id(self.raw)
+
+    @property
+    def state(self) -> ContainerState:
+        return ContainerState.from_proto(self.raw.state)
+
+    @property
+    def created_at(self) -> datetime | None:
+        return timestamp(self.raw.created_at)
+
+    @property
+    def started_at(self) -> datetime | None:
+        status = self._status
+        return timestamp(status.started_at) if status else None
+
+    @property
+    def finished_at(self) -> datetime | None:
+        status = self._status
+        return timestamp(status.finished_at) if status else None
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code once the container has exited, else None."""
+        status = self._status
+        if status is None or self.state is not ContainerState.EXITED:
+            return None
+        return status.exit_code
+
+    @property
+    def reason(self) -> str:
+        status = self._status
+        return status.reason if status else ""
+
+    @property
+    def log_path(self) -> str:
+        status = self._status
+        return status.log_path if status else ""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.raw.labels)
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return dict(self.raw.annotations)
+
+    @property
+    def _status(self) -> pb.ContainerStatus | None:
+        return self.raw if isinstance(self.raw, pb.ContainerStatus) else None
+
+    def reload(self) -> Container:
+        """Fetch the current status (one RPC) and return self."""
+        self.raw = self._client.api.container_status(container_id=self.id).status
+        return self
+
+    def inspect(self, verbose: bool = True) -> dict[str, Any]:
+        """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
+        (containerd: PID, runtime spec, config), like ``crictl inspect``."""
+        reply = self._client.api.container_status(container_id=self.id, verbose=verbose)
+        return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
+
+    def start(self) -> Container:
+        """Start the container; returns self with its new status."""
+        self._client.api.start_container(container_id=self.id)
+        return self.reload()
+
+    def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> Container:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds (0 kills at once)."""
+        seconds = math.ceil(check_seconds(timeout, "timeout"))
+        self._client.api.stop_container(container_id=self.id, timeout=seconds)
+        return self.reload()
+
+    def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+        """Remove the container; a running one is refused unless ``force`` (which
+        stops it at once, as ``crictl rm -f``)."""
+        self._client.containers.remove(self.id, force=force, missing_ok=missing_ok)
+
+    def exec(
+        self, cmd: Sequence[str], *, timeout: float | None = None, check: bool = False
+    ) -> ExecResult:
+        """Run a command in the container and wait for it (CRI ExecSync).
+
+        ``timeout`` is the command's own limit in seconds (default: the client's
+        timeout); the runtime kills the command when it passes. Raises
+        :class:`~cri_client.errors.ExecTimeoutError` then, and
+        :class:`~cri_client.errors.CommandNotFoundError` when the program does not
+        exist. A non-zero exit is a normal result unless ``check=True``, which raises
+        :class:`~cri_client.errors.ExecError` carrying the result.
+
+        >>> ctr.exec(["sh", "-c", "echo hi; exit 3"])
+        ExecResult(exit_code=3, stdout=b'hi\\n', stderr=b'')
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        limit = (
+            self._client.timeout
+            if timeout is None
+            else check_seconds(timeout, "timeout", allow_zero=False)
+        )
+        seconds = math.ceil(limit)
+        try:
+            reply = self._client.api.exec_sync(container_id=self.id, cmd=command, timeout=seconds)
+        except DeadlineExceededError as err:
+            raise ExecTimeoutError(
+                f"{command!r} did not finish within {seconds} s ({err.details})",
+                rpc="ExecSync",
+                object_id=err.object_id,
+            ) from None
+        except UnknownError as err:
+            if any(text in err.details.lower() for text in _NOT_FOUND_TEXTS):
+                raise CommandNotFoundError(
+                    f"{command[0]!r} cannot be run in the container: {err.details}",
+                    rpc="ExecSync",
+                    object_id=err.object_id,
+                ) from None
+            raise
+        result = ExecResult(reply.exit_code, reply.stdout, reply.stderr)
+        if check and result.exit_code != 0:
+            raise ExecError(command, result, object_id=f"container_id={self.id}")
+        return result
+
+    def update_resources(
+        self, resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None, **fields: Any
+    ) -> Container:
+        """Change the container's cgroup limits, e.g.
+        ``ctr.update_resources(memory_limit_in_bytes=256 << 20, cpu_quota=50_000)``."""
+        if resources is not None and fields:
+            raise TypeError("pass resources or keyword fields, not both")
+        linux = resources if resources is not None else pb.LinuxContainerResources(**fields)
+        self._client.api.update_container_resources(container_id=self.id, linux=linux)
+        return self.reload()
+
+    def pod(self) -> Pod:
+        """The pod the container belongs to."""
+        return self._client.pods.get(self.pod_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A stable JSON-safe dict: snake_case keys, ints, ISO timestamps, state names."""
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id,
+            "name": self.name,
+            "attempt": self.attempt,
+            "pod_id": self.pod_id,
+            "image": self.image,
+            "image_ref": self.image_ref,
+            "image_id": self.image_id,
+            "state": self.state.value,
+            "created_at": iso(self.created_at),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "exit_code": self.exit_code,
+            "reason": self.reason,
+            "log_path": self.log_path,
+            "labels": self.labels,
+            "annotations": self.annotations,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Container {self.id[:13]} {self.name} {self.state.value}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Container) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class ContainerManager:
+    """``cri.containers``: create, find and remove containers."""
+
+    def __init__(self, client: CRIClient) -> None:
+        self._client = client
+
+    def create(
+        self,
+        pod: Pod | str,
+        name: str,
+        image: str,
+        *,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        env: Mapping[str, str | bytes] | None = None,
+        working_dir: str = "",
+        mounts: Sequence[MountSpec] = (),
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        tty: bool = False,
+        stdin: bool = False,
+        log_path: str | None = None,
+        resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None,
+        run_as_user: int | None = None,
+        privileged: bool = False,
+        config: pb.ContainerConfig | None = None,
+    ) -> Container:
+        """Create a container in a pod (not started: call :meth:`Container.start`).
+
+        ``image`` is pulled first by nobody: pull it with ``cri.images.pull``, or use
+        ``cri.run`` which does. ``config`` takes a complete ``ContainerConfig``.
+
+        >>> ctr = cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
+        """
+        target = pod if not isinstance(pod, str) else self._client.pods.get(pod)
+        sandbox = target.sandbox_config()
+        if config is None:
+            config = container_config(
+                name,
+                image,
+                pod=sandbox,
+                command=command,
+                args=args,
+                env=env,
+                working_dir=working_dir,
+                mounts=mounts,
+                labels=labels,
+                annotations=annotations,
+                tty=tty,
+                stdin=stdin,
+                log_path=log_path,
+                resources=resources,
+                run_as_user=run_as_user,
+                privileged=privileged,
+            )
+        elif not isinstance(config, pb.ContainerConfig):
+            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
+        container_id = self._client.api.create_container(
+            pod_sandbox_id=target.id, config=config, sandbox_config=sandbox
+        ).container_id
+        status = self._client.api.container_status(container_id=container_id).status
+        return Container(self._client, status, target.id)
+
+    def get(self, reference: str) -> Container:
+        """A container by full id, unique id prefix, name, or ``namespace/pod/container``."""
+        check_reference(reference, "container")
+        listed = self._client._lister.list(_listing.CONTAINERS)
+        if reference.count("/") == 2:
+            pods = {
+                pod.id: pod.metadata for pod in self._client._lister.list(_listing.POD_SANDBOXES)
+            }
+
+            def names(ctr: pb.Container) -> tuple[str, ...]:
+                meta = pods.get(ctr.pod_sandbox_id)
+                return (f"{meta.namespace}/{meta.name}/{ctr.metadata.name}",) if meta else ()
+        else:
+
+            def names(ctr: pb.Container) -> tuple[str, ...]:
+                return (ctr.metadata.name,)
+
+        found = resolve_reference("container", reference, listed, lambda c: c.id, names)
+        status = self._client.api.container_status(container_id=found.id).status
+        return Container(self._client, status, found.pod_sandbox_id)
+
+    def list(
+        self,
+        *,
+        all: bool = False,
+        id: str | None = None,
+        state: ContainerState | str | None = None,
+        labels: Mapping[str, str] | None = None,
+        pod: Pod | str | None = None,
+        name: str | None = None,
+        namespace: str | None = None,
+        image: str | None = None,
+    ) -> list[Container]:
+        """Running containers, newest first (``all=True`` or ``state=`` for others),
+        like ``crictl ps``.
+
+        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (a Pod or a full pod
+        id) go to the runtime; ``name`` and ``namespace`` are regular expressions, and
+        ``image`` matches the image as asked for, its id, or an id prefix.
+        """
+        pod_id = pod.id if pod is not None and not isinstance(pod, str) else pod
+        if state is None and not all:
+            state = ContainerState.RUNNING
+        result = pb.ContainerFilter(label_selector=check_labels(labels, "labels"))
+        if id is not None and FULL_ID.match(id):
+            result.id = id
+        if pod_id:
+            result.pod_sandbox_id = pod_id
+        if state is not None:
+            result.state.state = ContainerState(state).to_proto()
+        found = self._client._lister.list(_listing.CONTAINERS, result)
+        namespaces: dict[str, str] = {}
+        if namespace is not None:
+            pods = self._client._lister.list(_listing.POD_SANDBOXES)
+            namespaces = {p.id: p.metadata.namespace for p in pods}
+        containers = [
+            Container(self._client, ctr, ctr.pod_sandbox_id)
+            for ctr in found
+            if (id is None or ctr.id.startswith(id))
+            and regex_matches(name, ctr.metadata.name)
+            and (
+                namespace is None
+                or regex_matches(namespace, namespaces.get(ctr.pod_sandbox_id, ""))
+            )
+            and (
+                image is None
+                or image in (ctr.image.image, ctr.image_ref)
+                or ctr.image_ref.removeprefix("sha256:").startswith(image)
+            )
+        ]
+        return sorted(containers, key=lambda c: c.raw.created_at, reverse=True)
+
+    def remove(self, reference: str, *, force: bool = False, missing_ok: bool = False) -> None:
+        """Remove a container by reference; ``force`` stops a running one first."""
+        try:
+            container = self.get(reference)
+            if container.state is ContainerState.RUNNING:
+                if not force:
+                    raise FailedPreconditionError(
+                        f"container {container.id[:13]} ({container.name}) is running: stop "
+                        "it first or pass force=True",
+                        rpc="RemoveContainer",
+                        object_id=f"container_id={container.id}",
+                    )
+                self._client.api.stop_container(container_id=container.id, timeout=0)
+            self._client.api.remove_container(container_id=container.id)
+        except NotFoundError:
+            if not missing_ok:
+                raise
+
+
+def container_image_id(raw: pb.Container | pb.ContainerStatus) -> str:
+    """``image_id`` is new in the CRI; older runtimes put the id in ``image_ref``."""
+    if raw.image_id:
+        return raw.image_id
+    return raw.image_ref if raw.image_ref.startswith("sha256:") else ""
+
+
+def image_matches(image: str, container: pb.Container) -> bool:
+    """crictl's ``--image``: the image as asked for, its id, or an id prefix."""
+    image_id = container_image_id(container)
+    return image in (container.image.image, container.image_ref, image_id) or (
+        len(image) >= 3
+        and image_id.removeprefix("sha256:").startswith(image.removeprefix("sha256:"))
+    )

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# test.sh -- the whole test suite, from a fresh Debian machine of this kind, as root.
+#
+#   1. .venv with the package and its dev tools (scripts/bootstrap.sh dev)
+#   2. system packages and the newer containerd debs (python -m cri_client.testing install)
+#   3. ruff check, mypy --strict on cri_client/ (generated stubs excluded), stub freshness
+#   4. unit tests on the venv's Python, then on Python 3.10 and 3.13 (from pyenv)
+#   5. integration tests against a throwaway containerd 2.1, 1.7 and 1.6 (real runtime)
+#
+# Environment: CONTAINERD_VERSIONS (default "2.1 1.7 1.6"), UNIT_PYTHONS (default
+# "3.10 3.13"). Any failure stops the run with a non-zero exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+versions=${CONTAINERD_VERSIONS:-2.1 1.7 1.6}
+unit_pythons=${UNIT_PYTHONS:-3.10 3.13}
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+
+step "python environment"
+py=$(scripts/bootstrap.sh dev)
+
+step "system packages and containerd ${versions// /, }"
+# shellcheck disable=SC2086
+"$py" -m cri_client.testing install $versions
+
+step "lint and types"
+.venv/bin/ruff check cri_client tests scripts benchmarks examples
+.venv/bin/mypy --strict cri_client
+"$py" scripts/generate.py --check
+
+step "unit tests ($("$py" -V))"
+"$py" -m pytest -q tests/unit
+
+# Other interpreters: pyenv's, else pythonX.Y on PATH. Missing one is a failure.
+find_python() {
+  local root candidate
+  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+  for candidate in "$root"/versions/"$1".*/bin/python "$(command -v "python$1" || true)"; do
+    [ -x "$candidate" ] && { echo "$candidate"; return 0; }
+  done
+  echo "test.sh: no Python $1 found (pyenv or python$1 on PATH)" >&2
+  return 1
+}
+for version in $unit_pythons; do
+  interpreter=$(find_python "$version")
+  venv=.venv-$version
+  step "unit tests (Python $version)"
+  [ -x "$venv/bin/python" ] || "$interpreter" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit
+done
+
+for version in $versions; do
+  step "integration tests (containerd $version)"
+  CRI_CLIENT_TEST_CONTAINERD=$version "$py" -m pytest -q tests/integration
+done
+step "all passed"

@@ -1,0 +1,180 @@
+"""cri_client.testing.ThrowawayContainerd against the real thing.
+
+Runs as root on a machine where ``python -m cri_client.testing install`` has run.
+The containerd version is ``$CRI_CLIENT_TEST_CONTAINERD`` (default 2.1). It talks
+CRI over raw generated stubs, so it does not depend on the client library.
+Nothing is skipped: a missing prerequisite is a failure with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from cri_client._proto import api_pb2 as pb
+from cri_client._proto import api_pb2_grpc
+from cri_client.testing import ThrowawayContainerd
+
+VERSION = os.environ.get("CRI_CLIENT_TEST_CONTAINERD", "2.1")
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def mounts_under(directory: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as mountinfo:
+        points = [line.split()[4] for line in mountinfo]
+    return [p for p in points if p == str(directory) or p.startswith(f"{directory}/")]
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in argv:
+            found.append(f"{entry.name}: {argv}")
+    return found
+
+
+@pytest.fixture
+def base_dir() -> Iterator[Path]:
+    """A short private dir in /tmp (unix socket paths are limited to 107 bytes)."""
+    if os.geteuid() != 0:
+        pytest.fail("this test starts containerd and must run as root")
+    directory = Path(tempfile.mkdtemp(prefix="cric-", dir="/tmp"))
+    yield directory
+    ThrowawayContainerd(VERSION, base_dir=directory).stop(purge=True)
+    assert not mounts_under(directory), "refusing to delete a base dir with mounts left"
+    shutil.rmtree(directory)
+
+
+def pod_cgroups(uid: str) -> list[Path]:
+    return list(Path("/sys/fs/cgroup").glob(f"*/cri-client/pod{uid}"))
+
+
+def run_pod_and_exec(
+    channel: grpc.Channel, image: str, handler: str, uid: str, log_root: Path, command: list[str]
+) -> pb.ExecSyncResponse:
+    """RunPodSandbox (cgroup parent /cri-client/pod<uid>, as the client library does)
+    + CreateContainer + StartContainer with ``handler``, then ExecSync ``command``.
+    The pod is left running: stop() must clean it up."""
+    runtime = api_pb2_grpc.RuntimeServiceStub(channel)
+    namespaces = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+    sandbox_config = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name=f"throwaway-{handler}", uid=uid, namespace="default"),
+        hostname=f"throwaway-{handler}",
+        log_directory=str(log_root / uid),
+        linux=pb.LinuxPodSandboxConfig(
+            cgroup_parent=f"/cri-client/pod{uid}",
+            security_context=pb.LinuxSandboxSecurityContext(namespace_options=namespaces),
+        ),
+    )
+    pod_id = runtime.RunPodSandbox(
+        pb.RunPodSandboxRequest(config=sandbox_config, runtime_handler=handler), timeout=120
+    ).pod_sandbox_id
+    container_id = runtime.CreateContainer(
+        pb.CreateContainerRequest(
+            pod_sandbox_id=pod_id,
+            config=pb.ContainerConfig(
+                metadata=pb.ContainerMetadata(name="sleeper"),
+                image=pb.ImageSpec(image=image),
+                command=["sleep", "3600"],
+                log_path="sleeper.log",
+                linux=pb.LinuxContainerConfig(
+                    security_context=pb.LinuxContainerSecurityContext(namespace_options=namespaces)
+                ),
+            ),
+            sandbox_config=sandbox_config,
+        ),
+        timeout=60,
+    ).container_id
+    runtime.StartContainer(pb.StartContainerRequest(container_id=container_id), timeout=60)
+    return runtime.ExecSync(
+        pb.ExecSyncRequest(container_id=container_id, cmd=command, timeout=20), timeout=30
+    )
+
+
+def test_throwaway_runtime_runs_runc_and_runsc_and_leaves_nothing(base_dir: Path) -> None:
+    runtime = ThrowawayContainerd(VERSION, base_dir=base_dir, registry_port=free_port())
+    instance_dir = base_dir / f"containerd-{VERSION}"
+    try:
+        runtime.start()
+        assert runtime.socket_path == str(instance_dir / "containerd.sock")
+        assert runtime.endpoint == f"unix://{runtime.socket_path}"
+        assert runtime.runtime_handlers == ("runc", "runsc"), (
+            "runsc handler missing: run `python -m cri_client.testing install`"
+        )
+        env = runtime.env()
+        assert env["CONTAINER_RUNTIME_ENDPOINT"] == runtime.endpoint
+        assert env["CRI_CLIENT_TEST_RUNTIME_HANDLERS"] == "runc,runsc"
+        assert env["CRI_CLIENT_TEST_BUSYBOX_IMAGE"] == f"{runtime.registry}/busybox:1.35"
+        conflist = json.loads((instance_dir / "cni/net.d/10-cri-client.conflist").read_text())
+        network, bridge = conflist["name"], conflist["plugins"][0]["bridge"]
+
+        # start() again reuses the live instance.
+        assert ThrowawayContainerd(VERSION, base_dir=base_dir).start().env() == env
+
+        with grpc.insecure_channel(runtime.endpoint) as channel:
+            version = api_pb2_grpc.RuntimeServiceStub(channel).Version(
+                pb.VersionRequest(version="v1"), timeout=10
+            )
+            assert version.runtime_name == "containerd"
+            assert version.runtime_api_version == "v1"
+            assert version.runtime_version.startswith(f"{VERSION}."), version.runtime_version
+            assert runtime.containerd_version == version.runtime_version.removesuffix("+unknown")
+
+            images = api_pb2_grpc.ImageServiceStub(channel)
+            pulled = images.PullImage(
+                pb.PullImageRequest(image=pb.ImageSpec(image=runtime.busybox_image)), timeout=120
+            )
+            assert pulled.image_ref.startswith("sha256:")
+
+            kernels, uids = {}, []
+            for handler in runtime.runtime_handlers:
+                uids.append(uuid.uuid4().hex)
+                result = run_pod_and_exec(
+                    channel,
+                    runtime.busybox_image,
+                    handler,
+                    uids[-1],
+                    base_dir / "logs",
+                    ["uname", "-r"],
+                )
+                assert result.exit_code == 0, (handler, result.stderr)
+                assert pod_cgroups(uids[-1]), f"{handler} pod has no cgroup under /cri-client"
+                kernels[handler] = result.stdout.decode().strip()
+        assert kernels["runc"] == os.uname().release
+        assert kernels["runsc"] == "4.4.0", "runsc must report gVisor's kernel version"
+    finally:
+        runtime.stop()
+
+    assert not processes_mentioning(str(base_dir)), processes_mentioning(str(base_dir))
+    assert not mounts_under(instance_dir)
+    assert not Path("/sys/class/net", bridge).exists(), f"bridge {bridge} left behind"
+    cni_results = Path("/var/lib/cni/results")
+    leftovers = list(cni_results.glob(f"{network}-*")) if cni_results.is_dir() else []
+    assert not leftovers, leftovers
+    assert not [cgroup for uid in uids for cgroup in pod_cgroups(uid)]
+    assert not (instance_dir / "containerd.sock").exists()
+    with pytest.raises(RuntimeError, match="start"):
+        runtime.env()
