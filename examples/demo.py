@@ -60,9 +60,8 @@ def pods_table(pods: list[Pod]) -> str:
             (pod.id[:13], created, state, pod.name, pod.namespace, str(pod.attempt), handler)
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
-    )
+    lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def main() -> int:
