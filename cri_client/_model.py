@@ -62,6 +62,48 @@ _CONTAINER_STATES: dict[pb.ContainerState, ContainerState] = {
 }
 
 
+class RuntimeObject:
+    """What every object the runtime lists has: an id, equality by id, and ``raw``."""
+
+    raw: Any
+
+    @property
+    def id(self) -> str:
+        return str(self.raw.id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuntimeObject) or type(other) is not type(self):
+            return False
+        return other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class NamedObject(RuntimeObject):
+    """Pods and containers: CRI metadata (name, attempt), creation time, labels."""
+
+    @property
+    def name(self) -> str:
+        return str(self.raw.metadata.name)
+
+    @property
+    def attempt(self) -> int:
+        return int(self.raw.metadata.attempt)
+
+    @property
+    def created_at(self) -> datetime | None:
+        return timestamp(self.raw.created_at)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.raw.labels)
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return dict(self.raw.annotations)
+
+
 def timestamp(nanoseconds: int) -> datetime | None:
     """CRI timestamps are Unix nanoseconds; 0 means "not yet"."""
     if nanoseconds <= 0:

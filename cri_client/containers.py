@@ -12,6 +12,7 @@ from cri_client import _listing
 from cri_client._model import (
     FULL_ID,
     ContainerState,
+    NamedObject,
     decode_json_values,
     message_dict,
     regex_matches,
@@ -58,10 +59,12 @@ class ExecResult:
         return self.exit_code == 0
 
 
-class Container:
+class Container(NamedObject):
     """A container. Attributes mirror the CRI status in snake_case; those only the
     status has (``started_at``, ``exit_code``, ``log_path``...) are filled for
     containers from ``get()``/``create()`` and after :meth:`reload`."""
+
+    raw: pb.Container | pb.ContainerStatus
 
     def __init__(
         self, client: CRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
@@ -69,18 +72,6 @@ class Container:
         self._client = client
         self.raw = raw
         self.pod_id = pod_id
-
-    @property
-    def id(self) -> str:
-        return self.raw.id
-
-    @property
-    def name(self) -> str:
-        return self.raw.metadata.name
-
-    @property
-    def attempt(self) -> int:
-        return self.raw.metadata.attempt
 
     @property
     def image(self) -> str:
@@ -101,10 +92,6 @@ class Container:
     @property
     def state(self) -> ContainerState:
         return ContainerState.from_proto(self.raw.state)
-
-    @property
-    def created_at(self) -> datetime | None:
-        return timestamp(self.raw.created_at)
 
     @property
     def started_at(self) -> datetime | None:
@@ -133,14 +120,6 @@ class Container:
     def log_path(self) -> str:
         status = self._status
         return status.log_path if status else ""
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return dict(self.raw.labels)
-
-    @property
-    def annotations(self) -> dict[str, str]:
-        return dict(self.raw.annotations)
 
     @property
     def _status(self) -> pb.ContainerStatus | None:
@@ -258,12 +237,6 @@ class Container:
 
     def __repr__(self) -> str:
         return f"<Container {self.id[:13]} {self.name} {self.state.value}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Container) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
 
 class ContainerManager:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cri_client import _listing
-from cri_client._model import resolve_reference, timestamp
+from cri_client._model import RuntimeObject, resolve_reference, timestamp
 from cri_client._proto import api_pb2 as pb
 from cri_client.auth import auth_config
 from cri_client.errors import NotFoundError
@@ -22,16 +22,14 @@ __all__ = ["FilesystemUsage", "Image", "ImageFsInfo", "ImageManager"]
 AuthSpec = pb.AuthConfig | Mapping[str, str] | tuple[str, str]
 
 
-class Image:
+class Image(RuntimeObject):
     """An image in the runtime's store; ``raw`` is the CRI ``Image`` message."""
+
+    raw: pb.Image
 
     def __init__(self, client: CRIClient, raw: pb.Image) -> None:
         self._client = client
         self.raw = raw
-
-    @property
-    def id(self) -> str:
-        return self.raw.id
 
     @property
     def repo_tags(self) -> list[str]:
@@ -84,12 +82,6 @@ class Image:
     def __repr__(self) -> str:
         tag = self.repo_tags[0] if self.repo_tags else self.id[:19]
         return f"<Image {tag}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Image) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf import json_format
@@ -13,12 +12,12 @@ from google.protobuf import json_format
 from cri_client import _listing
 from cri_client._model import (
     FULL_ID,
+    NamedObject,
     PodState,
     decode_json_values,
     message_dict,
     regex_matches,
     resolve_reference,
-    timestamp,
 )
 from cri_client._proto import api_pb2 as pb
 from cri_client.configs import default_log_directory, pod_sandbox_config
@@ -32,13 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["Pod", "PodManager", "PodState"]
 
 
-class Pod:
+class Pod(NamedObject):
     """A pod sandbox. From ``get()`` and ``run()`` it carries the full status (IP
     included); from ``list()`` only what the list reply has (``ip`` is None until
     :meth:`reload`).
 
     Attributes mirror the CRI fields in snake_case; ``raw`` is the message itself.
     """
+
+    raw: pb.PodSandbox | pb.PodSandboxStatus
 
     def __init__(
         self,
@@ -51,14 +52,6 @@ class Pod:
         self._config = config
 
     @property
-    def id(self) -> str:
-        return self.raw.id
-
-    @property
-    def name(self) -> str:
-        return self.raw.metadata.name
-
-    @property
     def namespace(self) -> str:
         return self.raw.metadata.namespace
 
@@ -67,24 +60,8 @@ class Pod:
         return self.raw.metadata.uid
 
     @property
-    def attempt(self) -> int:
-        return self.raw.metadata.attempt
-
-    @property
     def state(self) -> PodState:
         return PodState.from_proto(self.raw.state)
-
-    @property
-    def created_at(self) -> datetime | None:
-        return timestamp(self.raw.created_at)
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return dict(self.raw.labels)
-
-    @property
-    def annotations(self) -> dict[str, str]:
-        return dict(self.raw.annotations)
 
     @property
     def runtime_handler(self) -> str:
@@ -155,12 +132,6 @@ class Pod:
 
     def __repr__(self) -> str:
         return f"<Pod {self.id[:13]} {self.namespace}/{self.name} {self.state.value}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pod) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
 
 class PodManager:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from cri_client.testing._layout import InstanceLayout, open_private_log, write_private_file
-from cri_client.testing._processes import live_pid
+from cri_client.testing._layout import InstanceLayout
+from cri_client.testing._processes import live_pid, spawn_daemon
 
 
 def containerd_pid(instance: InstanceLayout) -> int | None:
@@ -32,20 +31,13 @@ def launch(instance: InstanceLayout, bin_dir: Path) -> int:
         "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}",
         "TMPDIR": str(instance.tmp),
     }
-    log_fd = open_private_log(instance.log)
-    try:
-        process = subprocess.Popen(
-            [str(bin_dir / "containerd"), "--config", str(instance.config)],
-            cwd=instance.dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        os.close(log_fd)
-    write_private_file(instance.pid_file, f"{process.pid}\n")
+    process = spawn_daemon(
+        [str(bin_dir / "containerd"), "--config", str(instance.config)],
+        instance.log,
+        instance.pid_file,
+        cwd=instance.dir,
+        env=env,
+    )
     return process.pid
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
 import shutil
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -25,10 +23,9 @@ from cri_client.testing._layout import (
     BaseLayout,
     asset,
     make_private_dir,
-    open_private_log,
     write_private_file,
 )
-from cri_client.testing._processes import live_pid, run, terminate, wait_until
+from cri_client.testing._processes import live_pid, run, spawn_daemon, terminate, wait_until
 
 log = logging.getLogger("cri_client.testing")
 
@@ -215,18 +212,11 @@ class Registry:
             self._dir / "policy.json", '{"default": [{"type": "insecureAcceptAnything"}]}\n'
         )
         write_private_file(self._port_file, f"{port}\n")
-        log_fd = open_private_log(self._dir / "registry.log")
-        try:
-            process = subprocess.Popen(
-                ["docker-registry", "serve", str(self._config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log_fd,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            os.close(log_fd)
-        write_private_file(self._pid_file, f"{process.pid}\n")
+        process = spawn_daemon(
+            ["docker-registry", "serve", str(self._config)],
+            self._dir / "registry.log",
+            self._pid_file,
+        )
         if not wait_until(lambda: self._answers(port) or process.poll() is not None, 15):
             raise RuntimeError(f"registry did not answer on 127.0.0.1:{port} within 15 s")
         if process.poll() is not None:

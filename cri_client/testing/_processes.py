@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cri_client.testing._layout import open_private_log, write_private_file
+
 
 def run(
     args: Sequence[str | os.PathLike[str]],
@@ -148,3 +150,30 @@ def _signal_and_wait(pids: Sequence[int], sig: signal.Signals, timeout: float) -
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
     return wait_until(lambda: not any(is_running(pid) for pid in pids), timeout)
+
+
+def spawn_daemon(
+    argv: Sequence[str],
+    log_path: Path,
+    pid_file: Path,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a daemon in its own session (it must outlive a CLI ``up``), with stdin
+    closed, its output in a private log file, and its PID in ``pid_file``."""
+    log_fd = open_private_log(log_path)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_fd,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        os.close(log_fd)
+    write_private_file(pid_file, f"{process.pid}\n")
+    return process
