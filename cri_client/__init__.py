@@ -16,17 +16,23 @@ from cri_client.client import CRIClient
 from cri_client.containers import Container, ExecResult
 from cri_client.endpoint import Endpoint
 from cri_client.errors import CRIError
+from cri_client.events import ContainerEvent, ContainerEventType, EventStream
 from cri_client.images import FilesystemUsage, Image, ImageFsInfo
 from cri_client.pods import Pod
 from cri_client.runtime import RuntimeCondition, RuntimeHandler, RuntimeStatus, RuntimeVersion
+from cri_client.stats import ContainerStats, PodStats
 
 __all__ = [
     "AmbiguousReferenceError",
     "CRIClient",
     "CRIError",
     "Container",
+    "ContainerEvent",
+    "ContainerEventType",
     "ContainerState",
+    "ContainerStats",
     "Endpoint",
+    "EventStream",
     "ExecResult",
     "FilesystemUsage",
     "Image",
@@ -34,6 +40,7 @@ __all__ = [
     "LowLevelAPI",
     "Pod",
     "PodState",
+    "PodStats",
     "ResponseStream",
     "RuntimeCondition",
     "RuntimeHandler",

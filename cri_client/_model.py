@@ -104,6 +104,18 @@ class NamedObject(RuntimeObject):
         return dict(self.raw.annotations)
 
 
+E = TypeVar("E", PodState, ContainerState)
+
+
+def parse_state(kind: type[E], value: object) -> E:
+    """A state from its enum member or name, or ValueError listing the valid names."""
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(member.value for member in kind)
+        raise ValueError(f"state must be one of {names}, not {value!r}") from None
+
+
 def timestamp(nanoseconds: int) -> datetime | None:
     """CRI timestamps are Unix nanoseconds; 0 means "not yet"."""
     if nanoseconds <= 0:

@@ -17,6 +17,7 @@ from cri_client.endpoint import (
     resolve_endpoints,
 )
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
+from cri_client.events import EventStream
 from cri_client.images import ImageManager
 from cri_client.pods import PodManager
 from cri_client.runtime import RuntimeStatus, RuntimeVersion
@@ -66,6 +67,7 @@ class CRIClient:
         """Containers: :class:`~cri_client.containers.ContainerManager`."""
         self.images = ImageManager(self)
         """Images: :class:`~cri_client.images.ImageManager`."""
+        self._events_unimplemented = False
 
     @property
     def endpoint(self) -> Endpoint:
@@ -157,6 +159,17 @@ class CRIClient:
         except BaseException:
             pod.remove(force=True, missing_ok=True)
             raise
+
+    def events(self, *, resubscribe: bool = True) -> EventStream:
+        """Container lifecycle events as they happen (``GetContainerEvents``), typed,
+        resubscribing when the stream breaks. containerd 1.6 has none: the first
+        ``next()`` raises UnimplementedError.
+
+        >>> with cri.events() as events:
+        ...     for event in events:
+        ...         print(event.type, event.pod_namespace, event.pod_name, event.container_name)
+        """
+        return EventStream(self, resubscribe)
 
     def close(self) -> None:
         """Close the channel. Calls made afterwards raise ClientClosedError."""

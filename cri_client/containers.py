@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from cri_client import _listing
 from cri_client._model import (
@@ -15,6 +15,7 @@ from cri_client._model import (
     NamedObject,
     decode_json_values,
     message_dict,
+    parse_state,
     regex_matches,
     resolve_reference,
     timestamp,
@@ -30,6 +31,8 @@ from cri_client.errors import (
     NotFoundError,
     UnknownError,
 )
+from cri_client.events import wait_for
+from cri_client.stats import DEFAULT_SAMPLE_INTERVAL, ContainerStats, sample_stream, sample_twice
 from cri_client.validation import check_command, check_labels, check_reference, check_seconds
 
 if TYPE_CHECKING:
@@ -210,6 +213,55 @@ class Container(NamedObject):
         """The pod the container belongs to."""
         return self._client.pods.get(self.pod_id)
 
+    def wait(
+        self, state: ContainerState | str = "exited", timeout: float | None = None
+    ) -> Container:
+        """Block until the container is in ``state`` (default: exited, e.g. a job that
+        ends by itself); returns self with its new status. Uses runtime events where
+        there are any (containerd 1.7+), status polling where not (1.6).
+        Raises :class:`~cri_client.errors.WaitTimeoutError` after ``timeout`` seconds.
+
+        >>> cri.run(image, name="job", command=["sh", "-c", "sleep 1"]).wait().exit_code
+        0
+        """
+        target = parse_state(ContainerState, state)
+        if timeout is not None:
+            check_seconds(timeout, "timeout")
+        wait_for(
+            self._client,
+            f"container {self.id[:13]} ({self.name}) did not become {target.value}",
+            lambda: self.reload().state is target,
+            lambda event: event.container_id == self.id,
+            timeout,
+        )
+        return self
+
+    @overload
+    def stats(self, *, interval: float = ..., stream: Literal[False] = ...) -> ContainerStats: ...
+    @overload
+    def stats(
+        self, *, interval: float = ..., stream: Literal[True], count: int | None = ...
+    ) -> Iterator[ContainerStats]: ...
+    def stats(
+        self,
+        *,
+        interval: float = DEFAULT_SAMPLE_INTERVAL,
+        stream: bool = False,
+        count: int | None = None,
+    ) -> ContainerStats | Iterator[ContainerStats]:
+        """CPU, memory and writable-layer usage (see :mod:`cri_client.stats`).
+        ``cpu_percent`` is set even on the first call (a second sample ``interval``
+        seconds later when the runtime does not compute it); ``stream=True`` yields a
+        sample every ``interval`` seconds (``count`` of them, or until you stop)."""
+
+        def sample() -> ContainerStats:
+            reply = self._client.api.container_stats(container_id=self.id)
+            return ContainerStats.from_message(reply.stats)
+
+        if stream:
+            return sample_stream(sample, interval, count)
+        return sample_twice(lambda: [sample()], lambda s: s.container_id, interval)[0]
+
     def to_dict(self) -> dict[str, Any]:
         """A stable JSON-safe dict: snake_case keys, ints, ISO timestamps, state names."""
 
@@ -323,6 +375,36 @@ class ContainerManager:
         status = self._client.api.container_status(container_id=found.id).status
         return Container(self._client, status, found.pod_sandbox_id)
 
+    def start(self, reference: str) -> Container:
+        """Start a container by reference (see :meth:`get`)."""
+        return self.get(reference).start()
+
+    def stop(self, reference: str, timeout: float = DEFAULT_STOP_TIMEOUT) -> Container:
+        """Stop a container by reference; SIGKILL after ``timeout`` seconds."""
+        return self.get(reference).stop(timeout)
+
+    def stats(
+        self,
+        *,
+        pod: Pod | str | None = None,
+        labels: Mapping[str, str] | None = None,
+        id: str | None = None,
+        interval: float = DEFAULT_SAMPLE_INTERVAL,
+    ) -> list[ContainerStats]:
+        """Usage of many containers with one RPC per sample (``crictl stats``):
+        running ones, optionally of one pod (Pod or full id), with ``labels``, or one
+        full ``id``. ``cpu_percent`` as in :meth:`Container.stats`."""
+        pod_id = pod.id if pod is not None and not isinstance(pod, str) else pod
+        stats_filter = pb.ContainerStatsFilter(
+            id=id or "", pod_sandbox_id=pod_id or "", label_selector=check_labels(labels, "labels")
+        )
+
+        def sample() -> list[ContainerStats]:
+            reply = self._client.api.list_container_stats(filter=stats_filter)
+            return [ContainerStats.from_message(s) for s in reply.stats]
+
+        return sample_twice(sample, lambda s: s.container_id, interval)
+
     def list(
         self,
         *,
@@ -351,7 +433,7 @@ class ContainerManager:
         if pod_id:
             result.pod_sandbox_id = pod_id
         if state is not None:
-            result.state.state = ContainerState(state).to_proto()
+            result.state.state = parse_state(ContainerState, state).to_proto()
         found = self._client._lister.list(_listing.CONTAINERS, result)
         namespaces: dict[str, str] = {}
         if namespace is not None:

@@ -44,6 +44,7 @@ __all__ = [
     "UnimplementedError",
     "UnknownError",
     "UnsupportedAPIVersionError",
+    "WaitTimeoutError",
     "error_from_rpc",
     "unsupported_api_error",
 ]
@@ -185,6 +186,11 @@ class EndpointError(UnavailableError):
 
 class ClientClosedError(CRIError):
     """The client was used after ``close()``."""
+
+
+class WaitTimeoutError(CRIError, TimeoutError):
+    """A wait (``Container.wait``, ``Pod.wait_ready``) ran out of time; the object is
+    still in its old state."""
 
 
 class ExecTimeoutError(DeadlineExceededError):

@@ -16,13 +16,16 @@ from cri_client._model import (
     PodState,
     decode_json_values,
     message_dict,
+    parse_state,
     regex_matches,
     resolve_reference,
 )
 from cri_client._proto import api_pb2 as pb
 from cri_client.configs import default_log_directory, pod_sandbox_config
 from cri_client.errors import FailedPreconditionError, NotFoundError
-from cri_client.validation import check_labels, check_reference
+from cri_client.events import wait_for
+from cri_client.stats import DEFAULT_SAMPLE_INTERVAL, PodStats, sample_twice
+from cri_client.validation import check_labels, check_reference, check_seconds
 
 if TYPE_CHECKING:
     from cri_client.client import CRIClient
@@ -107,6 +110,29 @@ class Pod(NamedObject):
     def stop(self) -> None:
         """Stop the sandbox: its containers are killed and its network torn down."""
         self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
+
+    def wait_ready(self, timeout: float | None = None) -> Pod:
+        """Block until the sandbox is ready (events where the runtime has them, status
+        polling where not); returns self. Raises WaitTimeoutError after ``timeout``."""
+        if timeout is not None:
+            check_seconds(timeout, "timeout")
+        wait_for(
+            self._client,
+            f"pod {self.id[:13]} ({self.namespace}/{self.name}) did not become ready",
+            lambda: self.reload().ready,
+            lambda event: event.pod_id == self.id,
+            timeout,
+        )
+        return self
+
+    def stats(self, *, interval: float = DEFAULT_SAMPLE_INTERVAL) -> PodStats:
+        """The pod's usage and its containers' (see :mod:`cri_client.stats`)."""
+
+        def sample() -> list[PodStats]:
+            reply = self._client.api.pod_sandbox_stats(pod_sandbox_id=self.id)
+            return [PodStats.from_message(reply.stats)]
+
+        return sample_twice(sample, lambda s: s.pod_id, interval)[0]
 
     def remove(self, force: bool = False, missing_ok: bool = False) -> None:
         """Remove the pod and everything in it. A ready pod is refused unless ``force``,
@@ -273,7 +299,7 @@ def pod_filter(
     if id is not None and FULL_ID.match(id):
         result.id = id
     if state is not None:
-        result.state.state = PodState(state).to_proto()
+        result.state.state = parse_state(PodState, state).to_proto()
     return result
 
 
