@@ -22,6 +22,7 @@ from cri_client.errors import (
     ClientClosedError,
     CRIError,
     EndpointError,
+    ResourceExhaustedError,
     UnavailableError,
     error_from_rpc,
 )
@@ -156,9 +157,16 @@ def error_for_call(
     """The :class:`CRIError` for a failed call; an unreachable runtime is explained by
     looking at its socket, so the message says what is wrong and what to do."""
     error = error_from_rpc(err, rpc.name, object_ref(request))
+    if isinstance(error, ResourceExhaustedError) and "larger than max" in error.details:
+        return ResourceExhaustedError(
+            f"{error.details}: the reply passed max_message_size; create the client with "
+            "CRIClient(max_message_size=<bytes>) (default 16 MiB), or filter the request",
+            rpc=rpc.name,
+            object_id=error.object_id,
+        )
     if not isinstance(error, UnavailableError):
         return error
-    problem = diagnose_socket(endpoint.path)
+    problem = diagnose_socket(endpoint.path) if endpoint.scheme == "unix" else None
     if problem is not None:
         return EndpointError(
             f"{problem} (endpoint from {endpoint.source}; gRPC said: {error.details})",

@@ -44,6 +44,8 @@ class CRIClient:
             :class:`~cri_client._rpc.DeadlinePolicy` for the per-operation ones).
         max_message_size: the largest message sent or received, in bytes (16 MiB;
             gRPC's own default of 4 MiB is too small for a list on a busy node).
+        allow_tcp: accept ``tcp://host:port`` endpoints. The CRI has no authentication,
+            so they are refused unless asked for, and warn (InsecureEndpointWarning).
     """
 
     def __init__(
@@ -53,10 +55,11 @@ class CRIClient:
         image_endpoint: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        allow_tcp: bool = False,
     ) -> None:
         policy = DeadlinePolicy(timeout)
         options = channel_options(max_message_size)
-        runtime, image = resolve_endpoints(endpoint, image_endpoint)
+        runtime, image = resolve_endpoints(endpoint, image_endpoint, allow_tcp=allow_tcp)
         self._invoker = SyncInvoker(runtime, image, options, policy)
         self._lister = Lister(self._invoker)
         self.api = LowLevelAPI(self._invoker)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "WELL_KNOWN_ENDPOINTS",
     "Endpoint",
+    "InsecureEndpointWarning",
     "channel_options",
     "diagnose_socket",
     "resolve_endpoints",
@@ -48,35 +50,61 @@ DEFAULT_CRICTL_CONFIG = "/etc/crictl.yaml"
 _HOW_TO_CHOOSE = "pass endpoint='unix:///path/to/runtime.sock' or set CONTAINER_RUNTIME_ENDPOINT"
 
 
+class InsecureEndpointWarning(UserWarning):
+    """A TCP endpoint was used: the CRI has no authentication, anyone who can reach
+    the port controls the runtime."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """A runtime socket and where its name came from (for messages and ``-D`` output)."""
+    """A runtime socket and where its name came from (for messages and ``-D`` output).
+
+    ``path`` is the socket's path, or ``host:port`` for an explicitly allowed TCP endpoint.
+    """
 
     path: str
     source: str
+    scheme: str = "unix"
 
     @property
     def url(self) -> str:
-        """The gRPC target, ``unix:///path``."""
-        return f"unix://{self.path}"
+        """The gRPC target: ``unix:///path`` or ``dns:///host:port``."""
+        return f"unix://{self.path}" if self.scheme == "unix" else f"dns:///{self.path}"
 
 
-def socket_path(value: str, source: str) -> str:
-    """The filesystem path of a ``unix://`` URL or bare path; anything else is refused."""
+def parse_endpoint(value: str, source: str, *, allow_tcp: bool = False) -> Endpoint:
+    """An Endpoint from ``unix:///path``, ``/path`` or, only with ``allow_tcp``,
+    ``tcp://host:port``; anything else is refused with the reason."""
     value = value.strip()
     if not value:
         raise EndpointError(f"empty runtime endpoint from {source}; {_HOW_TO_CHOOSE}")
+    if value.startswith("tcp://"):
+        address = value[len("tcp://") :].rstrip("/")
+        if not allow_tcp:
+            raise EndpointError(
+                f"endpoint {value!r} from {source} is TCP, which the CRI serves without any "
+                "authentication; pass allow_tcp=True to use it anyway"
+            )
+        if ":" not in address:
+            raise EndpointError(f"endpoint {value!r} from {source} needs tcp://host:port")
+        warnings.warn(
+            f"CRI endpoint {value} is TCP: unauthenticated, anyone who reaches it controls "
+            "the runtime",
+            InsecureEndpointWarning,
+            stacklevel=4,
+        )
+        return Endpoint(address, source, "tcp")
     if value.startswith("unix://"):
         value = value[len("unix://") :]
     elif "://" in value:
         scheme = value.split("://", 1)[0]
         raise EndpointError(
             f"endpoint {value!r} from {source} uses {scheme}://; only unix sockets are "
-            f"supported (unix:///path or /path)"
+            f"supported (unix:///path or /path; tcp:// with allow_tcp=True)"
         )
     if not value.startswith("/"):
         raise EndpointError(f"endpoint {value!r} from {source} must be an absolute path")
-    return value
+    return Endpoint(value, source)
 
 
 def read_crictl_config(path: str) -> dict[str, str]:
@@ -120,14 +148,15 @@ def _first_set(
     config: Mapping[str, str],
     config_key: str,
     config_path: str,
+    allow_tcp: bool,
 ) -> Endpoint | None:
     if explicit is not None:
-        return Endpoint(socket_path(explicit, "the endpoint argument"), "argument")
+        return parse_endpoint(explicit, "argument", allow_tcp=allow_tcp)
     if env.get(env_var):
-        return Endpoint(socket_path(env[env_var], env_var), env_var)
+        return parse_endpoint(env[env_var], env_var, allow_tcp=allow_tcp)
     if config.get(config_key):
         source = f"{config_key} in {config_path}"
-        return Endpoint(socket_path(config[config_key], source), source)
+        return parse_endpoint(config[config_key], source, allow_tcp=allow_tcp)
     return None
 
 
@@ -135,6 +164,8 @@ def resolve_endpoints(
     endpoint: str | None = None,
     image_endpoint: str | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    allow_tcp: bool = False,
 ) -> tuple[Endpoint, Endpoint]:
     """The (runtime, image) endpoints, following the order in the module docstring.
 
@@ -144,16 +175,19 @@ def resolve_endpoints(
     config_path = env.get("CRI_CONFIG_FILE") or DEFAULT_CRICTL_CONFIG
     config = read_crictl_config(config_path)
     runtime = _first_set(
-        endpoint, env, "CONTAINER_RUNTIME_ENDPOINT", config, "runtime-endpoint", config_path
+        endpoint,
+        env,
+        "CONTAINER_RUNTIME_ENDPOINT",
+        config,
+        "runtime-endpoint",
+        config_path,
+        allow_tcp,
     )
     if runtime is None:
-        for candidate in WELL_KNOWN_ENDPOINTS:
-            path = socket_path(candidate, "the well-known endpoints")
-            if os.path.exists(path):
-                runtime = Endpoint(path, "well-known path")
-                break
-        else:
-            tried = ", ".join(socket_path(c, "") for c in WELL_KNOWN_ENDPOINTS)
+        known = [parse_endpoint(c, "well-known path") for c in WELL_KNOWN_ENDPOINTS]
+        runtime = next((e for e in known if os.path.exists(e.path)), None)
+        if runtime is None:
+            tried = ", ".join(e.path for e in known)
             raise EndpointError(
                 "no CRI runtime socket found: CONTAINER_RUNTIME_ENDPOINT is not set, "
                 f"{config_path} names no runtime-endpoint, and none of these exist: {tried}. "
@@ -162,7 +196,13 @@ def resolve_endpoints(
     if image_endpoint is None and endpoint is not None:
         return runtime, runtime
     image = _first_set(
-        image_endpoint, env, "IMAGE_SERVICE_ENDPOINT", config, "image-endpoint", config_path
+        image_endpoint,
+        env,
+        "IMAGE_SERVICE_ENDPOINT",
+        config,
+        "image-endpoint",
+        config_path,
+        allow_tcp,
     )
     return runtime, image or runtime
 

@@ -43,7 +43,7 @@ from cri_client.testing._layout import (
     check_version,
     write_private_file,
 )
-from cri_client.testing._processes import is_running
+from cri_client.testing._processes import is_running, terminate
 
 log = logging.getLogger("cri_client.testing")
 
@@ -169,6 +169,24 @@ class ThrowawayContainerd:
                 raise
         return self
 
+    def stop_daemon(self) -> None:
+        """Stop only the containerd process (SIGTERM, then SIGKILL), as a runtime
+        restart or crash does: pods, shims, images and state stay, the socket goes.
+        :meth:`restart_daemon` brings it back on the same socket and state."""
+        pid = containerd_pid(self._instance)
+        if pid is not None:
+            terminate([pid], grace=10)
+
+    def restart_daemon(self) -> None:
+        """Start the containerd process again after :meth:`stop_daemon` (or a crash),
+        keeping its state, and wait until it is ready."""
+        running = self._started()
+        with self._layout.locked():
+            self.stop_daemon()
+            pid, _, ready_ms = self._launch(self._required_binaries())
+            self._running = dataclasses.replace(running, pid=pid, ready_after_ms=ready_ms)
+            self._running.save(self._instance)
+
     def stop(self, *, purge: bool = False) -> None:
         """Full teardown (see ``_teardown``); stops the registry too unless another
         instance under the base dir is alive. ``purge`` also deletes the instance dir."""
@@ -249,6 +267,30 @@ class ThrowawayContainerd:
                 restrict_oom_score_adj=oom_score_adj_is_restricted(),
             )
         )
+        pid, containerd_version, ready_ms = self._launch(bin_dir)
+        running = _Running(
+            containerd_version=containerd_version,
+            registry=registry,
+            runtime_handlers=("runc", "runsc") if runsc else ("runc",),
+            pid=pid,
+            started_at_ms=int(time.time() * 1000),
+            ready_after_ms=ready_ms,
+        )
+        running.save(instance)
+        log.info(
+            "containerd %s ready in %d ms (pid %d, %s, handlers %s); up in %.2f s",
+            containerd_version,
+            running.ready_after_ms,
+            pid,
+            snapshotter,
+            ",".join(running.runtime_handlers),
+            time.monotonic() - started,
+        )
+        return running
+
+    def _launch(self, bin_dir: Path) -> tuple[int, str, int]:
+        """Start the daemon on the written config; (pid, exact version, ms until ready)."""
+        instance = self._instance
         launched = time.monotonic()
         pid = launch(instance, bin_dir)
         try:
@@ -263,25 +305,7 @@ class ThrowawayContainerd:
                 f"containerd {self.version} did not start: {exc}\n"
                 f"--- tail of {instance.log} ---\n{log_tail(instance)}"
             ) from exc
-        running = _Running(
-            containerd_version=containerd_version,
-            registry=registry,
-            runtime_handlers=("runc", "runsc") if runsc else ("runc",),
-            pid=pid,
-            started_at_ms=int(time.time() * 1000),
-            ready_after_ms=round((time.monotonic() - launched) * 1000),
-        )
-        running.save(instance)
-        log.info(
-            "containerd %s ready in %d ms (pid %d, %s, handlers %s); up in %.2f s",
-            containerd_version,
-            running.ready_after_ms,
-            pid,
-            snapshotter,
-            ",".join(running.runtime_handlers),
-            time.monotonic() - started,
-        )
-        return running
+        return pid, containerd_version, round((time.monotonic() - launched) * 1000)
 
     def _required_binaries(self) -> Path:
         """containerd's bin dir; RuntimeError naming the install command if anything

@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from cri_client import endpoint as ep
-from cri_client.endpoint import channel_options, diagnose_socket, resolve_endpoints
+from cri_client.endpoint import (
+    InsecureEndpointWarning,
+    channel_options,
+    diagnose_socket,
+    resolve_endpoints,
+)
 from cri_client.errors import EndpointError
 
 
@@ -89,7 +94,7 @@ def test_nothing_found_names_every_path_tried(
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        ("tcp://127.0.0.1:1234", "only unix sockets"),
+        ("tcp://127.0.0.1:1234", "without any authentication; pass allow_tcp=True"),
         ("npipe:////./pipe/containerd", "only unix sockets"),
         ("relative.sock", "absolute path"),
         ("  ", "empty runtime endpoint"),
@@ -158,3 +163,16 @@ def test_channel_options_carry_the_message_size() -> None:
         channel_options(0)
     with pytest.raises(TypeError):
         channel_options(1.5)  # type: ignore[arg-type]
+
+
+def test_tcp_endpoints_only_when_asked_and_with_a_warning() -> None:
+    with pytest.warns(InsecureEndpointWarning, match="unauthenticated"):
+        runtime, image = resolve_endpoints("tcp://127.0.0.1:7777", env={}, allow_tcp=True)
+    assert (runtime.scheme, runtime.path, runtime.url) == (
+        "tcp",
+        "127.0.0.1:7777",
+        "dns:///127.0.0.1:7777",
+    )
+    assert image == runtime
+    with pytest.raises(EndpointError, match="host:port"):
+        resolve_endpoints("tcp://nohost", env={}, allow_tcp=True)

@@ -1,0 +1,83 @@
+"""Closing releases resources; credentials never leak into errors, reprs or logs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import grpc
+import pytest
+
+from cri_client import CRIClient
+from cri_client._proto import api_pb2 as pb
+from cri_client.errors import CRIError
+
+from .fake_runtime import FakeRuntime, abort_with
+
+SECRET = "hunter2-s3cret"
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_closing_clients_releases_threads_and_file_descriptors(sock: str) -> None:
+    def events(request: Any, context: Any) -> Any:
+        yield pb.ContainerEventResponse(container_id="x")
+
+    handlers = {"Version": lambda r, c: pb.VersionResponse(), "GetContainerEvents": events}
+    with FakeRuntime(sock, handlers) as fake:
+        with CRIClient(fake.endpoint) as warm:  # grpc's process-wide threads start here
+            warm.version()
+        time.sleep(0.2)
+        threads, fds = threading.active_count(), open_fds()
+        for _ in range(5):
+            cri = CRIClient(fake.endpoint)
+            cri.version()
+            assert [e.container_id for e in cri.api.get_container_events()] == ["x"]
+            cri.close()
+        deadline = time.monotonic() + 5
+        while (threading.active_count(), open_fds()) != (threads, fds):
+            assert time.monotonic() < deadline, (threading.active_count(), open_fds(), threads, fds)
+            time.sleep(0.05)
+
+
+def test_credentials_stay_out_of_errors_reprs_and_logs(
+    sock: str, caplog: pytest.LogCaptureFixture, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    caplog.set_level(logging.DEBUG)
+    seen: list[pb.PullImageRequest] = []
+
+    def pull(request: pb.PullImageRequest, context: grpc.ServicerContext) -> Any:
+        seen.append(request)
+        context.abort(grpc.StatusCode.UNKNOWN, "failed to authorize: 401 Unauthorized")
+
+    with FakeRuntime(sock, {"PullImage": pull}) as fake, CRIClient(fake.endpoint) as cri:
+        for auth in [("alice", SECRET), {"username": "alice", "password": SECRET}]:
+            with pytest.raises(CRIError) as info:
+                cri.images.pull("registry.example/app:1", auth=auth)  # type: ignore[arg-type]
+            text = f"{info.value} {info.value!r} {info.value.details} {info.value.object_id}"
+            assert SECRET not in text and "401 Unauthorized" in text
+        with pytest.raises(ValueError) as bad:
+            cri.images.pull("registry.example/app:1", auth=("only-one-part",))  # type: ignore[arg-type]
+        assert SECRET not in str(bad.value)
+    assert seen[0].auth.password == SECRET  # it did reach the runtime
+    assert SECRET not in caplog.text
+    assert SECRET not in repr(cri)
+
+
+def test_unary_errors_from_the_runtime_carry_no_request_fields(sock: str) -> None:
+    handler = abort_with(grpc.StatusCode.INVALID_ARGUMENT, "bad request")
+    with FakeRuntime(sock, {"PullImage": handler}) as fake, CRIClient(fake.endpoint) as cri:
+        request = pb.PullImageRequest(
+            image=pb.ImageSpec(image="r.example/a:1"),
+            auth=pb.AuthConfig(password=SECRET, registry_token=SECRET, identity_token=SECRET),
+        )
+        with pytest.raises(CRIError) as info:
+            cri.api.pull_image(request)
+    assert SECRET not in str(info.value)
+    assert info.value.object_id == "image=r.example/a:1"
