@@ -105,6 +105,9 @@ def object_ref(request: Message) -> str | None:
 V1ALPHA2_VERSION = "/runtime.v1alpha2.RuntimeService/Version"
 V1ALPHA2_VERSION_REQUEST = pb.VersionRequest(version="v1alpha2").SerializeToString()
 
+# gRPC's words for a peer that does not speak HTTP/2 (an HTTP/1 server, a silent one).
+_NOT_GRPC_TEXTS = ("HTTP/2", "SETTINGS frame", "http1.x server")
+
 _COMMAND_TIMEOUT_RPCS = frozenset({"StopContainer", "ExecSync", "CheckpointContainer"})
 _UNBOUNDED_RPCS = frozenset({"PullImage", "GetContainerEvents"})
 
@@ -173,8 +176,11 @@ def error_for_call(
             rpc=rpc.name,
             object_id=error.object_id,
         )
+    hint = ""
+    if any(text in error.details for text in _NOT_GRPC_TEXTS):
+        hint = "; something answers on this socket, but not a gRPC server: is it a CRI runtime's?"
     return UnavailableError(
-        f"{error.details} (runtime at {endpoint.url}, from {endpoint.source})",
+        f"{error.details} (runtime at {endpoint.url}, from {endpoint.source}){hint}",
         rpc=rpc.name,
         object_id=error.object_id,
     )

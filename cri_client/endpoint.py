@@ -216,7 +216,10 @@ def channel_options(max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> list[tu
     * message size both ways: a list on a busy node passes gRPC's 4 MiB default;
     * no HTTP proxy: a unix socket never goes through one, whatever the environment says;
     * reconnect backoff capped at 1 s: after a runtime restart the next call goes
-      through within a second, instead of after gRPC's default backoff of up to 2 min.
+      through within a second, instead of after gRPC's default backoff of up to 2 min;
+    * connection set-up (gRPC's "min reconnect backoff" is also its connect timeout)
+      bounded at 0.9 s instead of 20 s: a local socket answers in microseconds, and a
+      socket whose server never speaks gRPC is reported within a second.
     """
     if isinstance(max_message_size, bool) or not isinstance(max_message_size, int):
         raise TypeError(f"max_message_size must be an int, not {max_message_size!r}")
@@ -227,6 +230,6 @@ def channel_options(max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> list[tu
         ("grpc.max_send_message_length", max_message_size),
         ("grpc.enable_http_proxy", 0),
         ("grpc.initial_reconnect_backoff_ms", 100),
-        ("grpc.min_reconnect_backoff_ms", 100),
+        ("grpc.min_reconnect_backoff_ms", 900),
         ("grpc.max_reconnect_backoff_ms", 1000),
     ]

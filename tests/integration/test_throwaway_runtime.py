@@ -128,6 +128,14 @@ def test_throwaway_runtime_runs_runc_and_runsc_and_leaves_nothing(base_dir: Path
         assert env["CONTAINER_RUNTIME_ENDPOINT"] == runtime.endpoint
         assert env["CRI_CLIENT_TEST_RUNTIME_HANDLERS"] == "runc,runsc"
         assert env["CRI_CLIENT_TEST_BUSYBOX_IMAGE"] == f"{runtime.registry}/busybox:1.35"
+        # Private files, and none of the machine's own containerd paths.
+        for private in (base_dir, instance_dir, base_dir / "registry", instance_dir / "root"):
+            assert private.stat().st_mode & 0o077 == 0, f"{private} is open to other users"
+        config_file = instance_dir / "config.toml"
+        assert config_file.stat().st_mode & 0o077 == 0
+        config_text = config_file.read_text()
+        assert "/var/lib/containerd" not in config_text
+        assert "/run/containerd" not in config_text
         conflist = json.loads((instance_dir / "cni/net.d/10-cri-client.conflist").read_text())
         network, bridge = conflist["name"], conflist["plugins"][0]["bridge"]
 

@@ -223,3 +223,38 @@ def test_raw_stubs_share_the_channel(sock: str) -> None:
         reply = cri.runtime_stub.Version(pb.VersionRequest(version="raw"), timeout=5)
         assert reply.runtime_version == "9.9.raw"
         assert cri.image_stub is not None
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", None])
+def test_a_socket_that_does_not_speak_grpc_is_reported_within_a_second(
+    tmp_path: Any, reply: bytes | None
+) -> None:
+    path = str(tmp_path / "not-grpc.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen()
+    held = []
+
+    def serve() -> None:  # an HTTP/1 server, or one that accepts and never speaks
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.recv(1024)
+                conn.sendall(reply)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with CRIClient(path, timeout=30) as cri:
+            started = time.monotonic()
+            with pytest.raises(UnavailableError, match="not a gRPC server"):
+                cri.version()
+            assert time.monotonic() - started < 2
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
