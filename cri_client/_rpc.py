@@ -7,8 +7,10 @@ code and cannot drift apart.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -26,6 +28,8 @@ from cri_client.errors import (
     UnavailableError,
     error_from_rpc,
 )
+
+RPC_LOG = logging.getLogger("cri_client.rpc")
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
@@ -186,6 +190,20 @@ def error_for_call(
     )
 
 
+def log_call(
+    rpc: Rpc[Any, Any], request: Message, started: float, error: CRIError | None = None
+) -> None:
+    """One DEBUG record per RPC on the ``cri_client.rpc`` logger: the RPC, what it was
+    about and how long it took (a stream: when it started). Never the request body,
+    so credentials and other ``debug_redact`` fields cannot reach a log."""
+    if not RPC_LOG.isEnabledFor(logging.DEBUG):
+        return
+    about = object_ref(request) or ""
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    outcome = "ok" if error is None else (error.code.name if error.code else type(error).__name__)
+    RPC_LOG.debug("%s(%s) %s %.1f ms", rpc.name, about, outcome, elapsed_ms)
+
+
 class ResponseStream(Iterator[Resp]):
     """A server-streaming call as an iterator; errors arrive as :class:`CRIError`.
 
@@ -269,10 +287,15 @@ class SyncInvoker:
         message = build_request(rpc, request, fields)
         timeout = self.policy.deadline(rpc, message, rpc_timeout)
         fn = self._callable(rpc)
+        started = time.perf_counter()
         try:
-            return fn(message, timeout=timeout)  # type: ignore[no-any-return]
+            reply = fn(message, timeout=timeout)
         except grpc.RpcError as err:
-            raise error_for_call(err, rpc, message, self._endpoint(rpc)) from None
+            error = error_for_call(err, rpc, message, self._endpoint(rpc))
+            log_call(rpc, message, started, error)
+            raise error from None
+        log_call(rpc, message, started)
+        return reply  # type: ignore[no-any-return]
 
     def stream(
         self,
@@ -284,6 +307,7 @@ class SyncInvoker:
         message = build_request(rpc, request, fields)
         timeout = self.policy.deadline(rpc, message, rpc_timeout)
         call = self._callable(rpc)(message, timeout=timeout)
+        log_call(rpc, message, time.perf_counter())
         endpoint = self._endpoint(rpc)
         return ResponseStream(call, lambda err: error_for_call(err, rpc, message, endpoint))
 

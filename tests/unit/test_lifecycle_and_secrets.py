@@ -81,3 +81,22 @@ def test_unary_errors_from_the_runtime_carry_no_request_fields(sock: str) -> Non
             cri.api.pull_image(request)
     assert SECRET not in str(info.value)
     assert info.value.object_id == "image=r.example/a:1"
+
+
+def test_debug_log_names_each_rpc_and_its_object_but_no_body(
+    sock: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="cri_client.rpc")
+    handlers = {
+        "Version": lambda r, c: pb.VersionResponse(),
+        "PullImage": abort_with(grpc.StatusCode.NOT_FOUND, "no such tag"),
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        cri.version()
+        with pytest.raises(CRIError):
+            cri.api.pull_image(image={"image": "r.example/a:1"}, auth={"password": SECRET})
+    lines = [r.getMessage() for r in caplog.records if r.name == "cri_client.rpc"]
+    assert len(lines) == 2
+    assert lines[0].startswith("Version() ok ") and lines[0].endswith(" ms")
+    assert lines[1].startswith("PullImage(image=r.example/a:1) NOT_FOUND ")
+    assert SECRET not in caplog.text
