@@ -5,7 +5,8 @@ Each method takes the request message, or its fields as keyword arguments, and
 ``rpc_timeout=`` (seconds) to override the deadline the client chooses for that
 RPC. Unary RPCs return the response message; server-streaming RPCs return a
 ``ResponseStream`` of response messages (an iterator; ``close()`` cancels it).
-Errors are ``cri_client.errors.CRIError``.
+Errors are ``cri_client.errors.CRIError``. ``AsyncLowLevelAPI`` is the same for
+``AsyncCRIClient``: coroutines, and ``AsyncResponseStream`` for streams.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from cri_client._proto import api_pb2 as pb
-from cri_client._rpc import Invoker, ResponseStream, Rpc
+from cri_client._rpc import (
+    AsyncInvokerProtocol,
+    AsyncResponseStream,
+    Invoker,
+    ResponseStream,
+    Rpc,
+)
 
 VERSION = Rpc(
     "RuntimeService",
@@ -901,3 +908,592 @@ class LowLevelAPI:
         information may include images that were removed, but are still being cleaned up.
         """
         return self._invoker.unary(IMAGE_FS_INFO, request, fields, rpc_timeout)
+
+
+class AsyncLowLevelAPI:
+    """Every CRI RPC as a coroutine (streams as async iterators).
+
+    Reached as ``AsyncCRIClient.api``; for example
+    ``await cri.api.list_pod_sandbox(filter={'label_selector': {'app': 'web'}})``.
+    """
+
+    __slots__ = ("_invoker",)
+
+    def __init__(self, invoker: AsyncInvokerProtocol) -> None:
+        self._invoker = invoker
+
+    async def version(
+        self,
+        request: pb.VersionRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.VersionResponse:
+        """Version returns the runtime name, runtime version, and runtime API version."""
+        return await self._invoker.unary(VERSION, request, fields, rpc_timeout)
+
+    async def run_pod_sandbox(
+        self,
+        request: pb.RunPodSandboxRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.RunPodSandboxResponse:
+        """RunPodSandbox creates and starts a pod-level sandbox. Runtimes must ensure the
+        sandbox is in the ready state on success.
+        """
+        return await self._invoker.unary(RUN_POD_SANDBOX, request, fields, rpc_timeout)
+
+    async def stop_pod_sandbox(
+        self,
+        request: pb.StopPodSandboxRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.StopPodSandboxResponse:
+        """StopPodSandbox stops any running process that is part of the sandbox and reclaims
+        network resources (e.g., IP addresses) allocated to the sandbox. If there are any
+        running containers in the sandbox, they must be forcibly terminated. This call is
+        idempotent, and must not return an error if all relevant resources have already been
+        reclaimed. kubelet will call StopPodSandbox at least once before calling
+        RemovePodSandbox. It will also attempt to reclaim resources eagerly, as soon as a
+        sandbox is not needed. Hence, multiple StopPodSandbox calls are expected.
+        """
+        return await self._invoker.unary(STOP_POD_SANDBOX, request, fields, rpc_timeout)
+
+    async def remove_pod_sandbox(
+        self,
+        request: pb.RemovePodSandboxRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.RemovePodSandboxResponse:
+        """RemovePodSandbox removes the sandbox. If there are any running containers in the
+        sandbox, they must be forcibly terminated and removed. This call is idempotent, and
+        must not return an error if the sandbox has already been removed.
+        """
+        return await self._invoker.unary(REMOVE_POD_SANDBOX, request, fields, rpc_timeout)
+
+    async def pod_sandbox_status(
+        self,
+        request: pb.PodSandboxStatusRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.PodSandboxStatusResponse:
+        """PodSandboxStatus returns the status of the PodSandbox. If the PodSandbox is not
+        present, returns an error.
+        """
+        return await self._invoker.unary(POD_SANDBOX_STATUS, request, fields, rpc_timeout)
+
+    async def list_pod_sandbox(
+        self,
+        request: pb.ListPodSandboxRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListPodSandboxResponse:
+        """ListPodSandbox returns a list of PodSandboxes."""
+        return await self._invoker.unary(LIST_POD_SANDBOX, request, fields, rpc_timeout)
+
+    def stream_pod_sandboxes(
+        self,
+        request: pb.StreamPodSandboxesRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.StreamPodSandboxesResponse]:
+        """StreamPodSandboxes returns a stream of PodSandboxes. This is an alternative to
+        ListPodSandbox that streams results in lists of at least one item, avoiding the gRPC
+        message size limit for nodes with many pods. The number of items per list may vary
+        depending on the container runtime. Each item must appear in exactly one response and
+        must not be duplicated across responses in the same stream. The server must close the
+        stream with EOF after all items have been sent. The kubelet collects all items from
+        the stream and processes them all at once after the stream completes. The kubelet
+        enforces a timeout on the entire stream and will discard partial results if the
+        stream is not completed in time. Feature gate: CRIListStreaming See
+        https://kep.k8s.io/5825 for more details.
+        """
+        return self._invoker.stream(STREAM_POD_SANDBOXES, request, fields, rpc_timeout)
+
+    async def create_container(
+        self,
+        request: pb.CreateContainerRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.CreateContainerResponse:
+        """CreateContainer creates a new container in specified PodSandbox"""
+        return await self._invoker.unary(CREATE_CONTAINER, request, fields, rpc_timeout)
+
+    async def start_container(
+        self,
+        request: pb.StartContainerRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.StartContainerResponse:
+        """StartContainer starts the container."""
+        return await self._invoker.unary(START_CONTAINER, request, fields, rpc_timeout)
+
+    async def stop_container(
+        self,
+        request: pb.StopContainerRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.StopContainerResponse:
+        """StopContainer stops a running container with a grace period (i.e., timeout). This
+        call is idempotent, and must not return an error if the container has already been
+        stopped. The runtime must forcibly kill the container after the grace period is
+        reached.
+        """
+        return await self._invoker.unary(STOP_CONTAINER, request, fields, rpc_timeout)
+
+    async def remove_container(
+        self,
+        request: pb.RemoveContainerRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.RemoveContainerResponse:
+        """RemoveContainer removes the container. If the container is running, the container
+        must be forcibly removed. This call is idempotent, and must not return an error if
+        the container has already been removed.
+        """
+        return await self._invoker.unary(REMOVE_CONTAINER, request, fields, rpc_timeout)
+
+    async def list_containers(
+        self,
+        request: pb.ListContainersRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListContainersResponse:
+        """ListContainers lists all containers by filters."""
+        return await self._invoker.unary(LIST_CONTAINERS, request, fields, rpc_timeout)
+
+    def stream_containers(
+        self,
+        request: pb.StreamContainersRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.StreamContainersResponse]:
+        """StreamContainers returns a stream of containers. This is an alternative to
+        ListContainers that streams results in lists of at least one item, avoiding the gRPC
+        message size limit for nodes with many containers. The number of items per list may
+        vary depending on the container runtime. Each item must appear in exactly one
+        response and must not be duplicated across responses in the same stream. The server
+        must close the stream with EOF after all items have been sent. The kubelet collects
+        all items from the stream and processes them all at once after the stream completes.
+        The kubelet enforces a timeout on the entire stream and will discard partial results
+        if the stream is not completed in time. Feature gate: CRIListStreaming See
+        https://kep.k8s.io/5825 for more details.
+        """
+        return self._invoker.stream(STREAM_CONTAINERS, request, fields, rpc_timeout)
+
+    async def container_status(
+        self,
+        request: pb.ContainerStatusRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ContainerStatusResponse:
+        """ContainerStatus returns status of the container. If the container is not present,
+        returns an error.
+        """
+        return await self._invoker.unary(CONTAINER_STATUS, request, fields, rpc_timeout)
+
+    async def update_container_resources(
+        self,
+        request: pb.UpdateContainerResourcesRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.UpdateContainerResourcesResponse:
+        """UpdateContainerResources updates ContainerConfig of the container synchronously. If
+        runtime fails to transactionally update the requested resources, an error is
+        returned.
+        """
+        return await self._invoker.unary(UPDATE_CONTAINER_RESOURCES, request, fields, rpc_timeout)
+
+    async def reopen_container_log(
+        self,
+        request: pb.ReopenContainerLogRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ReopenContainerLogResponse:
+        """ReopenContainerLog asks runtime to reopen the stdout/stderr log file for the
+        container. This is often called after the log file has been rotated. If the container
+        is not running, container runtime can choose to either create a new log file and
+        return nil, or return an error. Once it returns error, new container log file MUST
+        NOT be created.
+        """
+        return await self._invoker.unary(REOPEN_CONTAINER_LOG, request, fields, rpc_timeout)
+
+    async def exec_sync(
+        self,
+        request: pb.ExecSyncRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ExecSyncResponse:
+        """ExecSync runs a command in a container synchronously."""
+        return await self._invoker.unary(EXEC_SYNC, request, fields, rpc_timeout)
+
+    async def exec(
+        self,
+        request: pb.ExecRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ExecResponse:
+        """Exec prepares a streaming endpoint to execute a command in the container."""
+        return await self._invoker.unary(EXEC, request, fields, rpc_timeout)
+
+    async def attach(
+        self,
+        request: pb.AttachRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.AttachResponse:
+        """Attach prepares a streaming endpoint to attach to a running container."""
+        return await self._invoker.unary(ATTACH, request, fields, rpc_timeout)
+
+    async def port_forward(
+        self,
+        request: pb.PortForwardRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.PortForwardResponse:
+        """PortForward prepares a streaming endpoint to forward ports from a PodSandbox."""
+        return await self._invoker.unary(PORT_FORWARD, request, fields, rpc_timeout)
+
+    async def container_stats(
+        self,
+        request: pb.ContainerStatsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ContainerStatsResponse:
+        """ContainerStats returns stats of the container. If the container does not exist, the
+        call returns an error.
+        """
+        return await self._invoker.unary(CONTAINER_STATS, request, fields, rpc_timeout)
+
+    async def list_container_stats(
+        self,
+        request: pb.ListContainerStatsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListContainerStatsResponse:
+        """ListContainerStats returns stats of all running containers."""
+        return await self._invoker.unary(LIST_CONTAINER_STATS, request, fields, rpc_timeout)
+
+    def stream_container_stats(
+        self,
+        request: pb.StreamContainerStatsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.StreamContainerStatsResponse]:
+        """StreamContainerStats returns a stream of container stats. This is an alternative to
+        ListContainerStats that streams results in lists of at least one item, avoiding the
+        gRPC message size limit for nodes with many containers. The number of items per list
+        may vary depending on the container runtime. Each item must appear in exactly one
+        response and must not be duplicated across responses in the same stream. The server
+        must close the stream with EOF after all items have been sent. The kubelet collects
+        all items from the stream and processes them all at once after the stream completes.
+        The kubelet enforces a timeout on the entire stream and will discard partial results
+        if the stream is not completed in time. Feature gate: CRIListStreaming See
+        https://kep.k8s.io/5825 for more details.
+        """
+        return self._invoker.stream(STREAM_CONTAINER_STATS, request, fields, rpc_timeout)
+
+    async def pod_sandbox_stats(
+        self,
+        request: pb.PodSandboxStatsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.PodSandboxStatsResponse:
+        """PodSandboxStats returns stats of the pod sandbox. If the pod sandbox does not exist,
+        the call returns an error.
+        """
+        return await self._invoker.unary(POD_SANDBOX_STATS, request, fields, rpc_timeout)
+
+    async def list_pod_sandbox_stats(
+        self,
+        request: pb.ListPodSandboxStatsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListPodSandboxStatsResponse:
+        """ListPodSandboxStats returns stats of the pod sandboxes matching a filter."""
+        return await self._invoker.unary(LIST_POD_SANDBOX_STATS, request, fields, rpc_timeout)
+
+    def stream_pod_sandbox_stats(
+        self,
+        request: pb.StreamPodSandboxStatsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.StreamPodSandboxStatsResponse]:
+        """StreamPodSandboxStats returns a stream of pod sandbox stats. This is an alternative
+        to ListPodSandboxStats that streams results in lists of at least one item, avoiding
+        the gRPC message size limit for nodes with many pods. The number of items per list
+        may vary depending on the container runtime. Each item must appear in exactly one
+        response and must not be duplicated across responses in the same stream. The server
+        must close the stream with EOF after all items have been sent. The kubelet collects
+        all items from the stream and processes them all at once after the stream completes.
+        The kubelet enforces a timeout on the entire stream and will discard partial results
+        if the stream is not completed in time. Feature gate: CRIListStreaming See
+        https://kep.k8s.io/5825 for more details.
+        """
+        return self._invoker.stream(STREAM_POD_SANDBOX_STATS, request, fields, rpc_timeout)
+
+    async def update_runtime_config(
+        self,
+        request: pb.UpdateRuntimeConfigRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.UpdateRuntimeConfigResponse:
+        """UpdateRuntimeConfig updates the runtime configuration based on the given request."""
+        return await self._invoker.unary(UPDATE_RUNTIME_CONFIG, request, fields, rpc_timeout)
+
+    async def status(
+        self,
+        request: pb.StatusRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.StatusResponse:
+        """Status returns the status of the runtime."""
+        return await self._invoker.unary(STATUS, request, fields, rpc_timeout)
+
+    async def checkpoint_container(
+        self,
+        request: pb.CheckpointContainerRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.CheckpointContainerResponse:
+        """CheckpointContainer checkpoints a container"""
+        return await self._invoker.unary(CHECKPOINT_CONTAINER, request, fields, rpc_timeout)
+
+    def get_container_events(
+        self,
+        request: pb.GetEventsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.ContainerEventResponse]:
+        """GetContainerEvents gets container events from the CRI runtime"""
+        return self._invoker.stream(GET_CONTAINER_EVENTS, request, fields, rpc_timeout)
+
+    async def list_metric_descriptors(
+        self,
+        request: pb.ListMetricDescriptorsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListMetricDescriptorsResponse:
+        """ListMetricDescriptors gets the descriptors for the metrics that will be returned in
+        ListPodSandboxMetrics. This list should be static at startup: either the client and
+        server restart together when adding or removing metrics descriptors, or they should
+        not change. Put differently, if ListPodSandboxMetrics references a name that is not
+        described in the initial ListMetricDescriptors call, then the metric will not be
+        broadcasted.
+        """
+        return await self._invoker.unary(LIST_METRIC_DESCRIPTORS, request, fields, rpc_timeout)
+
+    async def list_pod_sandbox_metrics(
+        self,
+        request: pb.ListPodSandboxMetricsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListPodSandboxMetricsResponse:
+        """ListPodSandboxMetrics gets pod sandbox metrics from CRI Runtime"""
+        return await self._invoker.unary(LIST_POD_SANDBOX_METRICS, request, fields, rpc_timeout)
+
+    def stream_pod_sandbox_metrics(
+        self,
+        request: pb.StreamPodSandboxMetricsRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.StreamPodSandboxMetricsResponse]:
+        """StreamPodSandboxMetrics returns a stream of pod sandbox metrics. This is an
+        alternative to ListPodSandboxMetrics that streams results in lists of at least one
+        item, avoiding the gRPC message size limit for nodes with many pods. The number of
+        items per list may vary depending on the container runtime. Each item must appear in
+        exactly one response and must not be duplicated across responses in the same stream.
+        The server must close the stream with EOF after all items have been sent. The kubelet
+        collects all items from the stream and processes them all at once after the stream
+        completes. The kubelet enforces a timeout on the entire stream and will discard
+        partial results if the stream is not completed in time. Feature gate:
+        CRIListStreaming See https://kep.k8s.io/5825 for more details.
+        """
+        return self._invoker.stream(STREAM_POD_SANDBOX_METRICS, request, fields, rpc_timeout)
+
+    async def runtime_config(
+        self,
+        request: pb.RuntimeConfigRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.RuntimeConfigResponse:
+        """RuntimeConfig returns configuration information of the runtime. A couple of notes: -
+        The RuntimeConfigRequest object is not to be confused with the contents of
+        UpdateRuntimeConfigRequest. The former is for having runtime tell Kubelet what to do,
+        the latter vice versa. - It is the expectation of the Kubelet that these fields are
+        static for the lifecycle of the Kubelet. The Kubelet will not re-request the
+        RuntimeConfiguration after startup, and CRI implementations should avoid updating
+        them without a full node reboot.
+        """
+        return await self._invoker.unary(RUNTIME_CONFIG, request, fields, rpc_timeout)
+
+    async def update_pod_sandbox_resources(
+        self,
+        request: pb.UpdatePodSandboxResourcesRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.UpdatePodSandboxResourcesResponse:
+        """UpdatePodSandboxResources synchronously updates the PodSandboxConfig with the
+        pod-level resource configuration. This method is called _after_ the Kubelet
+        reconfigures the pod-level cgroups. This request is treated as best effort, and
+        failure will not block the Kubelet with proceeding with a resize.
+        """
+        return await self._invoker.unary(UPDATE_POD_SANDBOX_RESOURCES, request, fields, rpc_timeout)
+
+    async def list_images(
+        self,
+        request: pb.ListImagesRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ListImagesResponse:
+        """ListImages lists existing images."""
+        return await self._invoker.unary(LIST_IMAGES, request, fields, rpc_timeout)
+
+    def stream_images(
+        self,
+        request: pb.StreamImagesRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> AsyncResponseStream[pb.StreamImagesResponse]:
+        """StreamImages returns a stream of images. This is an alternative to ListImages that
+        streams results in lists of at least one item, avoiding the gRPC message size limit
+        for nodes with many images. The number of items per list may vary depending on the
+        container runtime. Each item must appear in exactly one response and must not be
+        duplicated across responses in the same stream. The server must close the stream with
+        EOF after all items have been sent. The kubelet collects all items from the stream
+        and processes them all at once after the stream completes. The kubelet enforces a
+        timeout on the entire stream and will discard partial results if the stream is not
+        completed in time. Feature gate: CRIListStreaming See https://kep.k8s.io/5825 for
+        more details.
+        """
+        return self._invoker.stream(STREAM_IMAGES, request, fields, rpc_timeout)
+
+    async def image_status(
+        self,
+        request: pb.ImageStatusRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ImageStatusResponse:
+        """ImageStatus returns the status of the image. If the image is not present, returns a
+        response with ImageStatusResponse.Image set to nil.
+        """
+        return await self._invoker.unary(IMAGE_STATUS, request, fields, rpc_timeout)
+
+    async def pull_image(
+        self,
+        request: pb.PullImageRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.PullImageResponse:
+        """PullImage pulls an image with authentication config."""
+        return await self._invoker.unary(PULL_IMAGE, request, fields, rpc_timeout)
+
+    async def remove_image(
+        self,
+        request: pb.RemoveImageRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.RemoveImageResponse:
+        """RemoveImage removes the image. This call is idempotent, and must not return an error
+        if the image has already been removed. Note that if the image is referenced by
+        multiple tags (even across different repositories if they resolve to the same image
+        digest), removing the image by a single tag will remove all of its tags. For example,
+        if `repo/image:v1` and `another_repo/image:latest` point to the same image, removing
+        `repo/image:v1` will also remove `another_repo/image:latest`. The next call to
+        ListImages, ImageStatus, ImageFsInfo will not return this image. The resources (e.g.
+        disk space) may be cleaned asynchronously and not guaranteed to be cleaned up by the
+        time this method returns.
+        """
+        return await self._invoker.unary(REMOVE_IMAGE, request, fields, rpc_timeout)
+
+    async def image_fs_info(
+        self,
+        request: pb.ImageFsInfoRequest | None = None,
+        /,
+        *,
+        rpc_timeout: float | None = None,
+        **fields: Any,
+    ) -> pb.ImageFsInfoResponse:
+        """ImageFSInfo returns information of the filesystem that is used to store images. Usage
+        information may include images that were removed, but are still being cleaned up.
+        """
+        return await self._invoker.unary(IMAGE_FS_INFO, request, fields, rpc_timeout)

@@ -1,17 +1,19 @@
 """How one RPC is made: the request, the deadline, the call and its errors.
 
-Everything here but :class:`SyncInvoker` is transport-independent, so the sync and
-the asyncio clients build requests, choose deadlines and map errors with the same
-code and cannot drift apart.
+Everything here but the two invokers (:class:`SyncInvoker` on grpcio's sync
+channels, :class:`AsyncInvoker` on ``grpc.aio``) is transport-independent, so the
+sync and the asyncio clients build requests, choose deadlines, log and map errors
+with the same code and cannot drift apart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -52,6 +54,26 @@ class Rpc(Generic[Req, Resp]):
     @property
     def path(self) -> str:
         return f"/runtime.v1.{self.service}/{self.name}"
+
+
+class AsyncInvokerProtocol(Protocol):
+    """What the generated :class:`~cri_client._api.AsyncLowLevelAPI` calls."""
+
+    async def unary(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> Resp: ...
+
+    def stream(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> AsyncResponseStream[Resp]: ...
 
 
 class Invoker(Protocol):
@@ -235,8 +257,10 @@ class ResponseStream(Iterator[Resp]):
         self.close()
 
 
-class SyncInvoker:
-    """Makes RPCs on grpcio's sync channels (one per endpoint; one if they are equal)."""
+class Channels:
+    """The channels of one client (one per endpoint; one if they are equal) and the
+    per-RPC callables on them. grpcio's sync and asyncio channels share this shape,
+    so both invokers keep their channels here."""
 
     def __init__(
         self,
@@ -244,26 +268,28 @@ class SyncInvoker:
         image: Endpoint,
         options: list[tuple[str, Any]],
         policy: DeadlinePolicy,
+        open_channel: Callable[..., Any],
     ) -> None:
         self.runtime_endpoint = runtime
         self.image_endpoint = image
         self.policy = policy
-        self.runtime_channel = grpc.insecure_channel(runtime.url, options=options)
+        self.runtime_channel = open_channel(runtime.url, options=options)
         self.image_channel = (
             self.runtime_channel
             if image.path == runtime.path
-            else grpc.insecure_channel(image.url, options=options)
+            else open_channel(image.url, options=options)
         )
         self._callables: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.closed = False
 
-    def _endpoint(self, rpc: Rpc[Any, Any]) -> Endpoint:
+    def endpoint(self, rpc: Rpc[Any, Any]) -> Endpoint:
         return self.image_endpoint if rpc.service == "ImageService" else self.runtime_endpoint
 
-    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
+    def callable(self, rpc: Rpc[Any, Any]) -> Any:
+        """The multi-callable for ``rpc``, made once; ClientClosedError after close."""
         if self.closed:
-            raise ClientClosedError("the client is closed; create a new CRIClient", rpc=rpc.name)
+            raise ClientClosedError("the client is closed; create a new client", rpc=rpc.name)
         fn = self._callables.get(rpc.name)
         if fn is None:
             channel = self.image_channel if rpc.service == "ImageService" else self.runtime_channel
@@ -277,6 +303,32 @@ class SyncInvoker:
                 self._callables[rpc.name] = fn
         return fn
 
+    def v1alpha2_probe(self) -> Any:
+        """A raw Version call on the old ``runtime.v1alpha2`` service: its request has
+        the same wire format as v1's, so the v1 request bytes serve."""
+        return self.runtime_channel.unary_unary(
+            V1ALPHA2_VERSION, request_serializer=None, response_deserializer=None
+        )
+
+    def channels(self) -> list[Any]:
+        """Every channel, once."""
+        if self.image_channel is self.runtime_channel:
+            return [self.runtime_channel]
+        return [self.runtime_channel, self.image_channel]
+
+
+class SyncInvoker(Channels):
+    """Makes RPCs on grpcio's sync channels."""
+
+    def __init__(
+        self,
+        runtime: Endpoint,
+        image: Endpoint,
+        options: list[tuple[str, Any]],
+        policy: DeadlinePolicy,
+    ) -> None:
+        super().__init__(runtime, image, options, policy, grpc.insecure_channel)
+
     def unary(
         self,
         rpc: Rpc[Req, Resp],
@@ -286,12 +338,12 @@ class SyncInvoker:
     ) -> Resp:
         message = build_request(rpc, request, fields)
         timeout = self.policy.deadline(rpc, message, rpc_timeout)
-        fn = self._callable(rpc)
+        fn = self.callable(rpc)
         started = time.perf_counter()
         try:
             reply = fn(message, timeout=timeout)
         except grpc.RpcError as err:
-            error = error_for_call(err, rpc, message, self._endpoint(rpc))
+            error = error_for_call(err, rpc, message, self.endpoint(rpc))
             log_call(rpc, message, started, error)
             raise error from None
         log_call(rpc, message, started)
@@ -306,25 +358,119 @@ class SyncInvoker:
     ) -> ResponseStream[Resp]:
         message = build_request(rpc, request, fields)
         timeout = self.policy.deadline(rpc, message, rpc_timeout)
-        call = self._callable(rpc)(message, timeout=timeout)
+        call = self.callable(rpc)(message, timeout=timeout)
         log_call(rpc, message, time.perf_counter())
-        endpoint = self._endpoint(rpc)
+        endpoint = self.endpoint(rpc)
         return ResponseStream(call, lambda err: error_for_call(err, rpc, message, endpoint))
 
     def serves_v1alpha2(self) -> bool:
-        """Whether the runtime answers the old ``runtime.v1alpha2`` Version RPC. Its
-        VersionRequest has the same wire format as v1's, so raw bytes do."""
-        probe = self.runtime_channel.unary_unary(
-            V1ALPHA2_VERSION, request_serializer=None, response_deserializer=None
-        )
+        """Whether the runtime answers the old ``runtime.v1alpha2`` Version RPC."""
         try:
-            probe(V1ALPHA2_VERSION_REQUEST, timeout=self.policy.default)
+            self.v1alpha2_probe()(V1ALPHA2_VERSION_REQUEST, timeout=self.policy.default)
         except grpc.RpcError:
             return False
         return True
 
     def close(self) -> None:
         self.closed = True
-        self.runtime_channel.close()
-        if self.image_channel is not self.runtime_channel:
-            self.image_channel.close()
+        for channel in self.channels():
+            channel.close()
+
+
+class AsyncInvoker(Channels):
+    """Makes RPCs on ``grpc.aio`` channels: the same requests, deadlines and errors
+    as :class:`SyncInvoker`, awaited. Create it inside the event loop that uses it."""
+
+    def __init__(
+        self,
+        runtime: Endpoint,
+        image: Endpoint,
+        options: list[tuple[str, Any]],
+        policy: DeadlinePolicy,
+    ) -> None:
+        from grpc import aio
+
+        super().__init__(runtime, image, options, policy, aio.insecure_channel)
+
+    async def unary(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> Resp:
+        message = build_request(rpc, request, fields)
+        timeout = self.policy.deadline(rpc, message, rpc_timeout)
+        fn = self.callable(rpc)
+        started = time.perf_counter()
+        try:
+            reply = await fn(message, timeout=timeout)
+        except grpc.RpcError as err:
+            error = error_for_call(err, rpc, message, self.endpoint(rpc))
+            log_call(rpc, message, started, error)
+            raise error from None
+        log_call(rpc, message, started)
+        return reply  # type: ignore[no-any-return]
+
+    def stream(
+        self,
+        rpc: Rpc[Req, Resp],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> AsyncResponseStream[Resp]:
+        message = build_request(rpc, request, fields)
+        timeout = self.policy.deadline(rpc, message, rpc_timeout)
+        call = self.callable(rpc)(message, timeout=timeout)
+        log_call(rpc, message, time.perf_counter())
+        endpoint = self.endpoint(rpc)
+        return AsyncResponseStream(call, lambda err: error_for_call(err, rpc, message, endpoint))
+
+    async def serves_v1alpha2(self) -> bool:
+        """Whether the runtime answers the old ``runtime.v1alpha2`` Version RPC."""
+        try:
+            await self.v1alpha2_probe()(V1ALPHA2_VERSION_REQUEST, timeout=self.policy.default)
+        except grpc.RpcError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        self.closed = True
+        for channel in self.channels():
+            await channel.close()
+
+
+class AsyncResponseStream(AsyncIterator[Resp]):
+    """A server-streaming call as an async iterator; errors arrive as :class:`CRIError`.
+
+    ``close()`` (or leaving an ``async with`` block) cancels the call at once.
+    """
+
+    def __init__(self, call: Any, map_error: Callable[[grpc.RpcError], CRIError]) -> None:
+        self._call = call
+        self._map_error = map_error
+        self._replies = call.__aiter__()
+
+    def __aiter__(self) -> AsyncResponseStream[Resp]:
+        return self
+
+    async def __anext__(self) -> Resp:
+        try:
+            return await self._replies.__anext__()  # type: ignore[no-any-return]
+        except grpc.RpcError as err:
+            if err.code() == grpc.StatusCode.CANCELLED and self._call.cancelled():
+                raise StopAsyncIteration from None
+            raise self._map_error(err) from None
+        except asyncio.CancelledError:
+            if self._call.cancelled():
+                raise StopAsyncIteration from None
+            raise
+
+    def close(self) -> None:
+        self._call.cancel()
+
+    async def __aenter__(self) -> AsyncResponseStream[Resp]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import ModuleType
-from typing import Any
 
 from cri_client._api import LowLevelAPI
+from cri_client._client_base import BaseClient, client_settings
 from cri_client._listing import Lister
-from cri_client._rpc import DEFAULT_TIMEOUT, DeadlinePolicy, SyncInvoker
+from cri_client._rpc import DEFAULT_TIMEOUT, SyncInvoker
 from cri_client.containers import Container, ContainerManager
-from cri_client.endpoint import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    Endpoint,
-    channel_options,
-    resolve_endpoints,
-)
+from cri_client.endpoint import DEFAULT_MAX_MESSAGE_SIZE
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
 from cri_client.events import EventStream
 from cri_client.images import ImageManager
@@ -26,7 +20,7 @@ from cri_client.validation import check_image_reference, check_name
 __all__ = ["CRIClient"]
 
 
-class CRIClient:
+class CRIClient(BaseClient):
     """A client for a CRI runtime (containerd, CRI-O, ...) on this node.
 
     The socket is found like crictl finds it (see :mod:`cri_client.endpoint`); the
@@ -48,6 +42,8 @@ class CRIClient:
             so they are refused unless asked for, and warn (InsecureEndpointWarning).
     """
 
+    _invoker: SyncInvoker
+
     def __init__(
         self,
         endpoint: str | None = None,
@@ -57,10 +53,9 @@ class CRIClient:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         allow_tcp: bool = False,
     ) -> None:
-        policy = DeadlinePolicy(timeout)
-        options = channel_options(max_message_size)
-        runtime, image = resolve_endpoints(endpoint, image_endpoint, allow_tcp=allow_tcp)
-        self._invoker = SyncInvoker(runtime, image, options, policy)
+        self._invoker = SyncInvoker(
+            *client_settings(endpoint, image_endpoint, timeout, max_message_size, allow_tcp)
+        )
         self._lister = Lister(self._invoker)
         self.api = LowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.LowLevelAPI`."""
@@ -71,32 +66,6 @@ class CRIClient:
         self.images = ImageManager(self)
         """Images: :class:`~cri_client.images.ImageManager`."""
         self._events_unimplemented = False
-
-    @property
-    def endpoint(self) -> Endpoint:
-        """The runtime socket in use and where its name came from."""
-        return self._invoker.runtime_endpoint
-
-    @property
-    def image_endpoint(self) -> Endpoint:
-        """The image service socket in use (usually the runtime's)."""
-        return self._invoker.image_endpoint
-
-    @property
-    def timeout(self) -> float:
-        """The default deadline of a call, in seconds."""
-        return self._invoker.policy.default
-
-    @property
-    def runtime_stub(self) -> Any:
-        """The raw generated ``RuntimeServiceStub`` on this client's channel, for what
-        the library does not wrap. It raises ``grpc.RpcError``, not CRIError."""
-        return _grpc_module().RuntimeServiceStub(self._invoker.runtime_channel)
-
-    @property
-    def image_stub(self) -> Any:
-        """The raw generated ``ImageServiceStub`` on this client's image channel."""
-        return _grpc_module().ImageServiceStub(self._invoker.image_channel)
 
     def version(self) -> RuntimeVersion:
         """The runtime's name and version, and the CRI version it speaks.
@@ -183,14 +152,3 @@ class CRIClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        state = " closed" if self._invoker.closed else ""
-        return f"<CRIClient {self.endpoint.url}{state}>"
-
-
-def _grpc_module() -> ModuleType:
-    """The generated gRPC module, imported on first use: most programs never need it."""
-    from cri_client._proto import api_pb2_grpc
-
-    return api_pb2_grpc

@@ -93,7 +93,8 @@ def render_facade(proto_text: str) -> str:
         "``rpc_timeout=`` (seconds) to override the deadline the client chooses for that",
         "RPC. Unary RPCs return the response message; server-streaming RPCs return a",
         "``ResponseStream`` of response messages (an iterator; ``close()`` cancels it).",
-        "Errors are ``cri_client.errors.CRIError``.",
+        "Errors are ``cri_client.errors.CRIError``. ``AsyncLowLevelAPI`` is the same for",
+        "``AsyncCRIClient``: coroutines, and ``AsyncResponseStream`` for streams.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -101,7 +102,13 @@ def render_facade(proto_text: str) -> str:
         "from typing import Any",
         "",
         "from cri_client._proto import api_pb2 as pb",
-        "from cri_client._rpc import Invoker, ResponseStream, Rpc",
+        "from cri_client._rpc import (",
+        "    AsyncInvokerProtocol,",
+        "    AsyncResponseStream,",
+        "    Invoker,",
+        "    ResponseStream,",
+        "    Rpc,",
+        ")",
         "",
     ]
     for service, name, request, response, stream, _doc in rpcs:
@@ -112,27 +119,56 @@ def render_facade(proto_text: str) -> str:
     out += ["", "ALL_RPCS: tuple[Rpc[Any, Any], ...] = ("]
     out += [f"    {snake_case(name).upper()}," for _s, name, *_ in rpcs]
     out += [")", "", ""]
-    out += [
-        "class LowLevelAPI:",
-        '    """Every RPC of ``runtime.v1.RuntimeService`` and ``runtime.v1.ImageService``.',
-        "",
-        "    Reached as ``CRIClient.api``; for example",
-        "    ``cri.api.list_pod_sandbox(filter={'label_selector': {'app': 'web'}})``.",
-        '    """',
-        "",
-        '    __slots__ = ("_invoker",)',
-        "",
-        "    def __init__(self, invoker: Invoker) -> None:",
-        "        self._invoker = invoker",
-    ]
+    out += render_api_class(rpcs, asynchronous=False)
+    out += ["", ""]
+    out += render_api_class(rpcs, asynchronous=True)
+    return "\n".join(out) + "\n"
+
+
+def render_api_class(
+    rpcs: list[tuple[str, str, str, str, bool, str]], asynchronous: bool
+) -> list[str]:
+    """LowLevelAPI, or AsyncLowLevelAPI: the same methods, awaited."""
+    if asynchronous:
+        head = [
+            "class AsyncLowLevelAPI:",
+            '    """Every CRI RPC as a coroutine (streams as async iterators).',
+            "",
+            "    Reached as ``AsyncCRIClient.api``; for example",
+            "    ``await cri.api.list_pod_sandbox(filter={'label_selector': {'app': 'web'}})``.",
+            '    """',
+            "",
+            '    __slots__ = ("_invoker",)',
+            "",
+            "    def __init__(self, invoker: AsyncInvokerProtocol) -> None:",
+            "        self._invoker = invoker",
+        ]
+    else:
+        head = [
+            "class LowLevelAPI:",
+            '    """Every RPC of ``runtime.v1.RuntimeService`` and ``runtime.v1.ImageService``.',
+            "",
+            "    Reached as ``CRIClient.api``; for example",
+            "    ``cri.api.list_pod_sandbox(filter={'label_selector': {'app': 'web'}})``.",
+            '    """',
+            "",
+            '    __slots__ = ("_invoker",)',
+            "",
+            "    def __init__(self, invoker: Invoker) -> None:",
+            "        self._invoker = invoker",
+        ]
+    out = head
+    stream_type = "AsyncResponseStream" if asynchronous else "ResponseStream"
     for _service, name, request, response, stream, doc in rpcs:
         const = snake_case(name).upper()
-        returns = f"ResponseStream[pb.{response}]" if stream else f"pb.{response}"
-        call = "stream" if stream else "unary"
-        doc_lines = wrap_doc(doc, "        ", width=93)
+        returns = f"{stream_type}[pb.{response}]" if stream else f"pb.{response}"
+        method = "stream" if stream else "unary"
+        call = f"self._invoker.{method}({const}, request, fields, rpc_timeout)"
+        define = "async def" if asynchronous and not stream else "def"
+        result = f"await {call}" if asynchronous and not stream else call
         out += [
             "",
-            f"    def {snake_case(name)}(",
+            f"    {define} {snake_case(name)}(",
             "        self,",
             f"        request: pb.{request} | None = None,",
             "        /,",
@@ -140,10 +176,10 @@ def render_facade(proto_text: str) -> str:
             "        rpc_timeout: float | None = None,",
             "        **fields: Any,",
             f"    ) -> {returns}:",
-            *docstring(doc_lines),
-            f"        return self._invoker.{call}({const}, request, fields, rpc_timeout)",
+            *docstring(wrap_doc(doc, "        ", width=93)),
+            f"        return {result}",
         ]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def run_protoc(proto_text: str, out_dir: Path) -> None:

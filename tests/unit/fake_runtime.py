@@ -26,7 +26,9 @@ class FakeRuntime:
         self.endpoint = f"unix://{socket_path}"
         self.calls: list[str] = []
         self._lock = threading.Lock()
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-runtime")
+        )
         services: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
         for rpc in ALL_RPCS:
             fn = handlers.get(rpc.name)
