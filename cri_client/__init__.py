@@ -18,9 +18,11 @@ from cri_client.endpoint import Endpoint
 from cri_client.errors import CRIError
 from cri_client.events import ContainerEvent, ContainerEventType, EventStream
 from cri_client.images import FilesystemUsage, Image, ImageFsInfo
+from cri_client.logs import LogRecord
 from cri_client.pods import Pod
 from cri_client.runtime import RuntimeCondition, RuntimeHandler, RuntimeStatus, RuntimeVersion
 from cri_client.stats import ContainerStats, PodStats
+from cri_client.streaming import ExecSession, PortForward
 
 __all__ = [
     "AmbiguousReferenceError",
@@ -34,13 +36,16 @@ __all__ = [
     "Endpoint",
     "EventStream",
     "ExecResult",
+    "ExecSession",
     "FilesystemUsage",
     "Image",
     "ImageFsInfo",
+    "LogRecord",
     "LowLevelAPI",
     "Pod",
     "PodState",
     "PodStats",
+    "PortForward",
     "ResponseStream",
     "RuntimeCondition",
     "RuntimeHandler",

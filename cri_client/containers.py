@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,17 @@ from cri_client.errors import (
     UnknownError,
 )
 from cri_client.events import wait_for
+from cri_client.logs import (
+    LogRecord,
+    Since,
+    check_log_options,
+    previous_log_path,
+    read_records,
+    render,
+)
+from cri_client.logs import follow as follow_log
 from cri_client.stats import DEFAULT_SAMPLE_INTERVAL, ContainerStats, sample_stream, sample_twice
+from cri_client.streaming import ExecSession, interact
 from cri_client.validation import check_command, check_labels, check_reference, check_seconds
 
 if TYPE_CHECKING:
@@ -161,7 +172,8 @@ class Container(NamedObject):
         """Run a command in the container and wait for it (CRI ExecSync).
 
         ``timeout`` is the command's own limit in seconds (default: the client's
-        timeout); the runtime kills the command when it passes. Raises
+        timeout; ``math.inf``: none, as ``crictl exec -s`` without ``--timeout``); the
+        runtime kills the command when it passes. Raises
         :class:`~cri_client.errors.ExecTimeoutError` then, and
         :class:`~cri_client.errors.CommandNotFoundError` when the program does not
         exist. A non-zero exit is a normal result unless ``check=True``, which raises
@@ -171,14 +183,18 @@ class Container(NamedObject):
         ExecResult(exit_code=3, stdout=b'hi\\n', stderr=b'')
         """
         command = check_command(cmd, "cmd", allow_empty=False)
-        limit = (
-            self._client.timeout
-            if timeout is None
-            else check_seconds(timeout, "timeout", allow_zero=False)
-        )
-        seconds = math.ceil(limit)
+        rpc_timeout: float | None = None
+        if timeout == math.inf:
+            # No limit: the CRI's timeout 0, and no gRPC deadline either.
+            seconds, rpc_timeout = 0, math.inf
+        elif timeout is None:
+            seconds = math.ceil(self._client.timeout)
+        else:
+            seconds = math.ceil(check_seconds(timeout, "timeout", allow_zero=False))
         try:
-            reply = self._client.api.exec_sync(container_id=self.id, cmd=command, timeout=seconds)
+            reply = self._client.api.exec_sync(
+                container_id=self.id, cmd=command, timeout=seconds, rpc_timeout=rpc_timeout
+            )
         except DeadlineExceededError as err:
             raise ExecTimeoutError(
                 f"{command!r} did not finish within {seconds} s ({err.details})",
@@ -198,6 +214,70 @@ class Container(NamedObject):
             raise ExecError(command, result, object_id=f"container_id={self.id}")
         return result
 
+    def exec_stream(
+        self, cmd: Sequence[str], *, stdin: bool = False, tty: bool = False
+    ) -> ExecSession:
+        """Run a command with its streams on an :class:`~cri_client.streaming.ExecSession`
+        (CRI Exec and the runtime's streaming server): write to its stdin while it runs,
+        read its output as it comes, then its exit code. See ``docs/streaming.md``.
+
+        A TTY session always opens stdin at the runtime: containerd stops a TTY
+        command's output when its stdin stream ends, so without stdin most output was
+        lost. ``write()`` still needs ``stdin=True``.
+
+        >>> with ctr.exec_stream(["sh", "-c", "read x; echo got:$x; exit 3"], stdin=True) as s:
+        ...     s.write(b"hi\\n")
+        ...     print(s.read_all(), s.wait())
+        (b'got:hi\\n', b'') 3
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        url = self._client.api.exec(
+            container_id=self.id,
+            cmd=command,
+            stdin=stdin or tty,
+            tty=tty,
+            stdout=True,
+            stderr=not tty,
+        ).url
+        return ExecSession(url, stdin=stdin, tty=tty, open_timeout=self._client.timeout)
+
+    def attach(self, *, stdin: bool = False, tty: bool | None = None) -> ExecSession:
+        """Connect to the container's own stdin and output (CRI Attach), as ``kubectl
+        attach``: useful for a container created with ``stdin=True`` (and ``tty=True``
+        for a shell). ``tty=None`` takes the container's own setting from
+        :meth:`inspect` (False when the runtime does not report it).
+
+        Output starts now (earlier output is in the log). The session ends when the
+        container exits, and ``wait()`` returns the container's exit code from its
+        status: containerd's attach stream reports success whatever the code.
+        ``close()`` detaches and leaves the container running.
+        """
+        if tty is None:
+            info = self.inspect()["info"].get("info")
+            config = info.get("config") if isinstance(info, dict) else None
+            tty = bool(config.get("tty", False)) if isinstance(config, dict) else False
+        url = self._client.api.attach(
+            container_id=self.id, stdin=stdin or tty, tty=tty, stdout=True, stderr=not tty
+        ).url
+        return ExecSession(
+            url,
+            stdin=stdin,
+            tty=tty,
+            open_timeout=self._client.timeout,
+            exit_code_source=lambda: self.reload().exit_code,
+        )
+
+    def exec_interactive(self, cmd: Sequence[str], *, tty: bool = True) -> int:
+        """Hand a command to the person at this terminal, as ``kubectl exec -it``, and
+        return its exit code. stdin, stdout and stderr are this process's; a terminal is
+        put in raw mode (and restored on return) and its size follows SIGWINCH. See
+        :func:`cri_client.streaming.interact`.
+
+        >>> sys.exit(ctr.exec_interactive(["sh"]))
+        """
+        with self.exec_stream(cmd, stdin=True, tty=tty) as session:
+            return interact(session)
+
     def update_resources(
         self, resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None, **fields: Any
     ) -> Container:
@@ -208,6 +288,141 @@ class Container(NamedObject):
         linux = resources if resources is not None else pb.LinuxContainerResources(**fields)
         self._client.api.update_container_resources(container_id=self.id, linux=linux)
         return self.reload()
+
+    @overload
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: Literal[False] = False,
+    ) -> str: ...
+
+    @overload
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: Literal[True],
+    ) -> Iterator[str]: ...
+
+    @overload
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: bool,
+    ) -> str | Iterator[str]: ...
+
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: bool = False,
+    ) -> str | Iterator[str]:
+        """The container's output, read from the log file the runtime writes (and its
+        rotated files), as ``crictl logs`` and ``kubectl logs`` show it.
+
+        ``tail``: the last N lines; ``since``: an aware datetime, or how long ago
+        (seconds or ``timedelta``); ``until``: an aware datetime; ``stream``:
+        ``"stdout"`` or ``"stderr"``; ``timestamps``: each line starts with its RFC 3339
+        time; ``limit_bytes``: the output is cut there; ``previous``: the log of the
+        attempt before this one. ``follow=True`` returns an iterator of lines that
+        waits for new output, survives log rotation, and ends once the container has
+        stopped (close it to stop early). See :mod:`cri_client.logs`.
+
+        >>> print(ctr.logs(tail=2), end="")
+        line 9
+        line 10
+        """
+        check_log_options(
+            tail=tail, since=since, until=until, stream=stream, limit_bytes=limit_bytes
+        )
+        if follow and until is not None:
+            raise ValueError(f"until={until!r} cannot be combined with follow=True")
+        path = self._log_file(previous)
+        if not follow:
+            records = read_records(path, tail=tail, since=since, until=until, stream=stream)
+            return render(records, timestamps=timestamps, limit_bytes=limit_bytes)
+
+        checked = {"at": 0.0, "running": True}
+
+        def is_running() -> bool:
+            """Asked on every idle poll; the runtime is asked at most once a second."""
+            if previous:
+                return False  # that attempt is over: its log does not grow
+            if time.monotonic() - checked["at"] >= 1.0:
+                try:
+                    running = self.reload().state is ContainerState.RUNNING
+                except NotFoundError:
+                    running = False
+                checked.update(at=time.monotonic(), running=running)
+            return bool(checked["running"])
+
+        return follow_log(
+            path,
+            is_running=is_running,
+            tail=tail,
+            since=since,
+            stream=stream,
+            timestamps=timestamps,
+            limit_bytes=limit_bytes,
+        )
+
+    def log_records(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        stream: str | None = None,
+        previous: bool = False,
+    ) -> list[LogRecord]:
+        """The output as :class:`~cri_client.logs.LogRecord` s (time, stream, text),
+        selected as :meth:`logs` selects lines."""
+        check_log_options(tail=tail, since=since, until=until, stream=stream)
+        path = self._log_file(previous)
+        return read_records(path, tail=tail, since=since, until=until, stream=stream)
+
+    def reopen_log(self) -> None:
+        """Make the runtime reopen the log file (CRI ReopenContainerLog): after the
+        file was renamed away, output goes to a new file at ``log_path`` again."""
+        self._client.api.reopen_container_log(container_id=self.id)
+
+    def _log_file(self, previous: bool) -> str:
+        """This attempt's log path from the status (fetched if listed), or the
+        previous attempt's beside it."""
+        if self._status is None:
+            self.reload()
+        if not self.log_path:
+            raise NotFoundError(
+                f"container {self.id[:13]} ({self.name}) has no log file: its pod has no "
+                "log directory"
+            )
+        return previous_log_path(self.log_path, self.attempt) if previous else self.log_path
 
     def pod(self) -> Pod:
         """The pod the container belongs to."""

@@ -40,6 +40,7 @@ __all__ = [
     "OutOfRangeError",
     "PermissionDeniedError",
     "ResourceExhaustedError",
+    "StreamError",
     "UnavailableError",
     "UnimplementedError",
     "UnknownError",
@@ -216,6 +217,13 @@ class ExecError(CRIError):
             rpc="ExecSync",
             object_id=object_id,
         )
+
+
+class StreamError(CRIError):
+    """An exec, attach or port-forward stream failed: the streaming URL was already used
+    or has expired (they are single-use), the streaming server could not be reached,
+    the connection broke, or the runtime reported an error instead of an exit status.
+    It comes from the streaming server, not a gRPC call: ``code`` and ``rpc`` are None."""
 
 
 _BY_CODE: dict[grpc.StatusCode, type[CRIError]] = {

@@ -25,6 +25,7 @@ from cri_client.configs import default_log_directory, pod_sandbox_config
 from cri_client.errors import FailedPreconditionError, NotFoundError
 from cri_client.events import wait_for
 from cri_client.stats import DEFAULT_SAMPLE_INTERVAL, PodStats, sample_twice
+from cri_client.streaming import PortForward
 from cri_client.validation import check_labels, check_reference, check_seconds
 
 if TYPE_CHECKING:
@@ -106,6 +107,23 @@ class Pod(NamedObject):
     def containers(self, all: bool = True) -> list[Container]:
         """The pod's containers (all states by default)."""
         return self._client.containers.list(pod=self.id, all=all)
+
+    def port_forward(self, remote_port: int, local_port: int = 0) -> PortForward:
+        """Forward ``127.0.0.1:local_port`` (0: any free port, see ``.local_port``) to
+        ``remote_port`` in the pod's network namespace, as ``kubectl port-forward``
+        (CRI PortForward: each connection gets its own streaming URL). Use it as a
+        context manager; see :class:`~cri_client.streaming.PortForward`.
+
+        >>> with pod.port_forward(8080) as forward:
+        ...     urlopen(f"http://127.0.0.1:{forward.local_port}/").status
+        200
+        """
+
+        def open_url() -> str:
+            reply = self._client.api.port_forward(pod_sandbox_id=self.id, port=[remote_port])
+            return reply.url
+
+        return PortForward(open_url, remote_port, local_port, open_timeout=self._client.timeout)
 
     def stop(self) -> None:
         """Stop the sandbox: its containers are killed and its network torn down."""
@@ -233,6 +251,30 @@ class PodManager:
             lambda pod: (pod.metadata.name, f"{pod.metadata.namespace}/{pod.metadata.name}"),
         )
         return Pod(self._client, self._status(found.id).status)
+
+    def stats(
+        self,
+        *,
+        labels: Mapping[str, str] | None = None,
+        id: str | None = None,
+        interval: float = DEFAULT_SAMPLE_INTERVAL,
+    ) -> list[PodStats]:
+        """Usage of many pods with one RPC per sample (``crictl statsp``): every pod,
+        those with ``labels``, or the one with the full ``id``. ``cpu_percent`` as in
+        :meth:`Pod.stats`.
+
+        >>> [(s.name, s.cpu_percent, s.memory_working_set_bytes) for s in cri.pods.stats()]
+        [('web', 0.4, 2129920)]
+        """
+        stats_filter = pb.PodSandboxStatsFilter(
+            id=id or "", label_selector=check_labels(labels, "labels")
+        )
+
+        def sample() -> list[PodStats]:
+            reply = self._client.api.list_pod_sandbox_stats(filter=stats_filter)
+            return [PodStats.from_message(s) for s in reply.stats]
+
+        return sample_twice(sample, lambda s: s.pod_id, interval)
 
     def list(
         self,

@@ -1,0 +1,266 @@
+"""All benchmarks in one run, on one runtime, printed as tables of ratios.
+
+    python benchmarks/run.py [--endpoint unix:///...] [--quick]
+
+Without ``--endpoint`` (and no CONTAINER_RUNTIME_ENDPOINT) it starts a throwaway
+containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.md):
+
+1. per-call cost of low-level and high-level calls next to the same RPC on the bare
+   generated stub (rounds alternate between the two, the median round counts);
+2. the same loop through ``crictl`` (one process per call), if crictl is on PATH;
+3. ``import cri_client`` next to ``import grpc`` plus the generated modules;
+4. 50 pods with one container each, created and removed sequentially, with 8
+   threads, and with AsyncCRIClient and asyncio.gather;
+5. time and memory to list and wrap 500 containers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import grpc
+
+from cri_client import CRIClient
+from cri_client._proto import api_pb2 as pb
+from cri_client._proto import api_pb2_grpc
+from cri_client.aio import AsyncCRIClient
+from cri_client.configs import container_config, pod_sandbox_config
+
+
+@contextmanager
+def runtime(explicit: str | None) -> Iterator[tuple[str, str]]:
+    """(endpoint, busybox image reference)."""
+    if explicit or os.environ.get("CONTAINER_RUNTIME_ENDPOINT"):
+        yield (
+            explicit or os.environ["CONTAINER_RUNTIME_ENDPOINT"],
+            os.environ.get("BENCH_IMAGE", "busybox:1.35"),
+        )
+        return
+    from cri_client.testing import ThrowawayContainerd
+
+    with ThrowawayContainerd("2.1", base_dir="/tmp/cri-client-bench") as containerd:
+        yield containerd.endpoint, containerd.busybox_image
+
+
+def per_call_us(call: Callable[[], object], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+def compare(
+    pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]], calls: int, rounds: int
+) -> None:
+    print(f"\n1. per call ({rounds} rounds x {calls} calls, median), microseconds")
+    print(f"{'call':<28}{'cri-client':>12}{'bare stub':>12}{'ratio':>8}")
+    for name, (ours, bare) in pairs.items():
+        ours(), bare()
+        mine, theirs = [], []
+        for _ in range(rounds):
+            mine.append(per_call_us(ours, calls))
+            theirs.append(per_call_us(bare, calls))
+        a, b = statistics.median(mine), statistics.median(theirs)
+        print(f"{name:<28}{a:>12.1f}{b:>12.1f}{a / b:>8.3f}")
+
+
+def crictl_loop(endpoint: str, container_id: str, calls: int, ours: Callable[[], object]) -> None:
+    print("\n2. 100-style inspection loop through crictl (one process per call)")
+    crictl = shutil.which("crictl")
+    if crictl is None:
+        print("crictl is not on PATH: not measured (no Debian or PyPI package ships it)")
+        return
+    started = time.perf_counter()
+    for _ in range(calls):
+        subprocess.run(
+            [crictl, "-r", endpoint, "inspect", container_id], check=True, capture_output=True
+        )
+    theirs = (time.perf_counter() - started) / calls
+    mine = per_call_us(ours, calls) / 1e6
+    print(
+        f"crictl inspect {theirs * 1000:.1f} ms, cri-client {mine * 1000:.2f} ms: "
+        f"{theirs / mine:.0f}x faster"
+    )
+
+
+def import_times(repeats: int) -> None:
+    print(f"\n3. import time (fresh interpreter, median of {repeats}), milliseconds")
+    probes = {
+        "python -c pass": "pass",
+        "import grpc + generated": "import grpc; import cri_client._proto.api_pb2, "
+        "cri_client._proto.api_pb2_grpc",
+        "import cri_client": "import cri_client",
+    }
+    results = {}
+    for name, code in probes.items():
+        samples = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            samples.append((time.perf_counter() - started) * 1000)
+        results[name] = statistics.median(samples)
+        print(f"{name:<28}{results[name]:>10.1f}")
+    base = results["python -c pass"]
+    ratio = (results["import cri_client"] - base) / (results["import grpc + generated"] - base)
+    print(f"cri_client's own import cost next to grpc + stubs: {ratio:.2f}x")
+
+
+def lifecycle(endpoint: str, image: str, pods: int, log_dir: str) -> None:
+    print(f"\n4. {pods} pods with one container each: run, create, start, stop, remove")
+
+    def one(cri: CRIClient, index: int, tag: str) -> None:
+        ctr = cri.run(
+            image, name=f"bench-{tag}-{index}", command=["sleep", "60"], log_directory=log_dir
+        )
+        ctr.stop(timeout=0)
+        ctr.pod().remove(force=True)
+
+    with CRIClient(endpoint) as cri:
+        started = time.perf_counter()
+        for index in range(pods):
+            one(cri, index, "seq")
+        sequential = time.perf_counter() - started
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: one(cri, i, "thr"), range(pods)))
+        threaded = time.perf_counter() - started
+
+    async def gathered() -> float:
+        async with AsyncCRIClient(endpoint) as cri:
+
+            async def one_async(index: int) -> None:
+                pod = pod_sandbox_config(f"bench-aio-{index}", log_directory=log_dir)
+                pod_id = (await cri.api.run_pod_sandbox(config=pod)).pod_sandbox_id
+                config = container_config("c", image, pod=pod, command=["sleep", "60"])
+                cid = (
+                    await cri.api.create_container(
+                        pod_sandbox_id=pod_id, config=config, sandbox_config=pod
+                    )
+                ).container_id
+                await cri.api.start_container(container_id=cid)
+                await cri.api.stop_container(container_id=cid, timeout=0)
+                await cri.api.stop_pod_sandbox(pod_sandbox_id=pod_id)
+                await cri.api.remove_pod_sandbox(pod_sandbox_id=pod_id)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one_async(i) for i in range(pods)))
+            return time.perf_counter() - started
+
+    asynchronous = asyncio.run(gathered())
+    for name, seconds in (
+        ("sequential", sequential),
+        ("8 threads", threaded),
+        ("asyncio.gather", asynchronous),
+    ):
+        print(
+            f"{name:<28}{seconds:>8.2f} s  {seconds / pods * 1000:>8.1f} ms/pod  "
+            f"{sequential / seconds:>5.2f}x"
+        )
+
+
+def many_containers(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    print(f"\n5. list and wrap {count} containers")
+    with CRIClient(endpoint) as cri:
+        pod = cri.pods.run("bench-many", log_directory=log_dir)
+        try:
+            for index in range(count):
+                cri.containers.create(pod, f"c{index}", image, command=["true"])
+            stub = api_pb2_grpc.RuntimeServiceStub(grpc.insecure_channel(cri.endpoint.url))
+            request = pb.ListContainersRequest()
+            raw = stub.ListContainers(request, timeout=60).containers
+            wrapped = cri.containers.list(all=True)  # also learns there is no Stream* RPC
+            assert len(wrapped) == len(raw) >= count
+            bare = min(
+                per_call_us(lambda: stub.ListContainers(request, timeout=60), 1) for _ in range(20)
+            )
+            ours = min(per_call_us(lambda: cri.containers.list(all=True), 1) for _ in range(20))
+            tracemalloc.start()
+            kept = cri.containers.list(all=True)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            print(
+                f"bare stub list {bare / 1000:.1f} ms; cri.containers.list {ours / 1000:.1f} ms "
+                f"({ours / bare:.2f}x, best of 20); peak Python memory {peak / 2**20:.2f} MiB "
+                f"for {len(kept)} Container objects"
+            )
+        finally:
+            pod.remove(force=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint")
+    parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
+    args = parser.parse_args()
+    calls, rounds = (100, 3) if args.quick else (500, 7)
+    print(
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"grpcio {grpc.__version__}"
+    )
+    log_dir = tempfile.mkdtemp(prefix="cri-client-bench-logs-")
+    with runtime(args.endpoint) as (endpoint, image), CRIClient(endpoint) as cri:
+        print(f"runtime: {cri.version()} at {endpoint}")
+        cri.images.pull(image)
+        ctr = cri.run(image, name="bench-probe", command=["sleep", "600"], log_directory=log_dir)
+        channel = grpc.insecure_channel(cri.endpoint.url)
+        stub = api_pb2_grpc.RuntimeServiceStub(channel)
+        images = api_pb2_grpc.ImageServiceStub(channel)
+        spec = pb.ImageSpec(image=image)
+        try:
+            compare(
+                {
+                    "api.list_pod_sandbox": (
+                        lambda: cri.api.list_pod_sandbox(),
+                        lambda: stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=60),
+                    ),
+                    "api.list_containers": (
+                        lambda: cri.api.list_containers(),
+                        lambda: stub.ListContainers(pb.ListContainersRequest(), timeout=60),
+                    ),
+                    "api.image_status": (
+                        lambda: cri.api.image_status(image=spec),
+                        lambda: images.ImageStatus(pb.ImageStatusRequest(image=spec), timeout=60),
+                    ),
+                    "api.container_status": (
+                        lambda: cri.api.container_status(container_id=ctr.id),
+                        lambda: stub.ContainerStatus(
+                            pb.ContainerStatusRequest(container_id=ctr.id), timeout=60
+                        ),
+                    ),
+                    "pods.list()": (
+                        lambda: cri.pods.list(),
+                        lambda: stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=60),
+                    ),
+                    "containers.list()": (
+                        lambda: cri.containers.list(),
+                        lambda: stub.ListContainers(pb.ListContainersRequest(), timeout=60),
+                    ),
+                },
+                calls,
+                rounds,
+            )
+            crictl_loop(endpoint, ctr.id, 100, lambda: ctr.inspect())
+            import_times(5 if args.quick else 15)
+            lifecycle(endpoint, image, 10 if args.quick else 50, log_dir)
+            many_containers(endpoint, image, 100 if args.quick else 500, log_dir)
+        finally:
+            channel.close()
+            ctr.pod().remove(force=True)
+    shutil.rmtree(log_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,683 @@
+"""Container logs: the files the runtime writes, read the way kubelet reads them.
+
+A CRI runtime writes a container's stdout and stderr to ``ContainerStatus.log_path``,
+one record per line::
+
+    2026-01-02T03:04:05.123456789Z stdout F hello
+    2026-01-02T03:04:05.200000000Z stderr P the first 16 KiB of a long line
+    2026-01-02T03:04:05.200000100Z stderr F the rest of it
+
+``P`` marks a partial record (containerd cuts lines longer than
+``max_container_log_line_size``, 16 KiB, into several), joined here with the
+following records of the same stream up to the ``F``. Lines in Docker's JSON format
+(cri-dockerd, dockershim) are read too, decided line by line. Rotated files beside
+the log (``<path>.1``, kubelet's ``<path>.<YYYYMMDD-HHMMSS>[.gz]``) are its older
+content. Nothing here calls the runtime: :meth:`Container.logs
+<cri_client.containers.Container.logs>` finds the path and says when following ends.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import IO, NamedTuple, TypeAlias
+
+from cri_client.errors import NotFoundError
+from cri_client.validation import check_seconds
+
+__all__ = [
+    "LogRecord",
+    "Since",
+    "check_log_options",
+    "follow",
+    "parse_lines",
+    "previous_log_path",
+    "read_records",
+    "render",
+]
+
+_STREAMS = ("stdout", "stderr")
+
+Since: TypeAlias = datetime | timedelta | float
+"""A point in time (aware ``datetime``), or that long ago (``timedelta`` or seconds)."""
+
+_BLOCK = 64 * 1024
+_TIME = re.compile(
+    rb"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)"
+)
+# logrotate's <log>.1 (newest) ... and kubelet's <log>.<YYYYMMDD-HHMMSS>, each maybe gzipped.
+_ROTATED = r"\.(?:(\d+)|(\d{8}-\d{6}))(\.gz)?"
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One line of a container's output: when the runtime read it, from which stream,
+    and its text (UTF-8, undecodable bytes replaced; no newline; partial records
+    joined, with the time of the first).
+
+    ``timestamp`` is UTC, to the microsecond ``datetime`` holds; ``nanosecond`` keeps
+    the runtime's last three digits (0-999), so rendered timestamps are exact.
+    """
+
+    timestamp: datetime
+    stream: str
+    message: str
+    nanosecond: int = 0
+
+
+class _Entry(NamedTuple):
+    """One record of the file, as written: a whole line, or part of one."""
+
+    timestamp: datetime
+    nanosecond: int
+    stream: str
+    partial: bool
+    content: bytes
+
+
+@dataclass(frozen=True)
+class _Query:
+    """Which lines the caller wants, ``since`` already turned into a point in time."""
+
+    since: datetime | None
+    until: datetime | None
+    stream: str | None
+
+    def matches(self, stream: str, when: datetime, nanosecond: int) -> bool:
+        return (
+            (self.stream is None or stream == self.stream)
+            and (self.since is None or when >= self.since)
+            and (self.until is None or (when, nanosecond) <= (self.until, 0))
+        )
+
+
+# --- arguments ---------------------------------------------------------------------
+
+
+def check_log_options(
+    *,
+    tail: int | None = None,
+    since: Since | None = None,
+    until: datetime | None = None,
+    stream: str | None = None,
+    limit_bytes: int | None = None,
+) -> None:
+    """Raise ValueError naming the first bad argument, before any file (or RPC) is
+    touched. A ``since`` in the future is valid: it selects nothing yet."""
+    _query(tail, since, until, stream)
+    _check_limit(limit_bytes)
+
+
+def _query(
+    tail: int | None, since: Since | None, until: datetime | None, stream: str | None
+) -> _Query:
+    if tail is not None and (isinstance(tail, bool) or not isinstance(tail, int) or tail < 0):
+        raise ValueError(f"tail must be a non-negative number of lines or None, not {tail!r}")
+    if stream is not None and stream not in _STREAMS:
+        raise ValueError(f"stream must be 'stdout', 'stderr' or None, not {stream!r}")
+    if until is not None:
+        _check_aware(until, "until")
+    return _Query(_resolve_since(since), until, stream)
+
+
+def _resolve_since(since: Since | None) -> datetime | None:
+    if since is None:
+        return None
+    if isinstance(since, datetime):
+        _check_aware(since, "since")
+        return since
+    if isinstance(since, timedelta):
+        if since < timedelta(0):
+            raise ValueError(f"since must not be a negative timedelta, not {since!r}")
+        ago = since
+    else:
+        try:
+            ago = timedelta(seconds=check_seconds(since, "since"))
+        except OverflowError:
+            return None  # longer ago than datetime reaches: everything
+    try:
+        return datetime.now(timezone.utc) - ago
+    except OverflowError:
+        return None
+
+
+def _check_aware(value: object, field: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValueError(
+            f"{field} must be a timezone-aware datetime (e.g. with tzinfo=timezone.utc), "
+            f"not {value!r}"
+        )
+
+
+def _check_limit(limit_bytes: int | None) -> None:
+    if limit_bytes is not None and (
+        isinstance(limit_bytes, bool) or not isinstance(limit_bytes, int) or limit_bytes < 1
+    ):
+        raise ValueError(f"limit_bytes must be a positive number of bytes, not {limit_bytes!r}")
+
+
+def previous_log_path(log_path: str, attempt: int) -> str:
+    """The log of the attempt before ``attempt``: ``<dir>/<attempt-1>.log`` beside
+    ``log_path`` (kubelet's layout). NotFoundError for attempt 0, which has none."""
+    if attempt < 1:
+        raise NotFoundError(
+            f"no previous attempt's log: {log_path} is the log of attempt {attempt}, the first"
+        )
+    return os.path.join(os.path.dirname(log_path), f"{attempt - 1}.log")
+
+
+# --- parsing -----------------------------------------------------------------------
+
+
+def parse_lines(lines: Iterable[bytes]) -> Iterator[LogRecord]:
+    """Records from raw log lines, partial records joined. Each line may be CRI or
+    Docker JSON; lines that are neither are skipped, as kubelet skips them. A line
+    still partial when the input ends is returned as far as it goes."""
+    joiner = _Joiner()
+    for line in lines:
+        entry = _parse(line)
+        if entry is not None and (record := joiner.add(entry)) is not None:
+            yield record
+    yield from joiner.flush()
+
+
+def _parse(line: bytes) -> _Entry | None:
+    line = line.removesuffix(b"\n")
+    if line.startswith(b"{"):
+        return _parse_docker_json(line)
+    return _parse_cri(line)
+
+
+def _parse_cri(line: bytes) -> _Entry | None:
+    """``<RFC3339Nano> <stdout|stderr> <P|F>[:<more tags>] <content>``."""
+    fields = line.split(b" ", 3)
+    if len(fields) < 3:
+        return None
+    when = _parse_time(fields[0])
+    stream = fields[1].decode("ascii", "replace")
+    tag = fields[2].split(b":", 1)[0]  # later tags, if a runtime adds some, are ignored
+    if when is None or stream not in _STREAMS or tag not in (b"P", b"F"):
+        return None
+    content = fields[3] if len(fields) == 4 else b""
+    return _Entry(when[0], when[1], stream, tag == b"P", content)
+
+
+def _parse_docker_json(line: bytes) -> _Entry | None:
+    """``{"log":"text\\n","stream":"stdout","time":"<RFC3339Nano>"}``; a ``log``
+    without its newline is a partial record (Docker cuts lines at 16 KiB too)."""
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    log, stream, stamp = data.get("log"), data.get("stream"), data.get("time")
+    if not isinstance(log, str) or stream not in _STREAMS or not isinstance(stamp, str):
+        return None
+    when = _parse_time(stamp.encode())
+    if when is None:
+        return None
+    partial = not log.endswith("\n")
+    content = log.removesuffix("\n").encode("utf-8", "replace")
+    return _Entry(when[0], when[1], stream, partial, content)
+
+
+def _parse_time(text: bytes) -> tuple[datetime, int] | None:
+    """RFC 3339 with up to nine fraction digits, as UTC and the nanoseconds that do
+    not fit in a datetime (``datetime.fromisoformat`` takes six digits at most)."""
+    match = _TIME.fullmatch(text)
+    if match is None:
+        return None
+    nanos = int((match[7] or b"").ljust(9, b"0"))
+    zone = match[8]
+    offset = timezone.utc
+    if zone not in (b"Z", b"z"):
+        minutes = int(zone[1:3]) * 60 + int(zone[4:6])
+        offset = timezone(timedelta(minutes=-minutes if zone[:1] == b"-" else minutes))
+    try:
+        year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
+        local = datetime(year, month, day, hour, minute, second, nanos // 1000, offset)
+        return local.astimezone(timezone.utc), nanos % 1000
+    except (ValueError, OverflowError):
+        return None
+
+
+class _Joiner:
+    """Joins partial records per stream; the two streams interleave freely."""
+
+    def __init__(self) -> None:
+        # Insertion order is the order the lines started in.
+        self._open: dict[str, tuple[_Entry, list[bytes]]] = {}
+
+    def add(self, entry: _Entry) -> LogRecord | None:
+        """The line this record completes, if it completes one."""
+        chain = self._open.get(entry.stream)
+        if chain is None:
+            if not entry.partial:
+                return _record(entry, entry.content)
+            chain = self._open[entry.stream] = (entry, [])
+        chain[1].append(entry.content)
+        if entry.partial:
+            return None
+        del self._open[entry.stream]
+        return _record(chain[0], b"".join(chain[1]))
+
+    def flush(self) -> list[LogRecord]:
+        """The lines still open (their final record not written), as far as they go."""
+        records = [_record(first, b"".join(chunks)) for first, chunks in self._open.values()]
+        self._open.clear()
+        return records
+
+
+def _record(first: _Entry, content: bytes) -> LogRecord:
+    message = content.decode("utf-8", "replace")
+    return LogRecord(first.timestamp, first.stream, message, first.nanosecond)
+
+
+# --- rendering ---------------------------------------------------------------------
+
+
+def render(
+    records: Iterable[LogRecord], *, timestamps: bool = False, limit_bytes: int | None = None
+) -> str:
+    """The records as text, one line each, as ``kubectl logs`` prints them:
+    ``timestamps`` puts the RFC 3339 time (nine fraction digits) first, and
+    ``limit_bytes`` cuts the UTF-8 output at that many bytes, mid-line if need be."""
+    _check_limit(limit_bytes)
+    parts: list[str] = []
+    left = limit_bytes
+    for record in records:
+        line = _line(record, timestamps)
+        if left is not None:
+            data = line.encode()
+            if len(data) >= left:
+                parts.append(data[:left].decode("utf-8", "ignore"))
+                break
+            left -= len(data)
+        parts.append(line)
+    return "".join(parts)
+
+
+def _line(record: LogRecord, timestamps: bool) -> str:
+    if not timestamps:
+        return record.message + "\n"
+    t = record.timestamp.astimezone(timezone.utc)
+    nanos = t.microsecond * 1000 + record.nanosecond
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{nanos:09d}Z {record.message}\n"
+    )
+
+
+# --- files -------------------------------------------------------------------------
+
+
+class _Segment:
+    """One open file of a log: a rotated one or the current one. Plain files are
+    read up to their size when opened (``end``); gzip ones to their end."""
+
+    def __init__(self, raw: IO[bytes], compressed: bool) -> None:
+        self.raw = raw
+        self.file: IO[bytes] | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        )
+        self.end: int | None = None if compressed else os.fstat(raw.fileno()).st_size
+
+    def close(self) -> None:
+        self.file.close()
+        self.raw.close()
+
+
+def _rotated_files(path: str) -> list[str]:
+    """The rotated files of a log, oldest first. logrotate's (``.1`` newest) are
+    placed by their last write, kubelet's by the time in their name (its rename time:
+    compressing them later changes their mtime, not their name)."""
+    directory, base = os.path.split(path)
+    pattern = re.compile(re.escape(base) + _ROTATED)
+    found: list[tuple[float, int, str]] = []
+    for name in os.listdir(directory or "."):
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        full = os.path.join(directory, name)
+        try:
+            if match[1] is not None:
+                found.append((os.stat(full).st_mtime, -int(match[1]), full))
+            else:
+                found.append((time.mktime(time.strptime(match[2], "%Y%m%d-%H%M%S")), 0, full))
+        except (OSError, ValueError, OverflowError):
+            continue  # gone meanwhile, or a date that does not exist
+    return [full for *_, full in sorted(found)]
+
+
+def _open_segments(path: str) -> list[_Segment]:
+    """The rotated files, oldest first, then the current one, all open. The current
+    one is opened first, so a rotation happening meanwhile shows up among the rotated
+    files as the same inode, which is left out rather than read twice."""
+    try:
+        current = open(path, "rb")  # noqa: SIM115 (closed by the caller, with the rest)
+    except FileNotFoundError:
+        raise NotFoundError(f"log file {path} does not exist") from None
+    segments: list[_Segment] = []
+    try:
+        stat = os.fstat(current.fileno())
+        for rotated in _rotated_files(path):
+            try:
+                raw = open(rotated, "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                continue
+            if _same_file(os.fstat(raw.fileno()), stat):
+                raw.close()
+                continue
+            segments.append(_Segment(raw, rotated.endswith(".gz")))
+        segments.append(_Segment(current, False))
+    except BaseException:
+        for segment in segments:
+            segment.close()
+        current.close()
+        raise
+    return segments
+
+
+def _read_lines(segment: _Segment, start: int) -> Iterator[tuple[int, bytes]]:
+    """``(offset, line)`` from ``start`` to the segment's end; the last line may lack
+    its newline. A damaged gzip file ends where it breaks."""
+    file, end, position = segment.file, segment.end, start
+    try:
+        file.seek(start)
+        while end is None or position < end:
+            line = file.readline() if end is None else file.readline(end - position)
+            if not line:
+                return
+            yield position, line
+            position += len(line)
+    except (OSError, EOFError, zlib.error):
+        if end is not None:
+            raise
+
+
+def _reversed_lines(file: IO[bytes], end: int) -> Iterator[tuple[int, bytes]]:
+    """``(offset, line)`` from ``end`` backwards, reading blocks from the end, so a
+    tail of a huge file costs what the tail is long."""
+    position, carry, block = end, b"", _BLOCK
+    while position > 0:
+        size = min(block, position)
+        position -= size
+        file.seek(position)
+        data = file.read(size) + carry
+        stop = len(data)
+        while (newline := data.rfind(b"\n", 0, stop - 1)) >= 0:
+            yield position + newline + 1, data[newline + 1 : stop]
+            stop = newline + 1
+        if stop == len(data):
+            block *= 2  # one line longer than the block: read more at once
+        carry = data[:stop]
+    if carry:
+        yield 0, carry
+
+
+def _reversed_entries(segment: _Segment) -> Iterator[tuple[int, _Entry]]:
+    """The segment's records, last first, content dropped (the tail search does not
+    need it). gzip cannot be read backwards, so it is indexed forwards first."""
+    if segment.end is None:
+        index = [
+            (offset, entry._replace(content=b""))
+            for offset, line in _read_lines(segment, 0)
+            if (entry := _parse(line)) is not None
+        ]
+        yield from reversed(index)
+        return
+    for offset, line in _reversed_lines(segment.raw, segment.end):
+        if (entry := _parse(line)) is not None:
+            yield offset, entry
+
+
+class _Line:
+    """A line met while reading backwards: where its first record is so far, and
+    whether that record is known (the stream's previous line end was seen)."""
+
+    __slots__ = ("done", "first", "start")
+
+    def __init__(self, start: tuple[int, int], first: _Entry) -> None:
+        self.start = start
+        self.first = first
+        self.done = False
+
+
+def _tail_start(segments: list[_Segment], tail: int, query: _Query) -> tuple[int, int]:
+    """A position (segment, offset) from which reading forward gives the last ``tail``
+    matching lines whole. Reads backwards: a line is whole once the previous ``F``
+    of its stream is seen. Lines are counted in the order they end (which is when
+    reading forward completes them); lines still partial at the end come last."""
+    pending: deque[_Line] = deque()  # latest-ending first
+    current: dict[str, _Line] = {}  # per stream, the earliest line met so far
+    start = (len(segments), 0)
+    found = 0
+    for index in range(len(segments) - 1, -1, -1):
+        for offset, entry in _reversed_entries(segments[index]):
+            line = current.get(entry.stream)
+            if entry.partial and line is not None:
+                line.start, line.first = (index, offset), entry
+                continue
+            if line is not None:
+                line.done = True
+            line = current[entry.stream] = _Line((index, offset), entry)
+            if entry.partial:
+                pending.appendleft(line)  # never ended: it ends when the input does
+            else:
+                pending.append(line)
+            while pending and pending[0].done:
+                whole = pending.popleft()
+                start = min(start, whole.start)
+                first = whole.first
+                if query.matches(first.stream, first.timestamp, first.nanosecond):
+                    found += 1
+                    if found == tail:
+                        return start
+    return (0, 0)
+
+
+def _forward_records(
+    segments: list[_Segment], start: tuple[int, int], joiner: _Joiner
+) -> Iterator[LogRecord]:
+    index, offset = start
+    for segment in segments[index:]:
+        for _, line in _read_lines(segment, offset):
+            entry = _parse(line)
+            if entry is not None and (record := joiner.add(entry)) is not None:
+                yield record
+        offset = 0
+
+
+def read_records(
+    path: str,
+    *,
+    tail: int | None = None,
+    since: Since | None = None,
+    until: datetime | None = None,
+    stream: str | None = None,
+) -> list[LogRecord]:
+    """The lines of a log file and its rotated files, oldest first.
+
+    ``since`` (inclusive) and ``until`` (inclusive) compare the time of a line's
+    first record; ``stream`` keeps one stream; ``tail=N`` keeps the last N lines
+    left by those filters, reading backwards from the end, into rotated files only as
+    far as needed. A missing ``path`` raises NotFoundError naming it.
+    """
+    query = _query(tail, since, until, stream)
+    segments = _open_segments(path)
+    try:
+        if tail == 0:
+            return []
+        start = (0, 0) if tail is None else _tail_start(segments, tail, query)
+        kept: deque[LogRecord] = deque(maxlen=tail)
+        joiner = _Joiner()
+        for record in _forward_records(segments, start, joiner):
+            if query.matches(record.stream, record.timestamp, record.nanosecond):
+                kept.append(record)
+        for record in joiner.flush():
+            if query.matches(record.stream, record.timestamp, record.nanosecond):
+                kept.append(record)
+        return list(kept)
+    finally:
+        for segment in segments:
+            segment.close()
+
+
+# --- following ---------------------------------------------------------------------
+
+
+def follow(
+    path: str,
+    *,
+    is_running: Callable[[], bool],
+    tail: int | None = None,
+    since: Since | None = None,
+    stream: str | None = None,
+    timestamps: bool = False,
+    limit_bytes: int | None = None,
+    poll_interval: float = 0.1,
+) -> Iterator[str]:
+    """The log's lines as text (each ending with a newline), then new ones as they
+    are written, like ``kubectl logs -f``.
+
+    It starts with what :func:`read_records` gives for ``tail``/``since``/``stream``
+    and then polls every ``poll_interval`` seconds. It survives rotation: when
+    ``path`` is a new file (renamed away and recreated, e.g. after
+    ``ReopenContainerLog``), the old file is read to its end first and the new one
+    from its start; a file that shrank (copytruncate) is read again from its start.
+    It ends once ``is_running()`` is False and one more poll brings nothing, or after
+    ``limit_bytes``. Arguments are checked and the file looked up now; files are
+    opened on the first ``next()`` and closed when the iterator ends or is closed.
+    """
+    query = _query(tail, since, None, stream)
+    _check_limit(limit_bytes)
+    interval = check_seconds(poll_interval, "poll_interval", allow_zero=False)
+    if not os.path.exists(path):
+        raise NotFoundError(f"log file {path} does not exist")
+    lines = _follow(path, query, tail, timestamps, is_running, interval)
+    return lines if limit_bytes is None else _limited(lines, limit_bytes)
+
+
+def _follow(
+    path: str,
+    query: _Query,
+    tail: int | None,
+    timestamps: bool,
+    is_running: Callable[[], bool],
+    interval: float,
+) -> Generator[str, None, None]:
+    segments = _open_segments(path)
+    current = segments[-1]
+    joiner = _Joiner()
+
+    def text(lines: Iterable[bytes]) -> Iterator[str]:
+        for line in lines:
+            entry = _parse(line)
+            if entry is not None and (record := joiner.add(entry)) is not None:
+                yield from _matching_lines([record], query, timestamps)
+
+    try:
+        # What is there now, as read_records gives it, but lines still being written
+        # stay open. One line more than asked for, so that one of those is whole.
+        start = (0, 0) if tail is None else _tail_start(segments, tail + 1, query)
+        initial: deque[str] = deque(maxlen=tail)
+        buffer = b""
+        index, offset = start
+        for segment in segments[index:]:
+            for _, line in _read_lines(segment, offset):
+                if segment is current and not line.endswith(b"\n"):
+                    buffer = line  # the writer is in the middle of it
+                else:
+                    initial.extend(text([line]))
+            offset = 0
+        for segment in segments[:-1]:
+            segment.close()
+        segments = [current]
+        yield from initial
+        initial.clear()
+
+        file = current.raw
+        position = file.tell()  # where the initial read stopped: the size seen at open
+        stopping = False
+        while True:
+            data = file.read()
+            if data:
+                position += len(data)
+                *done, buffer = (buffer + data).split(b"\n")
+                yield from text(done)
+                stopping = False
+                continue
+            replaced = _replacement(path, file)
+            if replaced is not None:
+                # Rotated: first what the writer put in the old file before it switched
+                # (the file is finished, so a last line without newline counts), then
+                # the new file from its start.
+                rest, buffer = buffer + file.read(), b""
+                yield from text(rest.split(b"\n"))
+                current.close()
+                current = segments[0] = _Segment(replaced, False)
+                file, position = current.raw, 0
+                continue
+            if os.fstat(file.fileno()).st_size < position:
+                file.seek(0)  # truncated in place (copytruncate): what is there is new
+                position, buffer = 0, b""
+                continue
+            if stopping:
+                break
+            stopping = not is_running()
+            time.sleep(interval)
+        yield from text([buffer])
+        yield from _matching_lines(joiner.flush(), query, timestamps)
+    finally:
+        for segment in segments:
+            segment.close()
+
+
+def _matching_lines(records: Iterable[LogRecord], query: _Query, timestamps: bool) -> Iterator[str]:
+    for record in records:
+        if query.matches(record.stream, record.timestamp, record.nanosecond):
+            yield _line(record, timestamps)
+
+
+def _replacement(path: str, file: IO[bytes]) -> IO[bytes] | None:
+    """The new file at ``path`` once it is not ``file`` any more, opened; else None
+    (the same file, or none there yet: the old one is still being written)."""
+    try:
+        if _same_file(os.stat(path), os.fstat(file.fileno())):
+            return None
+        new = open(path, "rb")  # noqa: SIM115 (the caller owns it)
+    except FileNotFoundError:
+        return None
+    if _same_file(os.fstat(new.fileno()), os.fstat(file.fileno())):
+        new.close()
+        return None
+    return new
+
+
+def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
+
+
+def _limited(lines: Generator[str, None, None], limit: int) -> Generator[str, None, None]:
+    """``lines`` until ``limit`` bytes of UTF-8, the last one cut if need be."""
+    try:
+        for line in lines:
+            data = line.encode()
+            if len(data) >= limit:
+                cut = data[:limit].decode("utf-8", "ignore")
+                if cut:
+                    yield cut
+                return
+            limit -= len(data)
+            yield line
+    finally:
+        lines.close()
