@@ -23,6 +23,9 @@ T = TypeVar("T")
 
 FULL_ID = re.compile(r"^[0-9a-f]{64}$")
 
+SAMPLE_INTERVAL = 0.5
+"""Seconds between the two stats samples when the runtime does not compute CPU usage."""
+
 
 class PodState(str, enum.Enum):
     """A pod sandbox's state (``SANDBOX_READY`` / ``SANDBOX_NOTREADY`` in the CRI)."""

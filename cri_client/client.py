@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from cri_client._api import LowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
@@ -11,10 +12,12 @@ from cri_client._rpc import DEFAULT_TIMEOUT, SyncInvoker
 from cri_client.containers import Container, ContainerManager
 from cri_client.endpoint import DEFAULT_MAX_MESSAGE_SIZE
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
-from cri_client.events import EventStream
 from cri_client.images import ImageManager
 from cri_client.pods import PodManager
 from cri_client.runtime import RuntimeStatus, RuntimeVersion
+
+if TYPE_CHECKING:
+    from cri_client.events import EventStream
 from cri_client.validation import check_image_reference, check_name
 
 __all__ = ["CRIClient"]
@@ -141,6 +144,8 @@ class CRIClient(BaseClient):
         ...     for event in events:
         ...         print(event.type, event.pod_namespace, event.pod_name, event.container_name)
         """
+        from cri_client.events import EventStream
+
         return EventStream(self, resubscribe)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from cri_client import _listing
 from cri_client._model import (
     FULL_ID,
+    SAMPLE_INTERVAL,
     ContainerState,
     NamedObject,
     decode_json_values,
@@ -32,23 +33,14 @@ from cri_client.errors import (
     NotFoundError,
     UnknownError,
 )
-from cri_client.events import wait_for
-from cri_client.logs import (
-    LogRecord,
-    Since,
-    check_log_options,
-    previous_log_path,
-    read_records,
-    render,
-)
-from cri_client.logs import follow as follow_log
-from cri_client.stats import DEFAULT_SAMPLE_INTERVAL, ContainerStats, sample_stream, sample_twice
-from cri_client.streaming import ExecSession, interact
 from cri_client.validation import check_command, check_labels, check_reference, check_seconds
 
 if TYPE_CHECKING:
     from cri_client.client import CRIClient
+    from cri_client.logs import LogRecord, Since
     from cri_client.pods import Pod
+    from cri_client.stats import ContainerStats
+    from cri_client.streaming import ExecSession
 
 __all__ = ["Container", "ContainerManager", "ContainerState", "ExecResult"]
 
@@ -230,6 +222,8 @@ class Container(NamedObject):
         ...     print(s.read_all(), s.wait())
         (b'got:hi\\n', b'') 3
         """
+        from cri_client.streaming import ExecSession
+
         command = check_command(cmd, "cmd", allow_empty=False)
         url = self._client.api.exec(
             container_id=self.id,
@@ -252,6 +246,8 @@ class Container(NamedObject):
         status: containerd's attach stream reports success whatever the code.
         ``close()`` detaches and leaves the container running.
         """
+        from cri_client.streaming import ExecSession
+
         if tty is None:
             info = self.inspect()["info"].get("info")
             config = info.get("config") if isinstance(info, dict) else None
@@ -275,6 +271,8 @@ class Container(NamedObject):
 
         >>> sys.exit(ctr.exec_interactive(["sh"]))
         """
+        from cri_client.streaming import interact
+
         with self.exec_stream(cmd, stdin=True, tty=tty) as session:
             return interact(session)
 
@@ -358,6 +356,9 @@ class Container(NamedObject):
         line 9
         line 10
         """
+        from cri_client.logs import check_log_options, read_records, render
+        from cri_client.logs import follow as follow_log
+
         check_log_options(
             tail=tail, since=since, until=until, stream=stream, limit_bytes=limit_bytes
         )
@@ -403,6 +404,8 @@ class Container(NamedObject):
     ) -> list[LogRecord]:
         """The output as :class:`~cri_client.logs.LogRecord` s (time, stream, text),
         selected as :meth:`logs` selects lines."""
+        from cri_client.logs import check_log_options, read_records
+
         check_log_options(tail=tail, since=since, until=until, stream=stream)
         path = self._log_file(previous)
         return read_records(path, tail=tail, since=since, until=until, stream=stream)
@@ -415,6 +418,8 @@ class Container(NamedObject):
     def _log_file(self, previous: bool) -> str:
         """This attempt's log path from the status (fetched if listed), or the
         previous attempt's beside it."""
+        from cri_client.logs import previous_log_path
+
         if self._status is None:
             self.reload()
         if not self.log_path:
@@ -439,6 +444,8 @@ class Container(NamedObject):
         >>> cri.run(image, name="job", command=["sh", "-c", "sleep 1"]).wait().exit_code
         0
         """
+        from cri_client.events import wait_for
+
         target = parse_state(ContainerState, state)
         if timeout is not None:
             check_seconds(timeout, "timeout")
@@ -460,7 +467,7 @@ class Container(NamedObject):
     def stats(
         self,
         *,
-        interval: float = DEFAULT_SAMPLE_INTERVAL,
+        interval: float = SAMPLE_INTERVAL,
         stream: bool = False,
         count: int | None = None,
     ) -> ContainerStats | Iterator[ContainerStats]:
@@ -468,6 +475,7 @@ class Container(NamedObject):
         ``cpu_percent`` is set even on the first call (a second sample ``interval``
         seconds later when the runtime does not compute it); ``stream=True`` yields a
         sample every ``interval`` seconds (``count`` of them, or until you stop)."""
+        from cri_client.stats import ContainerStats, sample_stream, sample_twice
 
         def sample() -> ContainerStats:
             reply = self._client.api.container_stats(container_id=self.id)
@@ -604,11 +612,13 @@ class ContainerManager:
         pod: Pod | str | None = None,
         labels: Mapping[str, str] | None = None,
         id: str | None = None,
-        interval: float = DEFAULT_SAMPLE_INTERVAL,
+        interval: float = SAMPLE_INTERVAL,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         running ones, optionally of one pod (Pod or full id), with ``labels``, or one
         full ``id``. ``cpu_percent`` as in :meth:`Container.stats`."""
+        from cri_client.stats import ContainerStats, sample_twice
+
         pod_id = pod.id if pod is not None and not isinstance(pod, str) else pod
         stats_filter = pb.ContainerStatsFilter(
             id=id or "", pod_sandbox_id=pod_id or "", label_selector=check_labels(labels, "labels")

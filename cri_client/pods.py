@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from cri_client import _listing
 from cri_client._model import (
     FULL_ID,
+    SAMPLE_INTERVAL,
     NamedObject,
     PodState,
     decode_json_values,
@@ -23,14 +24,13 @@ from cri_client._model import (
 from cri_client._proto import api_pb2 as pb
 from cri_client.configs import default_log_directory, pod_sandbox_config
 from cri_client.errors import FailedPreconditionError, NotFoundError
-from cri_client.events import wait_for
-from cri_client.stats import DEFAULT_SAMPLE_INTERVAL, PodStats, sample_twice
-from cri_client.streaming import PortForward
 from cri_client.validation import check_labels, check_reference, check_seconds
 
 if TYPE_CHECKING:
     from cri_client.client import CRIClient
     from cri_client.containers import Container
+    from cri_client.stats import PodStats
+    from cri_client.streaming import PortForward
 
 __all__ = ["Pod", "PodManager", "PodState"]
 
@@ -118,6 +118,7 @@ class Pod(NamedObject):
         ...     urlopen(f"http://127.0.0.1:{forward.local_port}/").status
         200
         """
+        from cri_client.streaming import PortForward
 
         def open_url() -> str:
             reply = self._client.api.port_forward(pod_sandbox_id=self.id, port=[remote_port])
@@ -132,6 +133,8 @@ class Pod(NamedObject):
     def wait_ready(self, timeout: float | None = None) -> Pod:
         """Block until the sandbox is ready (events where the runtime has them, status
         polling where not); returns self. Raises WaitTimeoutError after ``timeout``."""
+        from cri_client.events import wait_for
+
         if timeout is not None:
             check_seconds(timeout, "timeout")
         wait_for(
@@ -143,8 +146,9 @@ class Pod(NamedObject):
         )
         return self
 
-    def stats(self, *, interval: float = DEFAULT_SAMPLE_INTERVAL) -> PodStats:
+    def stats(self, *, interval: float = SAMPLE_INTERVAL) -> PodStats:
         """The pod's usage and its containers' (see :mod:`cri_client.stats`)."""
+        from cri_client.stats import PodStats, sample_twice
 
         def sample() -> list[PodStats]:
             reply = self._client.api.pod_sandbox_stats(pod_sandbox_id=self.id)
@@ -257,7 +261,7 @@ class PodManager:
         *,
         labels: Mapping[str, str] | None = None,
         id: str | None = None,
-        interval: float = DEFAULT_SAMPLE_INTERVAL,
+        interval: float = SAMPLE_INTERVAL,
     ) -> list[PodStats]:
         """Usage of many pods with one RPC per sample (``crictl statsp``): every pod,
         those with ``labels``, or the one with the full ``id``. ``cpu_percent`` as in
@@ -266,6 +270,8 @@ class PodManager:
         >>> [(s.name, s.cpu_percent, s.memory_working_set_bytes) for s in cri.pods.stats()]
         [('web', 0.4, 2129920)]
         """
+        from cri_client.stats import PodStats, sample_twice
+
         stats_filter = pb.PodSandboxStatsFilter(
             id=id or "", label_selector=check_labels(labels, "labels")
         )

@@ -20,9 +20,6 @@ from cri_client.validation import check_seconds
 
 __all__ = ["ContainerStats", "PodStats", "sample_twice"]
 
-DEFAULT_SAMPLE_INTERVAL = 0.5
-"""Seconds between the two samples when the runtime does not compute CPU usage."""
-
 
 def _value(message: Any, name: str) -> int | None:
     """A ``UInt64Value`` field as an int, or None when the runtime left it unset."""
