@@ -303,6 +303,32 @@ class Channels:
                 self._callables[rpc.name] = fn
         return fn
 
+    def prepare(
+        self,
+        rpc: Rpc[Req, Any],
+        request: Req | None,
+        fields: dict[str, Any],
+        rpc_timeout: float | None,
+    ) -> tuple[Req, float | None, Any]:
+        """(request message, deadline, multi-callable): everything before the call."""
+        message = build_request(rpc, request, fields)
+        return message, self.policy.deadline(rpc, message, rpc_timeout), self.callable(rpc)
+
+    def failure(
+        self, err: grpc.RpcError, rpc: Rpc[Any, Any], message: Message, started: float
+    ) -> CRIError:
+        """The CRIError for a failed unary call, logged."""
+        error = error_for_call(err, rpc, message, self.endpoint(rpc))
+        log_call(rpc, message, started, error)
+        return error
+
+    def error_mapper(
+        self, rpc: Rpc[Any, Any], message: Message
+    ) -> Callable[[grpc.RpcError], CRIError]:
+        """How a stream of ``rpc`` turns its errors into CRIError."""
+        endpoint = self.endpoint(rpc)
+        return lambda err: error_for_call(err, rpc, message, endpoint)
+
     def v1alpha2_probe(self) -> Any:
         """A raw Version call on the old ``runtime.v1alpha2`` service: its request has
         the same wire format as v1's, so the v1 request bytes serve."""
@@ -336,16 +362,12 @@ class SyncInvoker(Channels):
         fields: dict[str, Any],
         rpc_timeout: float | None,
     ) -> Resp:
-        message = build_request(rpc, request, fields)
-        timeout = self.policy.deadline(rpc, message, rpc_timeout)
-        fn = self.callable(rpc)
+        message, timeout, fn = self.prepare(rpc, request, fields, rpc_timeout)
         started = time.perf_counter()
         try:
             reply = fn(message, timeout=timeout)
         except grpc.RpcError as err:
-            error = error_for_call(err, rpc, message, self.endpoint(rpc))
-            log_call(rpc, message, started, error)
-            raise error from None
+            raise self.failure(err, rpc, message, started) from None
         log_call(rpc, message, started)
         return reply  # type: ignore[no-any-return]
 
@@ -356,12 +378,10 @@ class SyncInvoker(Channels):
         fields: dict[str, Any],
         rpc_timeout: float | None,
     ) -> ResponseStream[Resp]:
-        message = build_request(rpc, request, fields)
-        timeout = self.policy.deadline(rpc, message, rpc_timeout)
-        call = self.callable(rpc)(message, timeout=timeout)
+        message, timeout, fn = self.prepare(rpc, request, fields, rpc_timeout)
+        call = fn(message, timeout=timeout)
         log_call(rpc, message, time.perf_counter())
-        endpoint = self.endpoint(rpc)
-        return ResponseStream(call, lambda err: error_for_call(err, rpc, message, endpoint))
+        return ResponseStream(call, self.error_mapper(rpc, message))
 
     def serves_v1alpha2(self) -> bool:
         """Whether the runtime answers the old ``runtime.v1alpha2`` Version RPC."""
@@ -399,16 +419,12 @@ class AsyncInvoker(Channels):
         fields: dict[str, Any],
         rpc_timeout: float | None,
     ) -> Resp:
-        message = build_request(rpc, request, fields)
-        timeout = self.policy.deadline(rpc, message, rpc_timeout)
-        fn = self.callable(rpc)
+        message, timeout, fn = self.prepare(rpc, request, fields, rpc_timeout)
         started = time.perf_counter()
         try:
             reply = await fn(message, timeout=timeout)
         except grpc.RpcError as err:
-            error = error_for_call(err, rpc, message, self.endpoint(rpc))
-            log_call(rpc, message, started, error)
-            raise error from None
+            raise self.failure(err, rpc, message, started) from None
         log_call(rpc, message, started)
         return reply  # type: ignore[no-any-return]
 
@@ -419,12 +435,10 @@ class AsyncInvoker(Channels):
         fields: dict[str, Any],
         rpc_timeout: float | None,
     ) -> AsyncResponseStream[Resp]:
-        message = build_request(rpc, request, fields)
-        timeout = self.policy.deadline(rpc, message, rpc_timeout)
-        call = self.callable(rpc)(message, timeout=timeout)
+        message, timeout, fn = self.prepare(rpc, request, fields, rpc_timeout)
+        call = fn(message, timeout=timeout)
         log_call(rpc, message, time.perf_counter())
-        endpoint = self.endpoint(rpc)
-        return AsyncResponseStream(call, lambda err: error_for_call(err, rpc, message, endpoint))
+        return AsyncResponseStream(call, self.error_mapper(rpc, message))
 
     async def serves_v1alpha2(self) -> bool:
         """Whether the runtime answers the old ``runtime.v1alpha2`` Version RPC."""

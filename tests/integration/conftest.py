@@ -75,6 +75,15 @@ def log_dir(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
+    """Labels unique to one test; every pod carrying them is removed afterwards."""
+    labels = {"suite": unique}
+    yield labels
+    for pod in cri.pods.list(labels=labels):
+        pod.remove(force=True, missing_ok=True)
+
+
+@pytest.fixture
 def unique() -> str:
     """A short name unique to one test, for pods and labels."""
     return "t" + uuid.uuid4().hex[:10]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,14 +14,6 @@ from .conftest import RuntimeUnderTest
 
 BUSY = ["sh", "-c", "while :; do :; done"]
 IDLE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
-
-
-@pytest.fixture
-def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
-    labels = {"suite": unique}
-    yield labels
-    for pod in cri.pods.list(labels=labels):
-        pod.remove(force=True, missing_ok=True)
 
 
 def test_events_for_create_start_stop_remove(

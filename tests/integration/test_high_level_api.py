@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -26,15 +25,6 @@ from cri_client.errors import (
 )
 
 from .conftest import RuntimeUnderTest
-
-
-@pytest.fixture
-def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
-    """Labels unique to one test; every pod carrying them is removed afterwards."""
-    labels = {"suite": unique}
-    yield labels
-    for pod in cri.pods.list(labels=labels):
-        pod.remove(force=True, missing_ok=True)
 
 
 def run_pod(

@@ -6,7 +6,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,15 +29,6 @@ OUTPUT = (
 STDOUT = ["out 1", "out 2", "out 3", "out 4", "out 5", "x" * LONG, "out 6", "out 7", "out 8"]
 STDERR = ["err 1", "err 2", "err 3", "err 4", "err 5"]
 STAMPED = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{9})Z (.*)")
-
-
-@pytest.fixture
-def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
-    """Labels unique to one test; every pod carrying them is removed afterwards."""
-    labels = {"suite": unique}
-    yield labels
-    for pod in cri.pods.list(labels=labels):
-        pod.remove(force=True, missing_ok=True)
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:

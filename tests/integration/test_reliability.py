@@ -21,14 +21,6 @@ from .conftest import RuntimeUnderTest
 
 
 @pytest.fixture
-def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
-    labels = {"suite": unique}
-    yield labels
-    for pod in cri.pods.list(labels=labels):
-        pod.remove(force=True, missing_ok=True)
-
-
-@pytest.fixture
 def own_containerd(runtime: RuntimeUnderTest) -> Iterator[ThrowawayContainerd]:
     """A second instance of the same version, for tests that stop the daemon."""
     base_dir = tempfile.mkdtemp(prefix="cri-client-restart-")

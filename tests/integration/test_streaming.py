@@ -15,7 +15,6 @@ import termios
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,15 +25,6 @@ from .conftest import RuntimeUnderTest
 
 V4 = "v4.channel.k8s.io"
 TIMEOUT = 30.0
-
-
-@pytest.fixture
-def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
-    """Labels unique to one test; every pod carrying them is removed afterwards."""
-    labels = {"suite": unique}
-    yield labels
-    for pod in cri.pods.list(labels=labels):
-        pod.remove(force=True, missing_ok=True)
 
 
 @pytest.fixture
