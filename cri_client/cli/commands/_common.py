@@ -1,0 +1,62 @@
+"""What several commands print the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any
+
+from cri_client.cli.context import CommandError, Context, UsageError
+from cri_client.cli.output import write_document
+
+
+def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
+    """``inspect*`` documents as crictl's ``outputStatusData`` writes them: one object
+    for one, an array for several, keys sorted."""
+    if documents:
+        document = documents[0] if len(documents) == 1 else list(documents)
+        write_document(document, output, ctx.stdout, sort_keys=True)
+
+
+def write_key_values(out: IO[str], title: str, values: Mapping[str, str]) -> None:
+    """crictl's verbose ``Labels:`` / ``Annotations:`` sections (absent when empty)."""
+    if values:
+        out.write(f"{title}:\n")
+        for key in sorted(values):
+            out.write(f"\t{key} -> {values[key]}\n")
+
+
+def for_each(ctx: Context, references: Sequence[str], action: Callable[[str], None]) -> int:
+    """``action`` on every reference, as crictl's removals run: all are tried, each
+    failure is reported on stderr, and the exit code is 1 if any failed."""
+    from cri_client.errors import CRIError
+
+    failed = False
+    for reference in references:
+        try:
+            action(reference)
+        except (CRIError, CommandError, ValueError) as err:
+            failed = True
+            ctx.stderr.write(f"cri-client: {reference}: {err}\n")
+    return 1 if failed else 0
+
+
+def registry_auth(
+    creds: str | None, auth: str | None, username: str | None
+) -> tuple[str, str] | dict[str, str] | None:
+    """crictl's ``--creds USER[:PASSWORD]``, ``--auth BASE64`` and ``--username USER``
+    (the password is asked for on the terminal). None: the library looks in the
+    docker/podman credential files."""
+    if username:
+        import getpass
+
+        return (username, getpass.getpass("Enter Password:"))
+    if creds and auth:
+        raise UsageError("both --creds and --auth are specified")
+    if creds:
+        user, _, password = creds.partition(":")
+        if not user:
+            raise UsageError("--creds: the username can't be empty")
+        return (user, password)
+    if auth:
+        return {"auth": auth}
+    return None

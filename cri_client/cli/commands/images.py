@@ -1,0 +1,350 @@
+"""Images: ``images``/``img``, ``pull``, ``rmi``, ``inspecti``, ``imagefsinfo``."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cri_client.cli.arguments import Command, add_output_flag
+from cri_client.cli.commands._common import for_each, registry_auth, write_statuses
+from cri_client.cli.context import CommandError, Context, UsageError
+from cri_client.cli.output import (
+    go_map,
+    human_size,
+    proto_dict,
+    render_table,
+    status_document,
+    truncate_id,
+    write_document,
+)
+
+if TYPE_CHECKING:
+    from cri_client import CRIClient, Image
+
+NONE = "<none>"
+
+
+def _by_reference(one: Image, other: Image) -> int:
+    """crictl's ``imageByRef`` order: first tags, else first digests, else ids."""
+
+    def compare(a: str, b: str) -> int:
+        return (a > b) - (a < b)
+
+    if one.repo_tags and other.repo_tags:
+        return compare(one.repo_tags[0], other.repo_tags[0])
+    if one.repo_digests and other.repo_digests:
+        return compare(one.repo_digests[0], other.repo_digests[0])
+    return compare(one.id, other.id)
+
+
+def sorted_images(images: Sequence[Image]) -> list[Image]:
+    return sorted(images, key=functools.cmp_to_key(_by_reference))
+
+
+def repo_and_digest(repo_digests: Sequence[str]) -> tuple[str, str]:
+    """crictl's ``normalizeRepoDigest``: the name and digest of the first repo digest."""
+    if not repo_digests:
+        return NONE, NONE
+    parts = repo_digests[0].split("@")
+    if len(parts) != 2:
+        return "errorName", "errorRepoDigest"
+    return parts[0], parts[1]
+
+
+def repo_tag_pairs(repo_tags: Sequence[str], image_name: str) -> list[tuple[str, str]]:
+    """crictl's ``normalizeRepoTagPair``: (repository, tag) per tag; an image pulled by
+    digest has none and shows its name with the tag ``<none>``."""
+    if not repo_tags:
+        return [(image_name, NONE)]
+    pairs = []
+    for repo_tag in repo_tags:
+        name, colon, tag = repo_tag.rpartition(":")
+        if not colon:
+            pairs.append(("errorRepoTag", "errorRepoTag"))
+            continue
+        pairs.append((image_name if name == NONE else name, tag))
+    return pairs
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def _configure_images(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show verbose info")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only show image IDs")
+    parser.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=None,
+        metavar="FILTER",
+        help="dangling=true|false, reference=REGEX, before=IMAGE, since=IMAGE (repeatable)",
+    )
+    add_output_flag(parser, "table")
+    parser.add_argument("--digests", action="store_true", help="show digests")
+    parser.add_argument(
+        "--no-trunc", action="store_true", help="show output without truncating the ID"
+    )
+    parser.add_argument("--pinned", action="store_true", help="show whether the image is pinned")
+
+
+def filter_images(images: list[Image], filters: Sequence[str]) -> list[Image]:
+    """crictl's ``--filter`` conditions, applied in order on the sorted list."""
+    selected = list(images)
+    for condition in filters:
+        kind, _, value = condition.partition("=")
+        if kind == "dangling":
+            if value not in ("true", "false"):
+                raise UsageError(f"--filter {condition!r}: dangling must be true or false")
+            selected = [i for i in selected if bool(i.repo_tags) == (value == "false")]
+        elif kind == "reference":
+            try:
+                pattern = re.compile(value)
+            except re.error as err:
+                raise UsageError(f"--filter {condition!r}: invalid regex: {err}") from None
+            selected = [
+                i
+                for i in selected
+                if pattern.search(repo_and_digest(i.repo_digests)[0])
+                or repo_and_digest(i.repo_digests)[0] == value
+            ]
+        elif kind == "before":
+            selected = list(reversed(_until(value, list(reversed(selected)))))
+        elif kind == "since":
+            selected = _until(value, selected)
+        else:
+            raise UsageError(f"unknown filter flag: {condition!r}")
+    return selected
+
+
+def _until(value: str, images: list[Image]) -> list[Image]:
+    """crictl's ``filterByBeforeSince``: the images listed before the one ``value`` names
+    (a name:tag, an id prefix, or a repo@digest)."""
+    kept = []
+    for image in images:
+        if "@" in value:
+            if image.repo_digests and image.repo_digests[0].startswith(value):
+                break
+            if image.repo_digests:
+                kept.append(image)
+        elif ":" in value:
+            name = repo_and_digest(image.repo_digests)[0]
+            if ":".join(repo_tag_pairs(image.repo_tags, name)[0]) == value:
+                break
+            kept.append(image)
+        else:
+            if image.id.startswith(value):
+                break
+            kept.append(image)
+    return kept
+
+
+def _images(ctx: Context, args: argparse.Namespace) -> int:
+    cri = ctx.client()
+    images = cri.images.list(args.repository) if args.repository else cri.images.list()
+    images = filter_images(sorted_images(images), args.filter or ())
+    out = ctx.stdout
+    if args.output != "table":
+        write_document({"images": [proto_dict(i.raw) for i in images]}, args.output, out)
+        return 0
+    if args.quiet:
+        out.writelines(f"{image.id}\n" for image in images)
+        return 0
+    if args.verbose:
+        for image in images:
+            out.write(f"ID: {image.id}\n")
+            out.writelines(f"RepoTags: {tag}\n" for tag in image.repo_tags)
+            out.writelines(f"RepoDigests: {digest}\n" for digest in image.repo_digests)
+            if image.size:
+                out.write(f"Size: {image.size}\n")
+            if image.raw.HasField("uid"):
+                out.write(f"Uid: value:{image.raw.uid.value}\n")
+            if image.username:
+                out.write(f"Username: {image.username}\n")
+            if image.pinned:
+                out.write("Pinned: true\n")
+            out.write("\n")
+        return 0
+    header = ["IMAGE", "TAG"] + ["DIGEST"] * args.digests + ["IMAGE ID", "SIZE"]
+    rows = [header + ["PINNED"] * args.pinned]
+    for image in images:
+        name, digest = repo_and_digest(image.repo_digests)
+        image_id = image.id
+        if not args.no_trunc:
+            image_id = truncate_id(image_id, "sha256:")
+            digest = truncate_id(digest, "sha256:")
+        size = human_size(image.size, 3)
+        for repository, tag in repo_tag_pairs(image.repo_tags, name):
+            row = [repository, tag] + [digest] * args.digests + [image_id, size]
+            rows.append(row + [str(image.pinned).lower()] * args.pinned)
+    out.write(render_table(rows))
+    return 0
+
+
+# --- pull, rmi ----------------------------------------------------------------------------------
+
+
+def _configure_pull(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", metavar="NAME[:TAG|@DIGEST]")
+    parser.add_argument(
+        "--creds",
+        metavar="USERNAME[:PASSWORD]",
+        help="registry credentials (also $CRICTL_CREDS)",
+    )
+    parser.add_argument(
+        "--auth",
+        metavar="AUTH_STRING",
+        help="base64 of USERNAME[:PASSWORD] (also $CRICTL_AUTH)",
+    )
+    parser.add_argument(
+        "-u", "--username", metavar="USERNAME", help="registry user; the password is asked for"
+    )
+
+
+def _pull(ctx: Context, args: argparse.Namespace) -> int:
+    """Credentials: the flags, else ``$CRICTL_CREDS``/``$CRICTL_AUTH``, else the
+    docker/podman credential files (crictl reads none of those files)."""
+    creds = args.creds or os.environ.get("CRICTL_CREDS") or None
+    auth = args.auth or os.environ.get("CRICTL_AUTH") or None
+    credentials = registry_auth(creds, auth, args.username)
+    image = ctx.client().images.pull(args.image, auth=credentials)
+    ctx.stdout.write(f"Image is up to date for {image.id}\n")
+    return 0
+
+
+def _configure_rmi(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="*", metavar="IMAGE-ID", help="image id, prefix or name")
+    parser.add_argument("-a", "--all", action="store_true", help="remove all images")
+    parser.add_argument(
+        "-q",
+        "--prune",
+        action="store_true",
+        help="remove all images no container uses (pinned ones are kept)",
+    )
+
+
+def _rmi(ctx: Context, args: argparse.Namespace) -> int:
+    cri = ctx.client()
+    selected = dict.fromkeys(args.images, True)
+    if args.all or args.prune:
+        for image in cri.images.list():
+            if not (args.prune and image.pinned):
+                selected[image.id] = True
+    if args.prune:
+        for ctr in cri.containers.list(all=True):
+            image_id = ctr.image_id or _image_id(cri, ctr.image)
+            if image_id:
+                selected[image_id] = False
+    references = [ref for ref, remove in selected.items() if remove]
+    if not references and not (args.all or args.prune):
+        raise UsageError("rmi: give at least one IMAGE-ID, or --all or --prune")
+
+    from cri_client.errors import CRIError, NotFoundError
+
+    def remove(reference: str) -> None:
+        try:
+            image = cri.images.get(reference)
+        except NotFoundError:
+            raise CommandError(f"no such image {reference}") from None
+        try:
+            cri.images.remove(reference)
+        except CRIError:
+            if args.prune:
+                return  # in use meanwhile, or gone: a prune is best effort, as in crictl
+            raise
+        for name in image.repo_tags or image.repo_digests:
+            ctx.stdout.write(f"Deleted: {name}\n")
+
+    return for_each(ctx, references, remove)
+
+
+def _image_id(cri: CRIClient, reference: str) -> str:
+    from cri_client.errors import NotFoundError
+
+    try:
+        return cri.images.get(reference).id
+    except NotFoundError:
+        return ""
+
+
+# --- inspecti, imagefsinfo --------------------------------------------------------------------
+
+
+def _configure_inspecti(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="*", metavar="IMAGE-ID", help="image id, prefix or name")
+    add_output_flag(parser, "json")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="do not show verbose information"
+    )
+    parser.add_argument("--name", default=None, help="without IMAGE-IDs: the images of this name")
+
+
+def _inspecti(ctx: Context, args: argparse.Namespace) -> int:
+    cri = ctx.client()
+    references = list(args.images)
+    if not references:
+        images = cri.images.list(args.name) if args.name else cri.images.list()
+        references = [image.id for image in sorted_images(images)]
+        if not references:
+            raise UsageError("inspecti: no IMAGE-ID given and no image matches")
+    from cri_client.errors import NotFoundError
+
+    verbose = not args.quiet
+    documents = []
+    for reference in references:
+        try:
+            image_id = cri.images.get(reference).id
+        except NotFoundError:
+            raise CommandError(f"no such image {reference!r} present") from None
+        reply = cri.api.image_status(image={"image": image_id}, verbose=verbose)
+        if not reply.HasField("image"):
+            raise CommandError(f"no such image {reference!r} present")
+        if args.output == "table":
+            out = ctx.stdout
+            out.write(f"ID: {reply.image.id}\n")
+            out.writelines(f"Tag: {tag}\n" for tag in reply.image.repo_tags)
+            out.writelines(f"Digest: {digest}\n" for digest in reply.image.repo_digests)
+            out.write(f"Size: {human_size(reply.image.size, 3)}\n")
+            if verbose:
+                out.write(f"Info: {go_map(dict(reply.info))}\n")
+            continue
+        documents.append(status_document(proto_dict(reply.image), reply.info))
+    write_statuses(ctx, documents, args.output)
+    return 0
+
+
+def _configure_imagefsinfo(parser: argparse.ArgumentParser) -> None:
+    add_output_flag(parser, "json")
+
+
+def _imagefsinfo(ctx: Context, args: argparse.Namespace) -> int:
+    reply = ctx.client().api.image_fs_info()
+    if args.output != "table":
+        write_statuses(ctx, [status_document(proto_dict(reply), {})], args.output)
+        return 0
+    out = ctx.stdout
+    for title, filesystems in (
+        ("Container", reply.container_filesystems),
+        ("Image", reply.image_filesystems),
+    ):
+        out.write(f"{title} Filesystem \n")
+        for index, usage in enumerate(filesystems):
+            out.write(f"TimeStamp[{index}]: {usage.timestamp}\n")
+            out.write(f"Disk[{index}]: {human_size(usage.used_bytes.value)}\n")
+            out.write(f"Inodes[{index}]: {usage.inodes_used.value}\n")
+            out.write(f"Mountpoint[{index}]: {usage.fs_id.mountpoint}\n")
+    return 0
+
+
+COMMANDS = (
+    Command("images", "List images", _configure_images, _images, aliases=("image", "img")),
+    Command("pull", "Pull an image from a registry", _configure_pull, _pull),
+    Command("rmi", "Remove one or more images", _configure_rmi, _rmi),
+    Command("inspecti", "Return the status of one or more images", _configure_inspecti, _inspecti),
+    Command("imagefsinfo", "Return image filesystem info", _configure_imagefsinfo, _imagefsinfo),
+)

@@ -1,0 +1,80 @@
+"""The runtime itself: ``version``, ``info``, ``events``."""
+
+from __future__ import annotations
+
+import argparse
+
+from cri_client.cli.arguments import Command, add_output_flag
+from cri_client.cli.context import Context, until_interrupted
+from cri_client.cli.output import go_json_dict, proto_dict, status_document, write_document
+
+
+def _configure_version(parser: argparse.ArgumentParser) -> None:
+    add_output_flag(parser, "table")
+
+
+def _version(ctx: Context, args: argparse.Namespace) -> int:
+    raw = ctx.client().version().raw
+    if args.output != "table":
+        write_document(proto_dict(raw), args.output, ctx.stdout)
+        return 0
+    # crictl's fmt.Println("Version: ", v): two spaces.
+    ctx.stdout.write(
+        f"Version:  {raw.version}\n"
+        f"RuntimeName:  {raw.runtime_name}\n"
+        f"RuntimeVersion:  {raw.runtime_version}\n"
+        f"RuntimeApiVersion:  {raw.runtime_api_version}\n"
+    )
+    return 0
+
+
+def _configure_info(parser: argparse.ArgumentParser) -> None:
+    add_output_flag(parser, "json", ("json", "yaml"))
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="do not show verbose information"
+    )
+
+
+def _info(ctx: Context, args: argparse.Namespace) -> int:
+    """``{"status": ..., "runtimeHandlers": [...], "features": {...}, <info keys>}``:
+    handlers and features as Go's encoding/json renders them (crictl cannot use
+    protojson there), the runtime's info values decoded."""
+    raw = ctx.client().status(verbose=not args.quiet).raw
+    extra: dict[str, object] = {}
+    if raw.runtime_handlers:
+        extra["runtimeHandlers"] = [go_json_dict(handler) for handler in raw.runtime_handlers]
+    if raw.HasField("features"):
+        extra["features"] = go_json_dict(raw.features)
+    document = status_document(proto_dict(raw.status), raw.info, extra)
+    write_document(document, args.output, ctx.stdout, sort_keys=True)
+    return 0
+
+
+def _configure_events(parser: argparse.ArgumentParser) -> None:
+    add_output_flag(parser, "json", ("json", "yaml"))
+
+
+def _events(ctx: Context, args: argparse.Namespace) -> int:
+    """Every container event as it happens, one JSON document each (indented, as
+    crictl prints them) or one YAML document each (with ``---`` between them), until
+    interrupted. The stream is resubscribed when the runtime restarts."""
+    with until_interrupted(), ctx.client().events() as events:
+        for event in events:
+            if args.output == "yaml":
+                ctx.stdout.write("---\n")
+            write_document(proto_dict(event.raw), args.output, ctx.stdout)
+            ctx.stdout.flush()
+    return 0
+
+
+COMMANDS = (
+    Command("version", "Display runtime version information", _configure_version, _version),
+    Command("info", "Display information of the container runtime", _configure_info, _info),
+    Command(
+        "events",
+        "Stream the events of containers",
+        _configure_events,
+        _events,
+        aliases=("event",),
+    ),
+)

@@ -1,0 +1,294 @@
+"""Files and values from the command line: crictl's config file, the pod and container
+config files of ``runp``/``create``/``run``, labels, Go durations and timestamps.
+
+Every problem raises :class:`~cri_client.cli.context.UsageError` naming the file (or
+flag) and what is wrong with it: exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cri_client.cli.context import UsageError
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from cri_client._proto import api_pb2 as pb
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "CrictlConfig",
+    "load_container_config",
+    "load_crictl_config",
+    "load_pod_config",
+    "parse_duration",
+    "parse_labels",
+    "parse_since",
+]
+
+DEFAULT_CONFIG_PATH = "/etc/crictl.yaml"
+
+M = TypeVar("M", bound="Message")
+
+_BOOL_VALUES = {
+    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
+}
+_INT_KEYS = ("timeout", "max-retries")
+_BOOL_KEYS = ("debug", "pull-image-on-create", "disable-pull-on-run", "enable-streaming")
+_STRING_KEYS = ("runtime-endpoint", "image-endpoint")
+
+
+@dataclass(frozen=True)
+class CrictlConfig:
+    """crictl's client config (``/etc/crictl.yaml``): the options crictl reads."""
+
+    path: str | None = None
+    runtime_endpoint: str = ""
+    image_endpoint: str = ""
+    timeout: int = 0
+    debug: bool | None = None
+    pull_image_on_create: bool = False
+    disable_pull_on_run: bool = False
+
+
+def load_crictl_config(explicit: str | None, env: Mapping[str, str]) -> CrictlConfig:
+    """The config crictl would use: ``-c FILE``, else ``$CRI_CONFIG_FILE``, else
+    ``/etc/crictl.yaml``. A file that was named (flag or variable) must exist and be
+    valid; the default one is skipped when missing or invalid, as crictl skips it."""
+    named = explicit or env.get("CRI_CONFIG_FILE") or None
+    path = named or DEFAULT_CONFIG_PATH
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except OSError as err:
+        if named is None:
+            return CrictlConfig()
+        raise UsageError(f"config file {path}: {err.strerror or err}") from None
+    try:
+        return _parse_crictl_config(path, text)
+    except UsageError:
+        if named is None:
+            return CrictlConfig()
+        raise
+
+
+def _parse_crictl_config(path: str, text: str) -> CrictlConfig:
+    """crictl's config is a flat YAML mapping of scalars; unknown options are an error
+    there too (``Config option 'x' is not valid``)."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not line.strip() or line.strip() in ("---", "..."):
+            continue
+        key, colon, value = line.partition(":")
+        if raw[:1].isspace() or not colon or not key.strip():
+            raise UsageError(
+                f"config file {path}, line {number}: expected 'option: value', got {raw.strip()!r}"
+            )
+        values[key.strip()] = _unquote(value.strip())
+    options: dict[str, Any] = {"path": path}
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if key in _STRING_KEYS:
+            options[name] = value
+        elif key in _BOOL_KEYS:
+            if value not in _BOOL_VALUES:
+                raise UsageError(f"config file {path}: option {key!r}: {value!r} is not a boolean")
+            if key != "enable-streaming":
+                options[name] = _BOOL_VALUES[value]
+        elif key in _INT_KEYS:
+            if not re.fullmatch(r"[+-]?\d+", value):
+                raise UsageError(f"config file {path}: option {key!r}: {value!r} is not an integer")
+            if key == "timeout":
+                options[name] = int(value)
+        else:
+            raise UsageError(f"config file {path}: config option {key!r} is not valid")
+    return CrictlConfig(**options)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+# --- pod and container config files ----------------------------------------------------
+
+
+def load_pod_config(path: str, warn: Any) -> pb.PodSandboxConfig:
+    """A ``PodSandboxConfig`` from crictl's JSON or YAML file, checked as crictl checks
+    it: ``metadata`` with a name and a namespace; a missing uid gets a new UUID."""
+    from cri_client._proto import api_pb2
+
+    config = _load_message(path, api_pb2.PodSandboxConfig, "pod config", warn)
+    if not config.HasField("metadata"):
+        raise UsageError(f"{path}: metadata is not set")
+    if not config.metadata.uid:
+        import uuid
+
+        config.metadata.uid = str(uuid.uuid4())
+    if not config.metadata.name or not config.metadata.namespace:
+        raise UsageError(f"{path}: metadata needs a name and a namespace")
+    return config
+
+
+def load_container_config(path: str, warn: Any) -> pb.ContainerConfig:
+    """A ``ContainerConfig`` from crictl's JSON or YAML file, checked as crictl checks
+    it: ``metadata.name`` and ``image.image`` must be set."""
+    from cri_client._proto import api_pb2
+
+    config = _load_message(path, api_pb2.ContainerConfig, "container config", warn)
+    if not config.HasField("metadata"):
+        raise UsageError(f"{path}: metadata is not set")
+    if not config.metadata.name:
+        raise UsageError(f"{path}: metadata needs a name")
+    if not config.image.image:
+        raise UsageError(f"{path}: image.image is not set")
+    if not config.image.user_specified_image:
+        config.image.user_specified_image = config.image.image
+    return config
+
+
+def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
+    """Read JSON or YAML (crictl reads both with one YAML parser), then the protobuf
+    JSON mapping (snake_case names as in crictl's examples, or camelCase). Unknown
+    fields are ignored, as crictl ignores them, with a warning naming them."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except OSError as err:
+        raise UsageError(f"{what} {path}: {err.strerror or err}") from None
+    data = _parse_document(path, text)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise UsageError(f"{path}: a {what} must be a JSON or YAML object, this one is {kind}")
+    unknown = _unknown_fields(message_type.DESCRIPTOR, data, "")
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        warn(f"{path}: ignoring unknown field{plural} {', '.join(unknown)}")
+    from google.protobuf import json_format
+
+    try:
+        return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
+    except json_format.ParseError as err:
+        raise UsageError(f"{path}: invalid {what}: {err}") from None
+
+
+def _parse_document(path: str, text: str) -> Any:
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise UsageError(f"{path}: invalid JSON: {err}") from None
+    import yaml  # only for YAML files: it costs start-up time
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        problem = " ".join(str(err).split())
+        raise UsageError(f"{path}: invalid YAML: {problem}") from None
+
+
+def _unknown_fields(descriptor: Any, data: Mapping[str, Any], prefix: str) -> list[str]:
+    """Dotted paths of keys that are no field of the message (by proto or JSON name)."""
+    fields = {f.name: f for f in descriptor.fields}
+    fields.update({f.json_name: f for f in descriptor.fields})
+    unknown: list[str] = []
+    for key, value in data.items():
+        field = fields.get(str(key))
+        where = f"{prefix}{key}"
+        if field is None:
+            unknown.append(where)
+            continue
+        message_type = field.message_type
+        if message_type is None or message_type.GetOptions().map_entry:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                label = f"{where}[{index}]" if isinstance(value, list) else where
+                unknown.extend(_unknown_fields(message_type, item, label + "."))
+    return unknown
+
+
+# --- flag values ------------------------------------------------------------------------
+
+
+def parse_labels(values: Sequence[str] | None, flag: str = "--label") -> dict[str, str]:
+    """``key=value`` pairs, as crictl's ``parseLabelStringSlice`` takes them: the flag
+    repeated, or several pairs in one value separated by commas (urfave/cli's slices)."""
+    labels: dict[str, str] = {}
+    for value in (item for given in values or () for item in given.split(",")):
+        parts = value.split("=")
+        if len(parts) != 2:
+            raise UsageError(f"{flag}: incorrectly specified label {value!r}: use key=value")
+        labels[parts[0]] = parts[1]
+    return labels
+
+
+_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_duration(value: str, flag: str, *, bare_seconds: bool = True) -> float:
+    """Seconds from a Go duration (``2s``, ``1m30s``, ``500ms``), as crictl's duration
+    flags take them; a bare number is seconds too (``bare_seconds``)."""
+    text = value.strip()
+    if bare_seconds and re.fullmatch(r"\d+(\.\d*)?|\.\d+", text):
+        return float(text)
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    if body == "0":
+        return 0.0
+    position, total = 0, 0.0
+    while position < len(body):
+        match = _DURATION_PART.match(body, position)
+        if match is None:
+            break
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+    if not body or position != len(body) or not math.isfinite(total):
+        raise UsageError(f"{flag}: invalid duration {value!r} (use e.g. 10s, 1m30s, 500ms)")
+    return sign * total
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """``logs --since``, as crictl reads it: a Go duration back from now (``42m``), an
+    RFC 3339 time (``2013-01-02T13:23:37Z``, local time without a zone), a date, or
+    Unix seconds (``1136073600.000000001``)."""
+    current = now or datetime.now(timezone.utc)
+    text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return datetime.fromtimestamp(float(text), timezone.utc)
+    try:
+        return current - timedelta(seconds=parse_duration(text, "--since", bare_seconds=False))
+    except UsageError:
+        pass
+    # Python 3.10's fromisoformat takes no "Z", and only 3 or 6 fraction digits.
+    iso = re.sub(r"[Zz]$", "+00:00", text)
+    iso = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "00000")[:6], iso)
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        raise UsageError(
+            f"--since: {value!r} is neither a duration (42m), an RFC 3339 time "
+            "(2013-01-02T13:23:37Z) nor Unix seconds"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.astimezone()

@@ -1,0 +1,150 @@
+"""What every command gets: the settings from the global flags, a lazily opened client,
+the output streams, and the exceptions that map to exit codes."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cri_client import CRIClient
+
+__all__ = [
+    "EXIT_RUNTIME_ERROR",
+    "EXIT_USAGE",
+    "CommandError",
+    "Context",
+    "EndpointChoice",
+    "Settings",
+    "UsageError",
+    "until_interrupted",
+]
+
+EXIT_RUNTIME_ERROR = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad flag value, argument or config file: exit code 2, one line on stderr."""
+
+
+class CommandError(Exception):
+    """A failure the command itself found (a running container ``rm`` will not remove,
+    an image that is not there): exit code 1, like the runtime's own errors."""
+
+
+@dataclass(frozen=True)
+class EndpointChoice:
+    """An endpoint the command line chose, and where its name came from (for ``-D``)."""
+
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The global flags merged with the crictl config file, as crictl merges them."""
+
+    runtime_endpoint: EndpointChoice | None = None
+    image_endpoint: EndpointChoice | None = None
+    timeout: float | None = None
+    debug: bool = False
+    pull_image_on_create: bool = False
+    disable_pull_on_run: bool = False
+
+
+class Context:
+    """One command's environment: :meth:`client` connects on first use, so commands that
+    fail on their arguments never touch the runtime."""
+
+    def __init__(
+        self, settings: Settings, stdout: IO[str] | None = None, stderr: IO[str] | None = None
+    ) -> None:
+        self.settings = settings
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self._client: CRIClient | None = None
+        if settings.debug:
+            self._enable_rpc_log()
+
+    def client(self, timeout: float | None = None) -> CRIClient:
+        """The client for this command (``timeout``: a command's own ``--cancel-timeout``
+        instead of the global one, when given before the first call)."""
+        if self._client is None:
+            from cri_client import CRIClient
+
+            settings = self.settings
+            runtime = settings.runtime_endpoint
+            image = settings.image_endpoint
+            endpoint = runtime.value if runtime else None
+            image_endpoint = image.value if image else None
+            chosen_timeout = timeout or settings.timeout
+            if chosen_timeout:
+                self._client = CRIClient(
+                    endpoint, image_endpoint=image_endpoint, timeout=chosen_timeout
+                )
+            else:
+                self._client = CRIClient(endpoint, image_endpoint=image_endpoint)
+            if settings.debug:
+                client = self._client
+                self.debug(
+                    f"runtime endpoint {client.endpoint.url} "
+                    f"(from {runtime.source if runtime else client.endpoint.source})"
+                )
+                image_source = image.source if image else "the runtime endpoint"
+                if image is None and client.image_endpoint.path != client.endpoint.path:
+                    image_source = client.image_endpoint.source
+                self.debug(f"image endpoint {client.image_endpoint.url} (from {image_source})")
+                self.debug(f"timeout {client.timeout:g} s per call")
+        return self._client
+
+    def debug(self, message: str) -> None:
+        if self.settings.debug:
+            self.stderr.write(f"cri-client: debug: {message}\n")
+            self.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self.stderr.write(f"cri-client: warning: {message}\n")
+        self.stderr.flush()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _enable_rpc_log(self) -> None:
+        """``-D``: the library's one DEBUG line per RPC (name, object, outcome, duration;
+        never a request body, so never a credential) goes to stderr."""
+        import logging
+
+        handler = logging.StreamHandler(self.stderr)
+        handler.setFormatter(logging.Formatter("cri-client: debug: rpc %(message)s"))
+        logger = logging.getLogger("cri_client.rpc")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+
+
+@contextmanager
+def until_interrupted() -> Iterator[None]:
+    """For commands that run until stopped (``events``, ``logs -f``, ``port-forward``,
+    ``stats -w``): Ctrl-C or SIGTERM ends them normally, with exit code 0."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, interrupt) if in_main_thread else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
