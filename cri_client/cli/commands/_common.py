@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
-from cri_client.cli.context import CommandError, Context, UsageError
-from cri_client.cli.output import write_document
+from cri_client.cli.arguments import add_output_flag, non_negative_int
+from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
+from cri_client.cli.output import render_table, write_document
 
 
 def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
@@ -60,3 +63,35 @@ def registry_auth(
     if auth:
         return {"auth": auth}
     return None
+
+
+def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
+    """crictl's flags shared by ``stats`` and ``statsp``: labels, output, -s, -w."""
+    parser.add_argument(
+        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
+    )
+    add_output_flag(parser, "table")
+    parser.add_argument(
+        "-s",
+        "--seconds",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="sample duration for CPU usage in seconds (default 1)",
+    )
+    parser.add_argument("-w", "--watch", action="store_true", help="refresh until interrupted")
+
+
+def show_samples(ctx: Context, watch: bool, table: Callable[[], list[list[str]]]) -> int:
+    """Print ``table()`` once, or with ``watch`` again every half second (clearing the
+    screen, as crictl does) until interrupted."""
+    with until_interrupted():
+        while True:
+            rows = table()
+            if watch:
+                ctx.stdout.write("\033[2J\033[H")
+            ctx.stdout.write(render_table(rows))
+            ctx.stdout.flush()
+            if not watch:
+                return 0
+            time.sleep(0.5)

@@ -18,14 +18,16 @@ from cri_client.cli.arguments import (
     non_negative_int,
 )
 from cri_client.cli.commands._common import (
+    add_sampling_flags,
     for_each,
     registry_auth,
+    show_samples,
     write_key_values,
     write_statuses,
 )
 from cri_client.cli.commands.pods import cancel_timeout
 from cri_client.cli.config import load_container_config, load_pod_config, parse_labels
-from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
+from cri_client.cli.context import CommandError, Context, UsageError
 from cri_client.cli.output import (
     ZERO_TIME,
     ago,
@@ -488,19 +490,7 @@ def _configure_stats(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-a", "--all", action="store_true", help="show stopped containers too")
     parser.add_argument("--id", default=None, help="only this container")
     parser.add_argument("-p", "--pod", default=None, help="only this pod's containers")
-    parser.add_argument(
-        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
-    )
-    add_output_flag(parser, "table")
-    parser.add_argument(
-        "-s",
-        "--seconds",
-        type=non_negative_int,
-        default=1,
-        metavar="N",
-        help="sample duration for CPU usage in seconds (default 1)",
-    )
-    parser.add_argument("-w", "--watch", action="store_true", help="refresh until interrupted")
+    add_sampling_flags(parser)
 
 
 def _stats(ctx: Context, args: argparse.Namespace) -> int:
@@ -519,36 +509,31 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
-    with until_interrupted():
-        while True:
-            samples = cri.containers.stats(
-                pod=pod_id, labels=labels, id=container_id, interval=float(args.seconds)
+
+    def table() -> list[list[str]]:
+        samples = cri.containers.stats(
+            pod=pod_id, labels=labels, id=container_id, interval=float(args.seconds)
+        )
+        rows = [["CONTAINER", "NAME", "CPU %", "MEM", "DISK", "INODES", "SWAP"]]
+        for sample in sorted(samples, key=lambda s: s.container_id):
+            cpu = sample.cpu_usage_core_nanoseconds or 0
+            memory = sample.memory_working_set_bytes or 0
+            if not args.all and cpu == 0 and memory == 0:
+                continue  # not running
+            rows.append(
+                [
+                    truncate_id(sample.container_id),
+                    sample.name,
+                    f"{sample.cpu_percent or 0.0:.2f}",
+                    human_size(memory),
+                    human_size(sample.writable_layer_bytes or 0),
+                    str(sample.writable_layer_inodes or 0),
+                    human_size(sample.raw.swap.swap_usage_bytes.value),
+                ]
             )
-            rows = [["CONTAINER", "NAME", "CPU %", "MEM", "DISK", "INODES", "SWAP"]]
-            for sample in sorted(samples, key=lambda s: s.container_id):
-                cpu = sample.cpu_usage_core_nanoseconds or 0
-                memory = sample.memory_working_set_bytes or 0
-                if not args.all and cpu == 0 and memory == 0:
-                    continue  # not running
-                rows.append(
-                    [
-                        truncate_id(sample.container_id),
-                        sample.name,
-                        f"{sample.cpu_percent or 0.0:.2f}",
-                        human_size(memory),
-                        human_size(sample.writable_layer_bytes or 0),
-                        str(sample.writable_layer_inodes or 0),
-                        human_size(sample.raw.swap.swap_usage_bytes.value),
-                    ]
-                )
-            if args.watch:
-                ctx.stdout.write("\033[2J\033[H")
-            ctx.stdout.write(render_table(rows))
-            ctx.stdout.flush()
-            if not args.watch:
-                break
-            time.sleep(0.5)
-    return 0
+        return rows
+
+    return show_samples(ctx, args.watch, table)
 
 
 COMMANDS = (

@@ -11,11 +11,16 @@ from cri_client.cli.arguments import (
     add_filter_flags,
     add_output_flag,
     limit,
-    non_negative_int,
 )
-from cri_client.cli.commands._common import for_each, write_key_values, write_statuses
+from cri_client.cli.commands._common import (
+    add_sampling_flags,
+    for_each,
+    show_samples,
+    write_key_values,
+    write_statuses,
+)
 from cri_client.cli.config import load_pod_config, parse_duration, parse_labels
-from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
+from cri_client.cli.context import CommandError, Context, UsageError
 from cri_client.cli.output import (
     ago,
     go_map,
@@ -253,19 +258,7 @@ def _write_pod_status_table(
 def _configure_statsp(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pod", nargs="?", metavar="ID", help="only this pod")
     parser.add_argument("--id", default=None, help="only this pod")
-    parser.add_argument(
-        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
-    )
-    add_output_flag(parser, "table")
-    parser.add_argument(
-        "-s",
-        "--seconds",
-        type=non_negative_int,
-        default=1,
-        metavar="N",
-        help="sample duration for CPU usage in seconds (default 1)",
-    )
-    parser.add_argument("-w", "--watch", action="store_true", help="refresh until interrupted")
+    add_sampling_flags(parser)
 
 
 def _statsp(ctx: Context, args: argparse.Namespace) -> int:
@@ -279,31 +272,26 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
-    with until_interrupted():
-        while True:
-            samples = cri.pods.stats(id=pod_id, labels=labels, interval=float(args.seconds))
-            rows = [["POD", "POD ID", "CPU %", "MEM"]]
-            for sample in sorted(samples, key=lambda s: s.pod_id):
-                cpu = sample.cpu_usage_core_nanoseconds or 0
-                memory = sample.memory_working_set_bytes or 0
-                if cpu == 0 and memory == 0:
-                    continue
-                rows.append(
-                    [
-                        sample.name,
-                        truncate_id(sample.pod_id),
-                        f"{sample.cpu_percent or 0.0:.2f}",
-                        human_size(memory),
-                    ]
-                )
-            if args.watch:
-                ctx.stdout.write("\033[2J\033[H")
-            ctx.stdout.write(render_table(rows))
-            ctx.stdout.flush()
-            if not args.watch:
-                break
-            time.sleep(0.5)
-    return 0
+
+    def table() -> list[list[str]]:
+        samples = cri.pods.stats(id=pod_id, labels=labels, interval=float(args.seconds))
+        rows = [["POD", "POD ID", "CPU %", "MEM"]]
+        for sample in sorted(samples, key=lambda s: s.pod_id):
+            cpu = sample.cpu_usage_core_nanoseconds or 0
+            memory = sample.memory_working_set_bytes or 0
+            if cpu == 0 and memory == 0:
+                continue
+            rows.append(
+                [
+                    sample.name,
+                    truncate_id(sample.pod_id),
+                    f"{sample.cpu_percent or 0.0:.2f}",
+                    human_size(memory),
+                ]
+            )
+        return rows
+
+    return show_samples(ctx, args.watch, table)
 
 
 COMMANDS = (
