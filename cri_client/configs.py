@@ -145,7 +145,11 @@ def container_config(
                 f"env entry {key!r}={value!r} needs a name without '=' and a str value"
             )
         # KeyValue.value is bytes in this proto (same wire format as the older string).
-        envs.append(pb.KeyValue(key=key, value=value.encode() if isinstance(value, str) else value))
+        encoded = value.encode() if isinstance(value, str) else value
+        if "\x00" in key or b"\x00" in encoded:
+            # The runtime accepts it at create, but no process can be started with it.
+            raise ValueError(f"env entry {key!r}={value!r} contains a NUL byte")
+        envs.append(pb.KeyValue(key=key, value=encoded))
     if working_dir and not working_dir.startswith("/"):
         raise ValueError(f"working_dir must be an absolute path, not {working_dir!r}")
     if run_as_user is not None and (

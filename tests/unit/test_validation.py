@@ -135,6 +135,8 @@ def test_config_builders_refuse_bad_values() -> None:
         container_config("c", "busybox", working_dir="tmp")
     with pytest.raises(ValueError, match="env entry 'A=B'"):
         container_config("c", "busybox", env={"A=B": "x"})
+    with pytest.raises(ValueError, match="NUL byte"):
+        container_config("c", "busybox", env={"A": "x\x00y"})
     with pytest.raises(ValueError, match="mount host_path must be an absolute path"):
         container_config("c", "busybox", mounts=[("relative", "/data")])
     with pytest.raises(ValueError, match="run_as_user"):
