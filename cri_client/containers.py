@@ -684,17 +684,19 @@ class ContainerManager:
     def remove(self, reference: str, *, force: bool = False, missing_ok: bool = False) -> None:
         """Remove a container by reference; ``force`` stops a running one first."""
         try:
-            container = self.get(reference)
-            if container.state is ContainerState.RUNNING:
+            # A full id needs no lookup (a list of every container); a name or prefix does.
+            container_id = reference if FULL_ID.match(reference) else self.get(reference).id
+            status = self._client.api.container_status(container_id=container_id).status
+            if status.state == pb.CONTAINER_RUNNING:
                 if not force:
                     raise FailedPreconditionError(
-                        f"container {container.id[:13]} ({container.name}) is running: stop "
+                        f"container {status.id[:13]} ({status.metadata.name}) is running: stop "
                         "it first or pass force=True",
                         rpc="RemoveContainer",
-                        object_id=f"container_id={container.id}",
+                        object_id=f"container_id={status.id}",
                     )
-                self._client.api.stop_container(container_id=container.id, timeout=0)
-            self._client.api.remove_container(container_id=container.id)
+                self._client.api.stop_container(container_id=status.id, timeout=0)
+            self._client.api.remove_container(container_id=status.id)
         except NotFoundError:
             if not missing_ok:
                 raise

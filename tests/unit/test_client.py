@@ -258,3 +258,18 @@ def test_a_socket_that_does_not_speak_grpc_is_reported_within_a_second(
         listener.close()
         for conn in held:
             conn.close()
+
+
+def test_removing_by_full_id_needs_no_listing(sock: str) -> None:
+    container_id = "c" * 64
+    status = pb.ContainerStatus(
+        id=container_id, metadata=pb.ContainerMetadata(name="app"), state=pb.CONTAINER_EXITED
+    )
+    handlers = {
+        "ContainerStatus": lambda r, c: pb.ContainerStatusResponse(status=status),
+        "RemoveContainer": lambda r, c: pb.RemoveContainerResponse(),
+        "ListContainers": lambda r, c: pb.ListContainersResponse(),
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        cri.containers.remove(container_id)
+        assert fake.calls == ["ContainerStatus", "RemoveContainer"]
