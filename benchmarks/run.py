@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -37,7 +37,6 @@ from cri_client import CRIClient
 from cri_client._proto import api_pb2 as pb
 from cri_client._proto import api_pb2_grpc
 from cri_client.aio import AsyncCRIClient
-from cri_client.configs import container_config, pod_sandbox_config
 
 
 @contextmanager
@@ -75,6 +74,56 @@ def compare(
             theirs.append(per_call_us(bare, calls))
         a, b = statistics.median(mine), statistics.median(theirs)
         print(f"{name:<28}{a:>12.1f}{b:>12.1f}{a / b:>8.3f}")
+
+
+def compare_async(endpoint: str, container_id: str, calls: int, rounds: int) -> None:
+    """The same comparison for AsyncCRIClient against the bare grpc.aio stub, each
+    call awaited in turn inside one event loop."""
+    Call = Callable[[], Awaitable[object]]
+
+    async def per_call(call: Call) -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            await call()
+        return (time.perf_counter() - started) / calls * 1e6
+
+    async def measure() -> None:
+        async with AsyncCRIClient(endpoint) as cri:
+            channel = grpc.aio.insecure_channel(cri.endpoint.url)
+            stub = api_pb2_grpc.RuntimeServiceStub(channel)
+            pairs: dict[str, tuple[Call, Call]] = {
+                "aio api.list_pod_sandbox": (
+                    lambda: cri.api.list_pod_sandbox(),
+                    lambda: stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=60),
+                ),
+                "aio api.container_status": (
+                    lambda: cri.api.container_status(container_id=container_id),
+                    lambda: stub.ContainerStatus(
+                        pb.ContainerStatusRequest(container_id=container_id), timeout=60
+                    ),
+                ),
+                "aio pods.list()": (
+                    lambda: cri.pods.list(),
+                    lambda: stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=60),
+                ),
+                "aio containers.list()": (
+                    lambda: cri.containers.list(),
+                    lambda: stub.ListContainers(pb.ListContainersRequest(), timeout=60),
+                ),
+            }
+            try:
+                for name, (ours, bare) in pairs.items():
+                    await ours(), await bare()
+                    mine, theirs = [], []
+                    for _ in range(rounds):
+                        mine.append(await per_call(ours))
+                        theirs.append(await per_call(bare))
+                    a, b = statistics.median(mine), statistics.median(theirs)
+                    print(f"{name:<28}{a:>12.1f}{b:>12.1f}{a / b:>8.3f}")
+            finally:
+                await channel.close()
+
+    asyncio.run(measure())
 
 
 def crictl_loop(endpoint: str, container_id: str, calls: int, ours: Callable[[], object]) -> None:
@@ -127,16 +176,18 @@ def import_times(repeats: int) -> None:
         "import cri_client": "import cri_client",
         "from cri_client import CRIClient": "from cri_client import CRIClient",
     }
-    results = {}
-    for name, code in probes.items():
+    samples: dict[str, list[float]] = {name: [] for name in probes}
+    for code in probes.values():
         subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=stubs)  # warm
-        samples = []
-        for _ in range(repeats):
+    # Round by round, so that a burst of load elsewhere hits every probe alike.
+    for _ in range(repeats):
+        for name, code in probes.items():
             started = time.perf_counter()
             subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=stubs)
-            samples.append((time.perf_counter() - started) * 1000)
-        results[name] = statistics.median(samples)
-        print(f"{name:<34}{results[name]:>8.1f}")
+            samples[name].append((time.perf_counter() - started) * 1000)
+    results = {name: statistics.median(values) for name, values in samples.items()}
+    for name, median in results.items():
+        print(f"{name:<34}{median:>8.1f}")
     shutil.rmtree(stubs, ignore_errors=True)
     base = results["python -c pass"]
     ratio = (results["from cri_client import CRIClient"] - base) / (
@@ -171,18 +222,11 @@ def lifecycle(endpoint: str, image: str, pods: int, log_dir: str) -> None:
         async with AsyncCRIClient(endpoint) as cri:
 
             async def one_async(index: int) -> None:
-                pod = pod_sandbox_config(f"bench-aio-{index}", log_directory=log_dir)
-                pod_id = (await cri.api.run_pod_sandbox(config=pod)).pod_sandbox_id
-                config = container_config("c", image, pod=pod, command=["sleep", "60"])
-                cid = (
-                    await cri.api.create_container(
-                        pod_sandbox_id=pod_id, config=config, sandbox_config=pod
-                    )
-                ).container_id
-                await cri.api.start_container(container_id=cid)
-                await cri.api.stop_container(container_id=cid, timeout=0)
-                await cri.api.stop_pod_sandbox(pod_sandbox_id=pod_id)
-                await cri.api.remove_pod_sandbox(pod_sandbox_id=pod_id)
+                ctr = await cri.run(
+                    image, name=f"bench-aio-{index}", command=["sleep", "60"], log_directory=log_dir
+                )
+                await ctr.stop(timeout=0)
+                await (await ctr.pod()).remove(force=True)
 
             started = time.perf_counter()
             await asyncio.gather(*(one_async(i) for i in range(pods)))
@@ -281,6 +325,7 @@ def main() -> None:
             }
             if 1 in sections:
                 compare(pairs, calls, rounds)
+                compare_async(endpoint, ctr.id, calls, rounds)
             if 2 in sections:
                 crictl_loop(endpoint, ctr.id, 100, lambda: ctr.inspect())
             if 3 in sections:

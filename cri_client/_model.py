@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import enum
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -162,6 +161,8 @@ def _json_value(field: Any, value: Any) -> Any:
 
 def decode_json_values(info: Any) -> dict[str, Any]:
     """Verbose ``info`` maps carry JSON text per key; decode each value that parses."""
+    import json  # here, not at import: most programs never ask for verbose info
+
     decoded: dict[str, Any] = {}
     for key, value in info.items():
         try:

@@ -14,13 +14,13 @@ import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
 from cri_client._proto import api_pb2 as pb
+from cri_client._value import FrozenValue
 from cri_client.endpoint import Endpoint, diagnose_socket
 from cri_client.errors import (
     ClientClosedError,
@@ -41,15 +41,40 @@ DEFAULT_TIMEOUT = 60.0
 shortened for interactive use."""
 
 
-@dataclass(frozen=True, eq=False)
-class Rpc(Generic[Req, Resp]):
-    """One RPC of the CRI: its service, name and message types."""
+class Rpc(FrozenValue, Generic[Req, Resp]):
+    """One RPC of the CRI: its service, name and message types. Each RPC is one
+    object, so equality is identity."""
 
+    _compared = __match_args__ = (
+        "service",
+        "name",
+        "request_type",
+        "response_type",
+        "server_streaming",
+    )
     service: str
     name: str
     request_type: type[Req]
     response_type: type[Resp]
-    server_streaming: bool = False
+    server_streaming: bool
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __init__(
+        self,
+        service: str,
+        name: str,
+        request_type: type[Req],
+        response_type: type[Resp],
+        server_streaming: bool = False,
+    ) -> None:
+        self._init(
+            service=service,
+            name=name,
+            request_type=request_type,
+            response_type=response_type,
+            server_streaming=server_streaming,
+        )
 
     @property
     def path(self) -> str:
@@ -138,8 +163,7 @@ _COMMAND_TIMEOUT_RPCS = frozenset({"StopContainer", "ExecSync", "CheckpointConta
 _UNBOUNDED_RPCS = frozenset({"PullImage", "GetContainerEvents"})
 
 
-@dataclass(frozen=True)
-class DeadlinePolicy:
+class DeadlinePolicy(FrozenValue):
     """Per-operation deadlines, chosen the way kubelet's CRI client chooses them.
 
     * every RPC: ``default`` seconds;
@@ -152,10 +176,12 @@ class DeadlinePolicy:
     ``rpc_timeout`` on a call replaces all of this for that call; ``math.inf`` means none.
     """
 
-    default: float = DEFAULT_TIMEOUT
+    _compared = __match_args__ = ("default",)
+    default: float
 
-    def __post_init__(self) -> None:
-        check_timeout(self.default, "timeout")
+    def __init__(self, default: float = DEFAULT_TIMEOUT) -> None:
+        check_timeout(default, "timeout")
+        self._init(default=default)
 
     def deadline(
         self, rpc: Rpc[Any, Any], request: Message, rpc_timeout: float | None
@@ -464,23 +490,29 @@ class AsyncResponseStream(AsyncIterator[Resp]):
         self._call = call
         self._map_error = map_error
         self._replies = call.__aiter__()
+        self._closed = False
 
     def __aiter__(self) -> AsyncResponseStream[Resp]:
         return self
 
     async def __anext__(self) -> Resp:
+        # grpc.aio cancels the call when the task reading it is cancelled, so a
+        # cancelled call alone does not mean close() was called: only our own flag
+        # turns a cancellation into the end of the stream. A cancelled task (a timeout
+        # around the read, task.cancel()) stays cancelled.
         try:
             return await self._replies.__anext__()  # type: ignore[no-any-return]
         except grpc.RpcError as err:
-            if err.code() == grpc.StatusCode.CANCELLED and self._call.cancelled():
+            if err.code() == grpc.StatusCode.CANCELLED and self._closed:
                 raise StopAsyncIteration from None
             raise self._map_error(err) from None
         except asyncio.CancelledError:
-            if self._call.cancelled():
+            if self._closed:
                 raise StopAsyncIteration from None
             raise
 
     def close(self) -> None:
+        self._closed = True
         self._call.cancel()
 
     async def __aenter__(self) -> AsyncResponseStream[Resp]:

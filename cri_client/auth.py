@@ -15,13 +15,14 @@ in a file. Credentials never appear in reprs, errors or logs.
 from __future__ import annotations
 
 import base64
-import json
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cri_client._proto import api_pb2 as pb
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["auth_config", "credential_files", "registry_of"]
 
@@ -38,6 +39,8 @@ def registry_of(reference: str) -> str:
 
 def credential_files(env: Mapping[str, str] | None = None) -> Iterator[Path]:
     """The credential files to look in, in order (existing or not)."""
+    from pathlib import Path  # here, not at import: pathlib costs ~6 ms, only pulls need it
+
     env = os.environ if env is None else env
     home = Path(env.get("HOME", "~")).expanduser()
     docker_dir = env.get("DOCKER_CONFIG")
@@ -52,6 +55,8 @@ def credential_files(env: Mapping[str, str] | None = None) -> Iterator[Path]:
 
 def auth_config(reference: str, env: Mapping[str, str] | None = None) -> pb.AuthConfig | None:
     """Credentials for the registry of ``reference``, or None if no file has any."""
+    import json  # here, not at import, like pathlib
+
     registry = registry_of(reference)
     keys = _DOCKER_HUB_KEYS if registry == "docker.io" else (registry, f"https://{registry}")
     for path in credential_files(env):

@@ -18,7 +18,6 @@ sets, validate every argument before any RPC, and document each default:
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,7 +70,10 @@ def pod_sandbox_config(
     """
     check_name(name, "pod name")
     check_dns_label(namespace, "namespace")
-    uid = uid if uid is not None else str(uuid.uuid4())
+    if uid is None:
+        import uuid  # here, not at import: uuid loads platform, ~5 ms
+
+        uid = str(uuid.uuid4())
     check_name(uid, "uid")
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
         raise ValueError(f"attempt must be a non-negative int, not {attempt!r}")

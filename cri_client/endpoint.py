@@ -22,10 +22,9 @@ import os
 import stat
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from cri_client._value import FrozenValue
 from cri_client.errors import EndpointError
 
 __all__ = [
@@ -55,16 +54,19 @@ class InsecureEndpointWarning(UserWarning):
     the port controls the runtime."""
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(FrozenValue):
     """A runtime socket and where its name came from (for messages and ``-D`` output).
 
     ``path`` is the socket's path, or ``host:port`` for an explicitly allowed TCP endpoint.
     """
 
+    _compared = __match_args__ = ("path", "source", "scheme")
     path: str
     source: str
-    scheme: str = "unix"
+    scheme: str
+
+    def __init__(self, path: str, source: str, scheme: str = "unix") -> None:
+        self._init(path=path, source=source, scheme=scheme)
 
     @property
     def url(self) -> str:
@@ -110,7 +112,8 @@ def parse_endpoint(value: str, source: str, *, allow_tcp: bool = False) -> Endpo
 def read_crictl_config(path: str) -> dict[str, str]:
     """The flat ``key: value`` pairs of a crictl YAML config (all crictl uses)."""
     try:
-        text = Path(path).read_text()
+        with open(path) as config:
+            text = config.read()
     except OSError:
         return {}
     values = {}

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cri_client._model import timestamp
 from cri_client._proto import api_pb2 as pb
@@ -34,6 +34,9 @@ __all__ = ["ContainerEvent", "ContainerEventType", "EventStream"]
 
 RESUBSCRIBE_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)
 """Seconds to wait before each new subscription after the stream broke."""
+
+STREAM_BREAKS = (UnavailableError, CancelledError)
+"""Errors after which a stream subscribes again (the runtime restarted or went away)."""
 
 POLL_INTERVAL = 0.2
 """Seconds between status checks when the runtime has no events."""
@@ -99,6 +102,66 @@ class ContainerEvent:
         )
 
 
+class Resubscriptions:
+    """When an event stream subscribes again and how long it waits first: the
+    decisions :class:`EventStream` and the asyncio ``AsyncEventStream`` share."""
+
+    def __init__(self, resubscribe: bool) -> None:
+        self.resubscribe = resubscribe
+        self.reconnections = 0
+        self._failures = 0  # subscriptions in a row that brought no event
+
+    def event_received(self) -> None:
+        self._failures = 0
+
+    def delay(self, error: CRIError | None, closed: bool) -> float | None:
+        """Seconds to wait before subscribing again after the stream ended (``error``
+        None: the runtime ended it) or broke with one of :data:`STREAM_BREAKS`; None
+        when the iteration ends instead. Raises ``error`` when the caller should get it
+        (``resubscribe=False``)."""
+        if closed:
+            return None
+        if not self.resubscribe:
+            if error is not None:
+                raise error
+            return None
+        delay = RESUBSCRIBE_BACKOFF[min(self._failures, len(RESUBSCRIBE_BACKOFF) - 1)]
+        self._failures += 1
+        self.reconnections += 1
+        return delay
+
+
+class WaitClock:
+    """When a wait checks the state next and when it gives up: the decisions both
+    flavours of ``wait_for`` make (this module's and :mod:`cri_client.aio.events`')."""
+
+    def __init__(self, what: str, timeout: float | None) -> None:
+        self._message = f"{what} within {timeout} s"
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+
+    def next_check(self, watching_events: bool) -> float:
+        """Seconds until the next check; WaitTimeoutError once the timeout has passed."""
+        interval = SAFETY_POLL_INTERVAL if watching_events else POLL_INTERVAL
+        if self._deadline is None:
+            return interval
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise WaitTimeoutError(self._message)
+        return min(interval, remaining)
+
+
+class RemembersEvents(Protocol):
+    """A client (sync or asyncio) that remembers whether its runtime has events."""
+
+    _events_unimplemented: bool
+
+
+def events_failed(client: RemembersEvents, error: CRIError) -> None:
+    """A wait's event stream failed, so the wait polls from here on; UNIMPLEMENTED
+    (containerd 1.6) is remembered so that the client's next waits poll at once."""
+    client._events_unimplemented = isinstance(error, UnimplementedError)
+
+
 class EventStream(Iterator[ContainerEvent]):
     """``cri.events()``: typed events, resubscribing when the stream breaks (a runtime
     restart), until :meth:`close` (from any thread) or the end of a ``with`` block.
@@ -110,13 +173,16 @@ class EventStream(Iterator[ContainerEvent]):
 
     def __init__(self, client: CRIClient, resubscribe: bool = True) -> None:
         self._client = client
-        self._resubscribe = resubscribe
+        self._plan = Resubscriptions(resubscribe)
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._current: ResponseStream[pb.ContainerEventResponse] | None = None
         self._events = self._generate()
-        self.reconnections = 0
+
+    @property
+    def reconnections(self) -> int:
         """How often the stream was re-established."""
+        return self._plan.reconnections
 
     def _subscribe(self) -> ResponseStream[pb.ContainerEventResponse]:
         with self._lock:
@@ -127,25 +193,18 @@ class EventStream(Iterator[ContainerEvent]):
         return stream
 
     def _generate(self) -> Iterator[ContainerEvent]:
-        failures = 0
         while not self._closed.is_set():
             try:
                 for message in self._subscribe():
-                    failures = 0
+                    self._plan.event_received()
                     yield ContainerEvent.from_message(message)
-            except (UnavailableError, CancelledError):
-                if not self._resubscribe or self._closed.is_set():
-                    if self._closed.is_set():
-                        return
-                    raise
+            except STREAM_BREAKS as err:
+                delay = self._plan.delay(err, self._closed.is_set())
             else:  # the runtime ended the stream
-                if not self._resubscribe:
-                    return
-            if self._closed.is_set():
+                delay = self._plan.delay(None, self._closed.is_set())
+            if delay is None:
                 return
-            self._closed.wait(RESUBSCRIBE_BACKOFF[min(failures, len(RESUBSCRIBE_BACKOFF) - 1)])
-            failures += 1
-            self.reconnections += 1
+            self._closed.wait(delay)
 
     def __iter__(self) -> EventStream:
         return self
@@ -180,26 +239,20 @@ def wait_for(
     arrives; the state is also re-checked every second, and every 0.2 s when the
     runtime has no events. Callers never write a polling loop.
     """
-    deadline = None if timeout is None else time.monotonic() + timeout
-    wake: queue.Queue[ContainerEvent | BaseException] = queue.Queue()
+    clock = WaitClock(what, timeout)
+    wake: queue.Queue[ContainerEvent | CRIError] = queue.Queue()
     events = None if client._events_unimplemented else EventStream(client)
     if events is not None:
         threading.Thread(target=_pump, args=(events, relevant, wake), daemon=True).start()
     try:
         while not reached():
-            interval = POLL_INTERVAL if events is None else SAFETY_POLL_INTERVAL
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise WaitTimeoutError(f"{what} within {timeout} s")
-                interval = min(interval, remaining)
             try:
-                woke = wake.get(timeout=interval)
+                woke = wake.get(timeout=clock.next_check(events is not None))
             except queue.Empty:
                 continue
-            if isinstance(woke, BaseException) and events is not None:
+            if isinstance(woke, CRIError) and events is not None:
                 # No events after all (or the stream failed): poll from here on.
-                client._events_unimplemented = isinstance(woke, UnimplementedError)
+                events_failed(client, woke)
                 events.close()
                 events = None
     finally:
@@ -210,7 +263,7 @@ def wait_for(
 def _pump(
     events: EventStream,
     relevant: Callable[[ContainerEvent], bool],
-    wake: queue.Queue[ContainerEvent | BaseException],
+    wake: queue.Queue[ContainerEvent | CRIError],
 ) -> None:
     """Background half of :func:`wait_for`: forward relevant events, or the error."""
     try:

@@ -25,7 +25,7 @@ import re
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO, NamedTuple, TypeAlias
@@ -34,6 +34,7 @@ from cri_client.errors import NotFoundError
 from cri_client.validation import check_seconds
 
 __all__ = [
+    "LogFollower",
     "LogRecord",
     "Since",
     "check_log_options",
@@ -50,6 +51,9 @@ Since: TypeAlias = datetime | timedelta | float
 """A point in time (aware ``datetime``), or that long ago (``timedelta`` or seconds)."""
 
 _BLOCK = 64 * 1024
+
+POLL_INTERVAL = 0.1
+"""Seconds between looks at a followed log file when nothing new was there."""
 _TIME = re.compile(
     rb"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)"
 )
@@ -544,7 +548,7 @@ def follow(
     stream: str | None = None,
     timestamps: bool = False,
     limit_bytes: int | None = None,
-    poll_interval: float = 0.1,
+    poll_interval: float = POLL_INTERVAL,
 ) -> Iterator[str]:
     """The log's lines as text (each ending with a newline), then new ones as they
     are written, like ``kubectl logs -f``.
@@ -557,89 +561,142 @@ def follow(
     It ends once ``is_running()`` is False and one more poll brings nothing, or after
     ``limit_bytes``. Arguments are checked and the file looked up now; files are
     opened on the first ``next()`` and closed when the iterator ends or is closed.
+    :func:`cri_client.aio.logs.follow` is the asyncio twin (same :class:`LogFollower`).
     """
-    query = _query(tail, since, None, stream)
-    _check_limit(limit_bytes)
-    interval = check_seconds(poll_interval, "poll_interval", allow_zero=False)
-    if not os.path.exists(path):
-        raise NotFoundError(f"log file {path} does not exist")
-    lines = _follow(path, query, tail, timestamps, is_running, interval)
-    return lines if limit_bytes is None else _limited(lines, limit_bytes)
+    from cri_client._follow import follow_lines
+
+    follower = LogFollower(path, tail, since, stream, timestamps, limit_bytes, poll_interval)
+    return follow_lines(lambda: follower, is_running)
 
 
-def _follow(
-    path: str,
-    query: _Query,
-    tail: int | None,
-    timestamps: bool,
-    is_running: Callable[[], bool],
-    interval: float,
-) -> Generator[str, None, None]:
-    segments = _open_segments(path)
-    current = segments[-1]
-    joiner = _Joiner()
+class LogFollower:
+    """The waiting-free part of following a log: what to yield at the start, after
+    each poll of the file, and at the end. :func:`follow` and its asyncio twin only
+    add the waits between polls and the question whether the container still runs.
 
-    def text(lines: Iterable[bytes]) -> Iterator[str]:
-        for line in lines:
-            entry = _parse(line)
-            if entry is not None and (record := joiner.add(entry)) is not None:
-                yield from _matching_lines([record], query, timestamps)
+    A poll returns None when nothing happened (no data, no rotation, no truncation);
+    the caller then stops if :attr:`stopping` is set, else sets it to whether the
+    container has stopped and waits: following ends once the container has stopped
+    and one more poll brought nothing. New data clears :attr:`stopping`.
+    """
 
-    try:
-        # What is there now, as read_records gives it, but lines still being written
-        # stay open. One line more than asked for, so that one of those is whole.
-        start = (0, 0) if tail is None else _tail_start(segments, tail + 1, query)
-        initial: deque[str] = deque(maxlen=tail)
-        buffer = b""
+    def __init__(
+        self,
+        path: str,
+        tail: int | None,
+        since: Since | None,
+        stream: str | None,
+        timestamps: bool,
+        limit_bytes: int | None,
+        poll_interval: float,
+    ) -> None:
+        self._query = _query(tail, since, None, stream)
+        _check_limit(limit_bytes)
+        self.interval = check_seconds(poll_interval, "poll_interval", allow_zero=False)
+        if not os.path.exists(path):
+            raise NotFoundError(f"log file {path} does not exist")
+        self._path = path
+        self._tail = tail
+        self._timestamps = timestamps
+        self._remaining = limit_bytes  # bytes of UTF-8 still to give, None: no limit
+        self._joiner = _Joiner()
+        self._segments: list[_Segment] = []
+        self._buffer = b""  # the start of a line the writer is in the middle of
+        self._position = 0
+        self.stopping = False
+        """Set by the caller when the container stopped; cleared by new data."""
+        self.done = False
+        """True once ``limit_bytes`` were given: nothing more comes."""
+
+    def start(self) -> list[str]:
+        """What is there now, as read_records gives it, but lines still being written
+        stay open. One line more than asked for is read, so that one of those is whole."""
+        segments = self._segments = _open_segments(self._path)
+        current = segments[-1]
+        start = (0, 0) if self._tail is None else _tail_start(segments, self._tail + 1, self._query)
+        initial: deque[str] = deque(maxlen=self._tail)
         index, offset = start
         for segment in segments[index:]:
             for _, line in _read_lines(segment, offset):
                 if segment is current and not line.endswith(b"\n"):
-                    buffer = line  # the writer is in the middle of it
+                    self._buffer = line
                 else:
-                    initial.extend(text([line]))
+                    initial.extend(self._text([line]))
             offset = 0
         for segment in segments[:-1]:
             segment.close()
-        segments = [current]
-        yield from initial
-        initial.clear()
+        self._segments = [current]
+        self._position = current.raw.tell()  # where the initial read stopped
+        return self._limit(list(initial))
 
+    def poll(self) -> list[str] | None:
+        """New lines since the last poll; None when nothing happened."""
+        current = self._segments[0]
         file = current.raw
-        position = file.tell()  # where the initial read stopped: the size seen at open
-        stopping = False
-        while True:
-            data = file.read()
-            if data:
-                position += len(data)
-                *done, buffer = (buffer + data).split(b"\n")
-                yield from text(done)
-                stopping = False
-                continue
-            replaced = _replacement(path, file)
-            if replaced is not None:
-                # Rotated: first what the writer put in the old file before it switched
-                # (the file is finished, so a last line without newline counts), then
-                # the new file from its start.
-                rest, buffer = buffer + file.read(), b""
-                yield from text(rest.split(b"\n"))
-                current.close()
-                current = segments[0] = _Segment(replaced, False)
-                file, position = current.raw, 0
-                continue
-            if os.fstat(file.fileno()).st_size < position:
-                file.seek(0)  # truncated in place (copytruncate): what is there is new
-                position, buffer = 0, b""
-                continue
-            if stopping:
-                break
-            stopping = not is_running()
-            time.sleep(interval)
-        yield from text([buffer])
-        yield from _matching_lines(joiner.flush(), query, timestamps)
-    finally:
-        for segment in segments:
+        data = file.read()
+        if data:
+            self._position += len(data)
+            *done, self._buffer = (self._buffer + data).split(b"\n")
+            self.stopping = False
+            return self._limit(self._text(done))
+        replaced = _replacement(self._path, file)
+        if replaced is not None:
+            # Rotated: first what the writer put in the old file before it switched
+            # (the file is finished, so a last line without newline counts), then the
+            # new file from its start.
+            rest, self._buffer = self._buffer + file.read(), b""
+            current.close()
+            self._segments[0] = _Segment(replaced, False)
+            self._position = 0
+            return self._limit(self._text(rest.split(b"\n")))
+        if os.fstat(file.fileno()).st_size < self._position:
+            file.seek(0)  # truncated in place (copytruncate): what is there is new
+            self._position, self._buffer = 0, b""
+            return []
+        return None
+
+    def finish(self) -> list[str]:
+        """The last line even without its newline, and partial records left over."""
+        if self.done:
+            return []
+        lines = self._text([self._buffer])
+        lines.extend(_matching_lines(self._joiner.flush(), self._query, self._timestamps))
+        return self._limit(lines)
+
+    def close(self) -> None:
+        for segment in self._segments:
             segment.close()
+
+    def __enter__(self) -> LogFollower:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _text(self, lines: Iterable[bytes]) -> list[str]:
+        result: list[str] = []
+        for line in lines:
+            entry = _parse(line)
+            if entry is not None and (record := self._joiner.add(entry)) is not None:
+                result.extend(_matching_lines([record], self._query, self._timestamps))
+        return result
+
+    def _limit(self, lines: list[str]) -> list[str]:
+        """``lines`` up to ``limit_bytes`` of UTF-8 in all, the last one cut if need be."""
+        if self._remaining is None:
+            return lines
+        kept: list[str] = []
+        for line in lines:
+            data = line.encode()
+            if len(data) >= self._remaining:
+                cut = data[: self._remaining].decode("utf-8", "ignore")
+                if cut:
+                    kept.append(cut)
+                self.done = True
+                return kept
+            self._remaining -= len(data)
+            kept.append(line)
+        return kept
 
 
 def _matching_lines(records: Iterable[LogRecord], query: _Query, timestamps: bool) -> Iterator[str]:
@@ -665,19 +722,3 @@ def _replacement(path: str, file: IO[bytes]) -> IO[bytes] | None:
 
 def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
     return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
-
-
-def _limited(lines: Generator[str, None, None], limit: int) -> Generator[str, None, None]:
-    """``lines`` until ``limit`` bytes of UTF-8, the last one cut if need be."""
-    try:
-        for line in lines:
-            data = line.encode()
-            if len(data) >= limit:
-                cut = data[:limit].decode("utf-8", "ignore")
-                if cut:
-                    yield cut
-                return
-            limit -= len(data)
-            yield line
-    finally:
-        lines.close()

@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from cri_client._model import decode_json_values
 from cri_client._proto import api_pb2 as pb
+from cri_client._value import FrozenValue
 
 __all__ = ["RuntimeCondition", "RuntimeHandler", "RuntimeStatus", "RuntimeVersion"]
 
 
-@dataclass(frozen=True)
-class RuntimeVersion:
+class RuntimeVersion(FrozenValue):
     """The runtime's name and versions, e.g. ``containerd 2.1.9 (CRI v1)``."""
 
+    _compared = ("runtime_name", "runtime_version", "runtime_api_version", "version")  # not raw
+    __match_args__ = ("runtime_name", "runtime_version", "runtime_api_version", "version", "raw")
     runtime_name: str
     runtime_version: str
     runtime_api_version: str
     version: str
-    raw: pb.VersionResponse = field(repr=False, compare=False)
+    raw: pb.VersionResponse
+
+    def __init__(
+        self,
+        runtime_name: str,
+        runtime_version: str,
+        runtime_api_version: str,
+        version: str,
+        raw: pb.VersionResponse,
+    ) -> None:
+        self._init(
+            runtime_name=runtime_name,
+            runtime_version=runtime_version,
+            runtime_api_version=runtime_api_version,
+            version=version,
+            raw=raw,
+        )
 
     @classmethod
     def from_message(cls, message: pb.VersionResponse) -> RuntimeVersion:
@@ -35,37 +52,57 @@ class RuntimeVersion:
         return f"{self.runtime_name} {self.runtime_version} (CRI {self.runtime_api_version})"
 
 
-@dataclass(frozen=True)
-class RuntimeCondition:
+class RuntimeCondition(FrozenValue):
     """One condition the runtime reports, e.g. ``RuntimeReady`` or ``NetworkReady``."""
 
+    _compared = __match_args__ = ("type", "status", "reason", "message")
     type: str
     status: bool
     reason: str
     message: str
 
+    def __init__(self, type: str, status: bool, reason: str, message: str) -> None:
+        self._init(type=type, status=status, reason=reason, message=message)
 
-@dataclass(frozen=True)
-class RuntimeHandler:
+
+class RuntimeHandler(FrozenValue):
     """A runtime handler (``""`` is the default one) and what it supports."""
 
+    _compared = __match_args__ = ("name", "recursive_read_only_mounts", "user_namespaces")
     name: str
     recursive_read_only_mounts: bool
     user_namespaces: bool
 
+    def __init__(self, name: str, recursive_read_only_mounts: bool, user_namespaces: bool) -> None:
+        self._init(
+            name=name,
+            recursive_read_only_mounts=recursive_read_only_mounts,
+            user_namespaces=user_namespaces,
+        )
 
-@dataclass(frozen=True)
-class RuntimeStatus:
+
+class RuntimeStatus(FrozenValue):
     """The runtime's conditions, handlers and, with ``verbose=True``, its decoded info.
 
     ``ready`` and ``network_ready`` are the ``RuntimeReady`` and ``NetworkReady``
     conditions: kubelet considers a node usable only when both are true.
     """
 
+    _compared = ("conditions", "handlers", "info")  # not raw
+    __match_args__ = ("conditions", "handlers", "info", "raw")
     conditions: tuple[RuntimeCondition, ...]
     handlers: tuple[RuntimeHandler, ...]
     info: dict[str, Any]
-    raw: pb.StatusResponse = field(repr=False, compare=False)
+    raw: pb.StatusResponse
+
+    def __init__(
+        self,
+        conditions: tuple[RuntimeCondition, ...],
+        handlers: tuple[RuntimeHandler, ...],
+        info: dict[str, Any],
+        raw: pb.StatusResponse,
+    ) -> None:
+        self._init(conditions=conditions, handlers=handlers, info=info, raw=raw)
 
     @classmethod
     def from_message(cls, message: pb.StatusResponse) -> RuntimeStatus:

@@ -8,17 +8,14 @@ time ``interval`` seconds apart.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from cri_client._model import timestamp
 from cri_client._proto import api_pb2 as pb
-from cri_client.validation import check_seconds
 
-__all__ = ["ContainerStats", "PodStats", "sample_twice"]
+__all__ = ["ContainerStats", "PodStats"]
 
 
 def _value(message: Any, name: str) -> int | None:
@@ -131,33 +128,3 @@ def with_cpu_percent(previous: Stats | None, current: Stats) -> Stats:
         return current
     return replace(current, cpu_percent=cpu_percent_between(previous, current))
 
-
-def sample_twice(
-    sample: Callable[[], Sequence[Stats]], key: Callable[[Stats], str], interval: float
-) -> list[Stats]:
-    """Samples with ``cpu_percent`` set: one sample when the runtime computes it, else a
-    second one ``interval`` seconds later (one RPC each, however many objects)."""
-    first = list(sample())
-    if all(s.cpu_percent is not None for s in first):
-        return first
-    time.sleep(check_seconds(interval, "interval", allow_zero=False))
-    earlier = {key(s): s for s in first}
-    return [with_cpu_percent(earlier.get(key(s)), s) for s in sample()]
-
-
-def sample_stream(
-    sample: Callable[[], Stats], interval: float, count: int | None = None
-) -> Iterator[Stats]:
-    """Samples every ``interval`` seconds (``count`` of them, or until the caller
-    stops), each with ``cpu_percent`` from the runtime or from the previous sample."""
-    check_seconds(interval, "interval", allow_zero=False)
-    previous: Stats | None = None
-    taken = 0
-    while count is None or taken < count:
-        started = time.monotonic()
-        current = with_cpu_percent(previous, sample())
-        if previous is not None or current.cpu_percent is not None:
-            yield current
-            taken += 1
-        previous = current
-        time.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -9,7 +9,8 @@ over WebSocket, in two layers:
 * the protocol without I/O (frames, channel numbers, the exit status JSON, resize
   messages, subprotocol negotiation, the port header): :class:`ExecProtocol`,
   :class:`PortForwardProtocol` and the functions before them, shared with the asyncio
-  client;
+  transport (:mod:`cri_client.aio.streaming`), as are the session's and port-forward's
+  checks and outcomes (``_SessionCore``, ``_ForwardCore``);
 * a thin synchronous transport on ``websockets.sync.client``: :class:`ExecSession`,
   :func:`interact` (a session on the local terminal) and :class:`PortForward`.
 
@@ -78,6 +79,7 @@ DEFAULT_OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0
 ATTACH_EXIT_GRACE = 10.0
 """How long after an attach stream ends to wait for the runtime to report the exit."""
+ATTACH_EXIT_POLL = 0.05
 
 _STREAMS = {STDOUT: "stdout", STDERR: "stderr"}
 
@@ -285,38 +287,18 @@ class _WebSocket:
     def __init__(
         self, url: str, protocols: Sequence[str], open_timeout: float, close_timeout: float
     ) -> None:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
         from websockets.sync.client import connect
-        from websockets.typing import Subprotocol
 
         target = websocket_url(url)
-        options: dict[str, Any] = {}
-        if "ping_interval" in inspect.signature(connect).parameters:  # websockets >= 14
-            # No keepalive: containerd answers pings only between stdin frames, so while
-            # a command does not read what it was sent, the ping times out and the
-            # session is killed, exit code and all. containerd's stream_idle_timeout
-            # (4 h by default) applies instead.
-            options["ping_interval"] = None
         self._stack = ExitStack()
         try:
             # Entered as a context manager: websockets >= 17.1 deprecates plain calls,
             # and older versions return a connection that is its own context manager.
             self._ws: ClientConnection = self._stack.enter_context(
-                connect(
-                    target,
-                    subprotocols=[Subprotocol(name) for name in protocols],
-                    compression=None,
-                    open_timeout=open_timeout,
-                    close_timeout=close_timeout,
-                    **options,
-                )
+                connect(target, **_connect_options(connect, protocols, open_timeout, close_timeout))
             )
-        except InvalidStatus as err:
-            raise _refused(url, err.response.status_code, bytes(err.response.body or b"")) from None
-        except (InvalidHandshake, InvalidURI) as err:
-            raise StreamError(f"WebSocket handshake with {url} failed: {err}") from None
-        except (OSError, TimeoutError) as err:
-            raise StreamError(f"cannot connect to the streaming server at {url}: {err}") from None
+        except Exception as err:
+            raise _handshake_error(url, err) from None
         try:
             self.protocol = negotiate(self._ws.subprotocol, protocols)
         except StreamError:
@@ -366,7 +348,172 @@ def _refused(url: str, status: int, body: bytes) -> StreamError:
     return StreamError(f"the streaming server refused {url}: HTTP {status}: {text}")
 
 
-class ExecSession:
+def _connect_options(
+    connect: Callable[..., object],
+    protocols: Sequence[str],
+    open_timeout: float,
+    close_timeout: float,
+) -> dict[str, Any]:
+    """Keyword arguments for ``connect`` of ``websockets.sync.client`` or
+    ``websockets.asyncio.client`` (websockets 13 and later)."""
+    from websockets.typing import Subprotocol
+
+    options: dict[str, Any] = {
+        "subprotocols": [Subprotocol(name) for name in protocols],
+        "compression": None,
+        "open_timeout": open_timeout,
+        "close_timeout": close_timeout,
+    }
+    # The sync client has ping_interval from websockets 14, the asyncio one from 13.
+    if "ping_interval" in inspect.signature(connect).parameters:
+        # No keepalive: containerd answers pings only between stdin frames, so while
+        # a command does not read what it was sent, the ping times out and the
+        # session is killed, exit code and all. containerd's stream_idle_timeout
+        # (4 h by default) applies instead.
+        options["ping_interval"] = None
+    if "proxy" in inspect.signature(connect).parameters:  # websockets >= 15
+        # Never through HTTP(S)_PROXY: the streaming server is the runtime on this node
+        # (containerd: 127.0.0.1), which a node-wide proxy setting cannot reach.
+        options["proxy"] = None
+    return options
+
+
+def _handshake_error(url: str, err: Exception) -> Exception:
+    """What to raise when connecting to ``url`` failed with ``err``: a StreamError that
+    says why, or ``err`` itself when it is not a connection or handshake failure."""
+    from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+
+    if isinstance(err, InvalidStatus):
+        return _refused(url, err.response.status_code, bytes(err.response.body or b""))
+    if isinstance(err, (InvalidHandshake, InvalidURI)):
+        return StreamError(f"WebSocket handshake with {url} failed: {err}")
+    if isinstance(err, (OSError, TimeoutError)):
+        return StreamError(f"cannot connect to the streaming server at {url}: {err}")
+    return err
+
+
+class _SessionCore:
+    """What :class:`ExecSession` and the asyncio ``AsyncExecSession`` share, without I/O:
+    argument checks, the messages to send, output received but not read yet, and how a
+    session's end is settled. The subclasses do the I/O."""
+
+    def __init__(self, stdin: bool, tty: bool, exit_code_source: object | None) -> None:
+        self.stdin = stdin
+        self.tty = tty
+        self._state: ExecProtocol | None = None  # set once the WebSocket is open
+        self._has_exit_code_source = exit_code_source is not None
+        self._unread: deque[tuple[str, bytes]] = deque()
+        self._ended = False
+        self._ending: str | None = None  # why we closed the WebSocket ourselves
+        self._stdin_closed = False
+        self._exit_code: int | None = None
+        self._error: StreamError | None = None
+
+    def _opened(self, url: str | tuple[str, bool]) -> str:
+        """The URL to open, from the URL or ``(URL, tty)`` that the caller's function
+        returned (attach learns the container's TTY setting only then)."""
+        if isinstance(url, tuple):
+            url, self.tty = url
+        return url
+
+    def _open_state(self) -> ExecProtocol:
+        if self._state is None:
+            raise RuntimeError(
+                f"this {type(self).__name__} is not open yet: await it "
+                "(session = await ...) or use it in 'async with'"
+            )
+        return self._state
+
+    @property
+    def protocol(self) -> str:
+        """The negotiated subprotocol: ``v5.channel.k8s.io`` or ``v4.channel.k8s.io``."""
+        return self._open_state().protocol
+
+    @property
+    def exit_code(self) -> int | None:
+        """The command's exit code; None until the session ended (or when it is unknown)."""
+        return self._exit_code
+
+    def _stdin_message(self, data: bytes) -> bytes | None:
+        """The message that sends ``data`` to stdin (None: nothing to send)."""
+        if not self.stdin:
+            raise ValueError("this session has no stdin: open it with stdin=True")
+        if self._stdin_closed:
+            raise ValueError("stdin is closed")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        state = self._open_state()
+        return state.stdin(bytes(data)) if data else None
+
+    def _stdin_close(self) -> StdinClose | None:
+        """What closing stdin takes (None: nothing, it is closed or was never open)."""
+        state = self._open_state()
+        if not self.stdin or self._stdin_closed:
+            return None
+        self._stdin_closed = True
+        action = state.close_stdin()
+        if action.end_session:
+            self._ending = "close_stdin"
+        return action
+
+    def _resize_message(self, rows: int, cols: int) -> bytes:
+        state = self._open_state()
+        if not self.tty:
+            raise ValueError("resize needs a TTY session (tty=True)")
+        return state.resize(rows, cols)
+
+    def _take(self, message: bytes | str) -> None:
+        """A message received: keep its output for the reader."""
+        chunk = self._open_state().receive(message)
+        if chunk is not None:
+            self._unread.append(chunk)
+
+    def _settle(self) -> bool:
+        """The connection is over: set the exit code or the error. True when the exit code
+        must come from ``exit_code_source`` instead (attach), see :meth:`_no_exit_code`."""
+        state = self._open_state()
+        if state.error is not None:
+            self._error = state.error
+        elif state.exit_code is not None:
+            self._exit_code = state.exit_code
+            return self._has_exit_code_source
+        elif self._ending == "close_stdin":
+            self._error = StreamError(
+                f"close_stdin() on {state.protocol} without a TTY ended the session (v4 "
+                "has no way to close stdin alone): output written after it and the exit "
+                "code were not delivered"
+            )
+        elif self._ending == "close":
+            self._error = StreamError("the session was closed before the command ended")
+        else:
+            self._error = StreamError(
+                "the streaming server closed the connection without an exit status"
+            )
+        return False
+
+    def _no_exit_code(self) -> None:
+        """``exit_code_source`` still said None after :data:`ATTACH_EXIT_GRACE`."""
+        self._exit_code = None
+        self._error = StreamError(
+            "the attach stream ended but the container is still running: no exit code"
+        )
+
+    def _outcome(self) -> int:
+        """The exit code of an ended session, or its error raised."""
+        if self._error is not None:
+            raise self._error
+        assert self._exit_code is not None
+        return self._exit_code
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self._state is None:
+            return f"<{name} tty={self.tty} not open>"
+        state = "ended" if self._ended else "open"
+        return f"<{name} {self._state.protocol} tty={self.tty} {state} exit_code={self.exit_code}>"
+
+
+class ExecSession(_SessionCore):
     """An interactive exec or attach session (from :meth:`Container.exec_stream` and
     :meth:`Container.attach`, or on a URL from ``cri.api.exec``/``attach``).
 
@@ -393,75 +540,57 @@ class ExecSession:
 
     def __init__(
         self,
-        url: str,
+        url: str | Callable[[], str | tuple[str, bool]],
         *,
         stdin: bool = False,
         tty: bool = False,
         open_timeout: float = DEFAULT_OPEN_TIMEOUT,
         exit_code_source: Callable[[], int | None] | None = None,
     ) -> None:
-        """Open the session on ``url`` (single-use). ``stdin``: whether ``write()`` may be
-        used (the request must have asked for stdin); ``tty``: as requested.
-        ``exit_code_source`` is for attach, whose status says Success whatever the
-        container did: it returns the container's exit code, or None while it runs."""
-        self.stdin = stdin
-        self.tty = tty
-        self._ws = _WebSocket(url, EXEC_PROTOCOLS, open_timeout, CLOSE_TIMEOUT)
-        self._state = ExecProtocol(self._ws.protocol, tty=tty)
+        """Open the session on ``url`` (single-use), or on the URL that ``url()`` returns
+        (called once, here: e.g. a function that makes the CRI Exec call; it may return
+        ``(url, tty)`` when the TTY setting is known only then). ``stdin``: whether
+        ``write()`` may be used (the request must have asked for stdin); ``tty``: as
+        requested. ``exit_code_source`` is for attach, whose status says Success
+        whatever the container did: it returns the container's exit code, or None while
+        it runs."""
+        super().__init__(stdin, tty, exit_code_source)
         self._exit_code_source = exit_code_source
         self._read_lock = threading.Lock()
-        self._unread: deque[tuple[str, bytes]] = deque()
-        self._ended = threading.Event()
-        self._ending: str | None = None  # why we closed the WebSocket ourselves
-        self._stdin_closed = False
-        self._exit_code: int | None = None
-        self._error: StreamError | None = None
-
-    @property
-    def protocol(self) -> str:
-        """The negotiated subprotocol: ``v5.channel.k8s.io`` or ``v4.channel.k8s.io``."""
-        return self._state.protocol
-
-    @property
-    def exit_code(self) -> int | None:
-        """The command's exit code; None until the session ended (or when it is unknown)."""
-        return self._exit_code
+        self._ws = _WebSocket(
+            self._opened(url if isinstance(url, str) else url()),
+            EXEC_PROTOCOLS,
+            open_timeout,
+            CLOSE_TIMEOUT,
+        )
+        self._state = ExecProtocol(self._ws.protocol, tty=self.tty)
 
     def write(self, data: bytes) -> None:
         """Send ``data`` to the command's stdin."""
-        if not self.stdin:
-            raise ValueError("this session has no stdin: open it with stdin=True")
-        if self._stdin_closed:
-            raise ValueError("stdin is closed")
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        if data:
-            self._ws.send(self._state.stdin(bytes(data)))
+        message = self._stdin_message(data)
+        if message is not None:
+            self._ws.send(message)
 
     def close_stdin(self) -> None:
         """Signal end-of-file on stdin; what that means per protocol is in the class
         docstring (on v4 without TTY it ends the session). A no-op the second time."""
-        if not self.stdin or self._stdin_closed:
+        action = self._stdin_close()
+        if action is None:
             return
-        self._stdin_closed = True
-        action = self._state.close_stdin()
         if action.message is not None:
             self._ws.send(action.message)
         if action.end_session:
-            self._ending = "close_stdin"
             self._close_websocket()
 
     def resize(self, rows: int, cols: int) -> None:
         """Set the terminal size (TTY sessions only)."""
-        if not self.tty:
-            raise ValueError("resize needs a TTY session (tty=True)")
-        self._ws.send(self._state.resize(rows, cols))
+        self._ws.send(self._resize_message(rows, cols))
 
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
         """``("stdout" | "stderr", data)`` chunks until the session ends."""
         while True:
             with self._read_lock:
-                while not self._unread and not self._ended.is_set():
+                while not self._unread and not self._ended:
                     self._receive(None)
                 if not self._unread:
                     return
@@ -485,27 +614,24 @@ class ExecSession:
         ``close_stdin()`` on v4 without TTY).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._ended.is_set():
+        while not self._ended:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise TimeoutError(f"the command did not end within {timeout} s")
             if not self._read_lock.acquire(timeout=-1 if remaining is None else remaining):
                 continue
             try:
-                if not self._ended.is_set():
+                if not self._ended:
                     self._receive(remaining)
             except TimeoutError:
                 continue
             finally:
                 self._read_lock.release()
-        if self._error is not None:
-            raise self._error
-        assert self._exit_code is not None
-        return self._exit_code
+        return self._outcome()
 
     def close(self) -> None:
         """End the session (not the command). Output that arrived can still be read."""
-        if not self._ended.is_set() and self._ending is None:
+        if not self._ended and self._ending is None:
             self._ending = "close"
         self._close_websocket()
 
@@ -518,7 +644,7 @@ class ExecSession:
         closer.start()
         if self._read_lock.acquire(blocking=False):
             try:
-                while closer.is_alive() and not self._ended.is_set():
+                while closer.is_alive() and not self._ended:
                     with suppress(TimeoutError):
                         self._receive(0.05)
             finally:
@@ -530,46 +656,23 @@ class ExecSession:
         message = self._ws.recv(timeout)
         if message is None:
             self._end()
-            return
-        chunk = self._state.receive(message)
-        if chunk is not None:
-            self._unread.append(chunk)
+        else:
+            self._take(message)
 
     def _end(self) -> None:
-        state = self._state
-        if state.error is not None:
-            self._error = state.error
-        elif state.exit_code is not None:
-            self._exit_code = state.exit_code
-            if self._exit_code_source is not None:
-                self._exit_code = self._container_exit_code()
-        elif self._ending == "close_stdin":
-            self._error = StreamError(
-                f"close_stdin() on {state.protocol} without a TTY ended the session (v4 "
-                "has no way to close stdin alone): output written after it and the exit "
-                "code were not delivered"
-            )
-        elif self._ending == "close":
-            self._error = StreamError("the session was closed before the command ended")
-        else:
-            self._error = StreamError(
-                "the streaming server closed the connection without an exit status"
-            )
-        self._ended.set()
+        if self._settle():
+            self._exit_code = self._container_exit_code()
+        self._ended = True
 
     def _container_exit_code(self) -> int | None:
         assert self._exit_code_source is not None
         deadline = time.monotonic() + ATTACH_EXIT_GRACE
-        while True:
-            code = self._exit_code_source()
-            if code is not None:
-                return code
+        while (code := self._exit_code_source()) is None:
             if time.monotonic() >= deadline:
-                self._error = StreamError(
-                    "the attach stream ended but the container is still running: no exit code"
-                )
-                return None
-            time.sleep(0.05)
+                self._no_exit_code()
+                break
+            time.sleep(ATTACH_EXIT_POLL)
+        return code
 
     def __enter__(self) -> ExecSession:
         return self
@@ -581,10 +684,6 @@ class ExecSession:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        state = "ended" if self._ended.is_set() else "open"
-        return f"<ExecSession {self.protocol} tty={self.tty} {state} exit_code={self.exit_code}>"
 
 
 # --- a session on the local terminal ----------------------------------------------------
@@ -671,20 +770,59 @@ def _pump_stdin(session: ExecSession, in_fd: int, control_fd: int) -> None:
 
 
 def _send_terminal_size(session: ExecSession, in_fd: int) -> None:
+    size = _terminal_size(in_fd)
+    if size is not None:
+        session.resize(*size)
+
+
+def _terminal_size(in_fd: int) -> tuple[int, int] | None:
+    """``(rows, cols)`` of the terminal on stdout, else on ``in_fd``; None without one
+    (or while it has no size)."""
     for fd in (sys.stdout.fileno(), in_fd):
         try:
             size = os.get_terminal_size(fd)
         except OSError:
             continue
-        if size.lines > 0 and size.columns > 0:
-            session.resize(size.lines, size.columns)
-        return
+        return (size.lines, size.columns) if size.lines > 0 and size.columns > 0 else None
+    return None
 
 
 # --- port-forward ------------------------------------------------------------------------
 
 
-class PortForward:
+class _ForwardCore:
+    """What :class:`PortForward` and the asyncio ``AsyncPortForward`` share, without
+    the forwarding: the checked ports, the listening socket, the errors."""
+
+    def __init__(self, remote_port: int, local_port: int) -> None:
+        for name, value, lowest in (("remote_port", remote_port, 1), ("local_port", local_port, 0)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not lowest <= value <= 65535
+            ):
+                raise ValueError(f"{name} must be an integer in {lowest}..65535, not {value!r}")
+        self.remote_port = remote_port
+        self.errors: list[CRIError] = []
+        """Why connections failed, oldest first."""
+        self._closed = False
+        self._listener = socket.create_server(("127.0.0.1", local_port))
+        self.local_port: int = self._listener.getsockname()[1]
+        self.address: tuple[str, int] = ("127.0.0.1", self.local_port)
+        """Where to connect: ``socket.create_connection(forward.address)``."""
+
+    def _failed(self, error: CRIError | None) -> None:
+        """A connection ended, with ``error`` if it failed (not counted after close())."""
+        if error is not None and not self._closed:
+            self.errors.append(error)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        name = type(self).__name__
+        return f"<{name} 127.0.0.1:{self.local_port} -> pod:{self.remote_port}{state}>"
+
+
+class PortForward(_ForwardCore):
     """Forwards connections to ``127.0.0.1:<local_port>`` to a port inside a pod (from
     :meth:`Pod.port_forward`).
 
@@ -709,25 +847,11 @@ class PortForward:
         open_timeout: float = DEFAULT_OPEN_TIMEOUT,
     ) -> None:
         """``open_url`` asks the runtime for a new port-forward URL for ``remote_port``."""
-        for name, value, lowest in (("remote_port", remote_port, 1), ("local_port", local_port, 0)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not lowest <= value <= 65535
-            ):
-                raise ValueError(f"{name} must be an integer in {lowest}..65535, not {value!r}")
-        self.remote_port = remote_port
-        self.errors: list[CRIError] = []
-        """Why connections failed, oldest first."""
+        super().__init__(remote_port, local_port)
         self._open_url = open_url
         self._open_timeout = open_timeout
-        self._listener = socket.create_server(("127.0.0.1", local_port))
-        self.local_port: int = self._listener.getsockname()[1]
-        self.address: tuple[str, int] = ("127.0.0.1", self.local_port)
-        """Where to connect: ``socket.create_connection(forward.address)``."""
         self._lock = threading.Lock()
         self._connections: set[_ForwardedConnection] = set()
-        self._closed = False
         self._acceptor = threading.Thread(
             target=self._accept, name=f"cri-client port-forward {self.local_port}", daemon=True
         )
@@ -767,8 +891,7 @@ class PortForward:
     def _done(self, connection: _ForwardedConnection, error: CRIError | None) -> None:
         with self._lock:
             self._connections.discard(connection)
-            if error is not None and not self._closed:
-                self.errors.append(error)
+            self._failed(error)
 
     def __enter__(self) -> PortForward:
         return self
@@ -780,10 +903,6 @@ class PortForward:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        state = " closed" if self._closed else ""
-        return f"<PortForward 127.0.0.1:{self.local_port} -> pod:{self.remote_port}{state}>"
 
 
 class _ForwardedConnection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 
 __all__ = [
     "check_command",
@@ -20,10 +21,12 @@ __all__ = [
     "check_seconds",
 ]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# Patterns as text, compiled on first use by _matches: compiling them all at import
+# costs about 2 ms, paid even by programs that never create anything.
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+_QUALIFIED_NAME = r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+_LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 # docker/distribution's reference grammar: a first component is a registry only
 # when it has a dot or a port or is localhost, as docker decides.
 _HOST = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
@@ -32,12 +35,22 @@ _DOMAIN = (
     r"|\[[0-9a-fA-F:]+\](?::[0-9]+)?)"
 )
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE_REFERENCE = re.compile(
+_IMAGE_REFERENCE = (
     rf"^(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
     r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
 )
-_IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{64}$")
+_IMAGE_ID = r"^(sha256:)?[0-9a-f]{64}$"
 _MAX_ANNOTATIONS_BYTES = 256 * 1024
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """Whether ``value`` matches ``pattern`` (one of the patterns above) from its start."""
+    return _compiled(pattern).match(value) is not None
 
 
 def check_name(value: object, field: str) -> str:
@@ -54,7 +67,7 @@ def check_name(value: object, field: str) -> str:
 
 def check_dns_label(value: object, field: str) -> str:
     """An RFC 1123 label, as Kubernetes requires for namespaces and hostnames."""
-    if not isinstance(value, str) or len(value) > 63 or not _DNS_LABEL.match(value):
+    if not isinstance(value, str) or len(value) > 63 or not _matches(_DNS_LABEL, value):
         raise ValueError(
             f"{field} {value!r} must be an RFC 1123 label: at most 63 lower-case letters, "
             "digits and '-', starting and ending with a letter or digit"
@@ -67,9 +80,9 @@ def check_label_key(key: object, field: str) -> str:
     if not isinstance(key, str) or not key:
         raise ValueError(f"{field} key must be a non-empty string, not {key!r}")
     prefix, _, name = key.rpartition("/")
-    if "/" in key and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if "/" in key and (not prefix or len(prefix) > 253 or not _matches(_DNS_SUBDOMAIN, prefix)):
         raise ValueError(f"{field} key {key!r} has an invalid prefix {prefix!r}")
-    if len(name) > 63 or not _QUALIFIED_NAME.match(name):
+    if len(name) > 63 or not _matches(_QUALIFIED_NAME, name):
         raise ValueError(
             f"{field} key {key!r} is invalid: the name part must be at most 63 characters of "
             "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
@@ -90,7 +103,7 @@ def check_labels(
         check_label_key(key, field)
         if not isinstance(value, str):
             raise ValueError(f"{field}[{key!r}] must be a string, not {value!r}")
-        if not annotations and (len(value) > 63 or not _LABEL_VALUE.match(value)):
+        if not annotations and (len(value) > 63 or not _matches(_LABEL_VALUE, value)):
             raise ValueError(
                 f"{field}[{key!r}] value {value!r} is invalid: at most 63 characters of "
                 "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
@@ -105,7 +118,7 @@ def check_image_reference(value: object, field: str = "image") -> str:
     """An image reference (``registry/repo:tag``, ``repo@sha256:...``) or an image id."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{field} must be a non-empty image reference, not {value!r}")
-    if len(value) > 4096 or not (_IMAGE_REFERENCE.match(value) or _IMAGE_ID.match(value)):
+    if len(value) > 4096 or not (_matches(_IMAGE_REFERENCE, value) or _matches(_IMAGE_ID, value)):
         raise ValueError(
             f"{field} {value!r} is not a valid image reference "
             "(expected e.g. 'registry.example:5000/team/app:1.2' or 'app@sha256:<64 hex>')"

@@ -79,6 +79,23 @@ def test_deadlines_and_cancel(sock: str) -> None:
             asyncio.get_running_loop().call_later(0.2, stream.close)
             assert [e async for e in stream] == []  # close() ends a pending read
 
+            # Cancelling the reader is not closing: it stays a cancellation (grpc.aio
+            # cancels the call with the task, which must not look like our close()).
+            other = cri.api.get_container_events()
+            assert (await other.__anext__()).container_id == "first"
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(other.__anext__(), 0.2)
+
+            async def read_all() -> list[Any]:
+                return [e async for e in cri.api.get_container_events()]
+
+            reader = asyncio.ensure_future(read_all())
+            await asyncio.sleep(0.2)
+            reader.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reader
+            assert reader.cancelled()
+
     try:
         with FakeRuntime(sock, {"Version": stall, "GetContainerEvents": endless}) as fake:
             asyncio.run(scenario(fake.endpoint))

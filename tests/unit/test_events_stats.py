@@ -12,8 +12,9 @@ import pytest
 
 from cri_client import ContainerEventType, ContainerStats, CRIClient
 from cri_client._proto import api_pb2 as pb
+from cri_client._sampling import sample_twice
 from cri_client.errors import UnimplementedError
-from cri_client.stats import cpu_percent_between, sample_twice
+from cri_client.stats import cpu_percent_between
 
 from .fake_runtime import FakeRuntime, abort_with
 

@@ -222,6 +222,22 @@ def test_v5_close_stdin_keeps_the_session(server: Callable[..., str]) -> None:
         assert session.exit_code == 7
 
 
+def test_a_node_wide_proxy_setting_is_not_used(
+    server: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streaming server is on this node: HTTP(S)_PROXY (which websockets 15+ follows
+    by default) must not send the session to a proxy that cannot reach it."""
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens on the discard port
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    base = server(_v5_shell, subprotocols=[V5])
+    with ExecSession(base + "/exec/tok", stdin=True) as session:
+        session.write(b"via no proxy")
+        session.close_stdin()
+        assert session.read_all() == (b"VIA NO PROXY", b"eof after 12 bytes")
+
+
 def test_refused_url_is_a_stream_error(server: Callable[..., str]) -> None:
     base = server(_v5_shell, subprotocols=[V5], process_request=_refuse)
     with pytest.raises(StreamError, match=r"HTTP 404.*already used or has expired"):

@@ -1,0 +1,222 @@
+"""The sync and asyncio surfaces cannot drift apart.
+
+Every public class of the sync client is compared with its asyncio twin: the same
+public names (methods, properties, attributes set in ``__init__``), and for each the
+same parameters, defaults and annotations once the asyncio names are read as their
+sync ones (``AsyncPod`` -> ``Pod``, ``Awaitable[T]`` -> ``T``, ... the table of
+``scripts/unasync.py``). A difference fails the test unless :data:`DELIBERATE` lists
+it with its reason. Most of the async surface is the source of the sync one
+(``scripts/unasync.py``), so this mostly guards the hand-written twins (event
+streams, exec sessions, port-forward) and the generator itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import textwrap
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import cri_client
+from cri_client import aio, events, logs, streaming
+from cri_client._api import AsyncLowLevelAPI, LowLevelAPI
+from cri_client.aio import events as aio_events
+from cri_client.aio import logs as aio_logs
+from cri_client.aio import streaming as aio_streaming
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_unasync() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("unasync", ROOT / "scripts" / "unasync.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+UNASYNC = _load_unasync()
+
+PAIRS: list[tuple[type, type]] = [
+    (cri_client.CRIClient, aio.AsyncCRIClient),
+    (cri_client.pods.PodManager, aio.AsyncPodManager),
+    (cri_client.Pod, aio.AsyncPod),
+    (cri_client.containers.ContainerManager, aio.AsyncContainerManager),
+    (cri_client.Container, aio.AsyncContainer),
+    (cri_client.images.ImageManager, aio.AsyncImageManager),
+    (cri_client.Image, aio.AsyncImage),
+    (events.EventStream, aio_events.AsyncEventStream),
+    (streaming.ExecSession, aio_streaming.AsyncExecSession),
+    (streaming.PortForward, aio_streaming.AsyncPortForward),
+    (LowLevelAPI, AsyncLowLevelAPI),
+]
+
+FUNCTIONS = [
+    (logs.follow, aio_logs.follow),
+    (streaming.interact, aio_streaming.interact),
+]
+
+PROTOCOL_TWINS = {
+    "__iter__": "__aiter__",
+    "__next__": "__anext__",
+    "__enter__": "__aenter__",
+    "__exit__": "__aexit__",
+}
+
+DELIBERATE: dict[tuple[str, str], str] = {
+    ("AsyncExecSession", "__await__"): (
+        "a session opens on `await session` as well as on `async with`; the sync one "
+        "opens when it is made"
+    ),
+    ("AsyncPortForward", "__await__"): (
+        "listening starts on `await forward` as well as on `async with`; the sync one "
+        "starts when it is made"
+    ),
+}
+"""(class, name) present on one side only, and why."""
+
+
+def public_names(cls: type) -> dict[str, str]:
+    """name -> "method" | "property" | "attribute" for the public surface of ``cls``."""
+    names: dict[str, str] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # without object
+        for name, value in vars(klass).items():
+            if name.startswith("_") and name not in PROTOCOL_TWINS and name not in (
+                *PROTOCOL_TWINS.values(),
+                "__await__",
+            ):
+                continue
+            if isinstance(value, property):
+                names[name] = "property"
+            elif callable(value) or isinstance(value, (staticmethod, classmethod)):
+                names[name] = "method"
+            else:
+                names[name] = "attribute"
+        init = vars(klass).get("__init__")
+        if init is not None and not inspect.isbuiltin(init):
+            for name in init_attributes(init):
+                names[name] = "attribute"
+    return names
+
+
+def init_attributes(init: Any) -> set[str]:
+    """Public ``self.<name> = ...`` targets in an ``__init__``."""
+    try:
+        source = textwrap.dedent(inspect.getsource(init))
+    except (OSError, TypeError):
+        return set()
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+                and not target.attr.startswith("_")
+            ):
+                found.add(target.attr)
+    return found
+
+
+def as_sync(text: str) -> str:
+    return str(UNASYNC.unasync(text))
+
+
+def signature_text(function: Any) -> str:
+    """The signature as text, annotations as written (strings: postponed evaluation)."""
+    return str(inspect.signature(function))
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda cls: cls.__name__)
+def test_the_same_public_names(sync_cls: type, async_cls: type) -> None:
+    sync_names = public_names(sync_cls)
+    async_names = {
+        {v: k for k, v in PROTOCOL_TWINS.items()}.get(name, name): kind
+        for name, kind in public_names(async_cls).items()
+    }
+    only_sync = {n for n in sync_names.keys() - async_names.keys()}
+    only_async = {
+        n
+        for n in async_names.keys() - sync_names.keys()
+        if (async_cls.__name__, n) not in DELIBERATE
+    }
+    assert (sorted(only_sync), sorted(only_async)) == ([], [])
+    kinds = {n: (sync_names[n], async_names[n]) for n in sync_names.keys() & async_names.keys()}
+    assert {n: k for n, k in kinds.items() if k[0] != k[1]} == {}
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda cls: cls.__name__)
+def test_the_same_signatures(sync_cls: type, async_cls: type) -> None:
+    compared = 0
+    for name, kind in public_names(sync_cls).items():
+        twin = PROTOCOL_TWINS.get(name, name)
+        if kind != "method" or not hasattr(async_cls, twin):
+            continue
+        sync_member = getattr(sync_cls, name)
+        async_member = getattr(async_cls, twin)
+        if name == "__init__" or not callable(sync_member):
+            continue
+        assert as_sync(signature_text(async_member)) == signature_text(sync_member), name
+        compared += 1
+    assert as_sync(signature_text(async_cls.__init__)) == signature_text(sync_cls.__init__)
+    assert compared > 0
+
+
+@pytest.mark.parametrize(("sync_function", "async_function"), FUNCTIONS, ids=str)
+def test_module_functions_have_the_same_signatures(sync_function: Any, async_function: Any) -> None:
+    assert as_sync(signature_text(async_function)) == signature_text(sync_function)
+
+
+def overloads(cls: type) -> dict[str, list[str]]:
+    """method -> its ``@overload`` signatures as source text (typing.get_overloads is
+    3.11+, and the package supports 3.10)."""
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(cls)))):
+        if isinstance(node, ast.FunctionDef) and any(
+            isinstance(d, ast.Name) and d.id == "overload" for d in node.decorator_list
+        ):
+            returns = ast.unparse(node.returns) if node.returns else ""
+            found.setdefault(node.name, []).append(f"({ast.unparse(node.args)}) -> {returns}")
+    return found
+
+
+def test_overloads_agree() -> None:
+    """``logs()`` and ``stats()`` return a stream or a value depending on an argument."""
+    sync_overloads = overloads(cri_client.Container)
+    async_overloads = {
+        name: [as_sync(text) for text in texts]
+        for name, texts in overloads(aio.AsyncContainer).items()
+    }
+    assert sorted(sync_overloads) == ["logs", "stats"]
+    assert async_overloads == sync_overloads
+
+
+def test_a_difference_is_caught() -> None:
+    """The comparison itself sees a changed default and a missing method."""
+
+    class Sync:
+        def get(self, reference: str, *, all: bool = False) -> int:
+            return 0
+
+        def extra(self) -> None:
+            pass
+
+    class AsyncSync:
+        async def get(self, reference: str, *, all: bool = True) -> int:
+            return 0
+
+    assert as_sync(signature_text(AsyncSync.get)) != signature_text(Sync.get)
+    assert public_names(Sync).keys() - public_names(AsyncSync).keys() == {"extra"}
+
+
+def test_the_async_package_exports_every_twin() -> None:
+    exported = {getattr(aio, name) for name in aio.__all__}
+    assert {async_cls for _, async_cls in PAIRS} <= exported
