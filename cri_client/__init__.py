@@ -7,7 +7,8 @@ containerd 2.1.9 (CRI v1)
 
 The public surface is what ``__all__`` lists here, plus :mod:`cri_client.errors`
 and :mod:`cri_client.testing` (a throwaway containerd for tests).
-``AsyncCRIClient`` is the asyncio client.
+``AsyncCRIClient`` is the asyncio client, with the same surface awaited; its
+objects (``AsyncPod``, ``AsyncContainer``, ...) are in :mod:`cri_client.aio`.
 """
 
 from __future__ import annotations

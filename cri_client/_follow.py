@@ -4,8 +4,8 @@
 
 Written once for asyncio; ``cri_client/_follow.py`` is generated from it for the
 sync client by ``scripts/unasync.py``. Reading and parsing are
-:class:`~cri_client.logs.LogFollower`'s; the file reads are local and short, so the
-asyncio flavour runs them on the event loop.
+:class:`~cri_client.logs.LogFollower`'s; the first read (the whole file) runs in a
+worker thread in the asyncio flavour, the polls after it read only what is new.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from time import sleep
 
+from cri_client._io import blocking
 from cri_client.logs import LogFollower
 
 
@@ -24,7 +25,7 @@ def follow_lines(
     the files are closed when this ends or is closed."""
     follower = open_follower()
     with follower:
-        for line in follower.start():
+        for line in blocking(follower.start):  # the whole file, maybe rotated ones
             yield line
         while not follower.done:
             lines = follower.poll()

@@ -304,15 +304,6 @@ def container_image_id(raw: pb.Container | pb.ContainerStatus) -> str:
     return raw.image_ref if raw.image_ref.startswith("sha256:") else ""
 
 
-def image_matches(image: str, container: pb.Container) -> bool:
-    """crictl's ``--image``: the image as asked for, its id, or an id prefix."""
-    image_id = container_image_id(container)
-    return image in (container.image.image, container.image_ref, image_id) or (
-        len(image) >= 3
-        and image_id.removeprefix("sha256:").startswith(image.removeprefix("sha256:"))
-    )
-
-
 def pod_id_of(pod: PodView | str | None) -> str | None:
     """A pod argument (object or full id) as its id."""
     return pod.id if pod is not None and not isinstance(pod, str) else pod

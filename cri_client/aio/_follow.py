@@ -2,8 +2,8 @@
 
 Written once for asyncio; ``cri_client/_follow.py`` is generated from it for the
 sync client by ``scripts/unasync.py``. Reading and parsing are
-:class:`~cri_client.logs.LogFollower`'s; the file reads are local and short, so the
-asyncio flavour runs them on the event loop.
+:class:`~cri_client.logs.LogFollower`'s; the first read (the whole file) runs in a
+worker thread in the asyncio flavour, the polls after it read only what is new.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from asyncio import sleep
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from cri_client.aio._io import blocking
 from cri_client.logs import LogFollower
 
 
@@ -22,7 +23,7 @@ async def follow_lines(
     the files are closed when this ends or is closed."""
     follower = await open_follower()
     with follower:
-        for line in follower.start():
+        for line in await blocking(follower.start):  # the whole file, maybe rotated ones
             yield line
         while not follower.done:
             lines = follower.poll()

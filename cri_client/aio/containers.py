@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from cri_client.aio.client import AsyncCRIClient
     from cri_client.aio.pods import AsyncPod
     from cri_client.aio.streaming import AsyncExecSession
-    from cri_client.logs import LogRecord, Since
+    from cri_client.logs import LogFollower, LogRecord, Since
     from cri_client.stats import ContainerStats
 
 __all__ = ["AsyncContainer", "AsyncContainerManager", "ContainerState", "ExecResult"]
@@ -290,16 +290,23 @@ class AsyncContainer(ContainerView):
         >>> async for line in ctr.logs(follow=True):
         ...     print(line, end="")
         """
-        from cri_client.logs import check_log_options
+        from cri_client.logs import POLL_INTERVAL, LogFollower, check_log_options
 
         check_log_options(
             tail=tail, since=since, until=until, stream=stream, limit_bytes=limit_bytes
         )
         if follow and until is not None:
             raise ValueError(f"until={until!r} cannot be combined with follow=True")
-        if follow:
-            return self._follow_log(previous, tail, since, stream, timestamps, limit_bytes)
-        return self._read_log(previous, tail, since, until, stream, timestamps, limit_bytes)
+        if not follow:
+            return self._read_log(previous, tail, since, until, stream, timestamps, limit_bytes)
+        follower = None
+        if self._status is not None:
+            # The path is known without an RPC: look the file up now, as follow() does.
+            path = self._known_log_file(previous)
+            follower = LogFollower(
+                path, tail, since, stream, timestamps, limit_bytes, POLL_INTERVAL
+            )
+        return self._follow_log(follower, previous, tail, since, stream, timestamps, limit_bytes)
 
     async def _read_log(
         self,
@@ -311,14 +318,18 @@ class AsyncContainer(ContainerView):
         timestamps: bool,
         limit_bytes: int | None,
     ) -> str:
+        from cri_client.aio._io import blocking
         from cri_client.logs import read_records, render
 
         path = await self._log_file(previous)
-        records = read_records(path, tail=tail, since=since, until=until, stream=stream)
+        records = await blocking(
+            read_records, path, tail=tail, since=since, until=until, stream=stream
+        )
         return render(records, timestamps=timestamps, limit_bytes=limit_bytes)
 
     def _follow_log(
         self,
+        follower: LogFollower | None,
         previous: bool,
         tail: int | None,
         since: Since | None,
@@ -330,6 +341,8 @@ class AsyncContainer(ContainerView):
         from cri_client.logs import POLL_INTERVAL, LogFollower
 
         async def open_follower() -> LogFollower:
+            if follower is not None:
+                return follower
             path = await self._log_file(previous)
             return LogFollower(path, tail, since, stream, timestamps, limit_bytes, POLL_INTERVAL)
 
@@ -360,11 +373,14 @@ class AsyncContainer(ContainerView):
     ) -> list[LogRecord]:
         """The output as :class:`~cri_client.logs.LogRecord` s (time, stream, text),
         selected as :meth:`logs` selects lines."""
+        from cri_client.aio._io import blocking
         from cri_client.logs import check_log_options, read_records
 
         check_log_options(tail=tail, since=since, until=until, stream=stream)
         path = await self._log_file(previous)
-        return read_records(path, tail=tail, since=since, until=until, stream=stream)
+        return await blocking(
+            read_records, path, tail=tail, since=since, until=until, stream=stream
+        )
 
     async def reopen_log(self) -> None:
         """Make the runtime reopen the log file (CRI ReopenContainerLog): after the
@@ -374,10 +390,14 @@ class AsyncContainer(ContainerView):
     async def _log_file(self, previous: bool) -> str:
         """This attempt's log path from the status (fetched if listed), or the
         previous attempt's beside it."""
-        from cri_client.logs import previous_log_path
-
         if self._status is None:
             await self.reload()
+        return self._known_log_file(previous)
+
+    def _known_log_file(self, previous: bool) -> str:
+        """The log path from the status this object has."""
+        from cri_client.logs import previous_log_path
+
         if not self.log_path:
             raise NotFoundError(f"{self._describe()} has no log file: its pod has no log directory")
         return previous_log_path(self.log_path, self.attempt) if previous else self.log_path

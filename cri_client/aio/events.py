@@ -119,6 +119,8 @@ class AsyncEventStream(AsyncIterator[ContainerEvent]):
         self._forget_stream()
         if read is not None:
             await asyncio.wait([read])
+            if not read.cancelled():
+                read.exception()  # retrieved: a read that failed as it was closed is no news
 
     async def __aenter__(self) -> AsyncEventStream:
         return self

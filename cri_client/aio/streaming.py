@@ -204,6 +204,9 @@ class AsyncExecSession(_SessionCore, _OpensOnAwait):
                 ws = await _AsyncWebSocket.open(
                     url, EXEC_PROTOCOLS, self._open_timeout, CLOSE_TIMEOUT
                 )
+                if self._closed:  # close() came while the URL or the handshake was awaited
+                    await ws.close()
+                    raise StreamError("the session was closed before it was opened")
                 self._state = ExecProtocol(ws.protocol, tty=self.tty)
                 self._ws = ws
         return self
@@ -382,9 +385,13 @@ async def interact(session: AsyncExecSession) -> int:
             loop.remove_reader(in_fd)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        ended = await asyncio.gather(*tasks, return_exceptions=True)
         if saved is not None:
             termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)
+        # The pumps end quietly on a closed session; anything else is a bug to show.
+        failures = [result for result in ended if isinstance(result, Exception)]
+        if failures:
+            raise failures[0]
 
 
 def _watch_stdin(
@@ -476,6 +483,7 @@ class AsyncPortForward(_ForwardCore, _OpensOnAwait):
         self._open_url = open_url
         self._open_timeout = open_timeout
         self._server: asyncio.Server | None = None
+        self._open_lock = asyncio.Lock()  # bound to the event loop on first use
         self._connections: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> AsyncPortForward:
@@ -484,9 +492,10 @@ class AsyncPortForward(_ForwardCore, _OpensOnAwait):
     async def _open(self) -> AsyncPortForward:
         if self._closed:
             raise StreamError("the port-forward was closed")
-        if self._server is None:
-            _check_websockets_version()
-            self._server = await asyncio.start_server(self._serve, sock=self._listener)
+        async with self._open_lock:  # two `await forward` at once start one server
+            if self._server is None:
+                _check_websockets_version()
+                self._server = await asyncio.start_server(self._serve, sock=self._listener)
         return self
 
     async def close(self) -> None:

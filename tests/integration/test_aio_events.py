@@ -78,7 +78,7 @@ def test_wait_for_a_container_that_exits_by_itself(
 ) -> None:
     pod = cri.pods.run("await-" + suite["suite"], labels=suite, log_directory=log_dir)
     job = cri.containers.create(
-        pod, "job", runtime.busybox_image, command=["sh", "-c", "sleep 2; exit 4"]
+        pod, "job", runtime.busybox_image, command=["sh", "-c", "sleep 5; exit 4"]
     ).start()
     idle = cri.containers.create(pod, "idle", runtime.busybox_image, command=IDLE).start()
 
@@ -97,6 +97,7 @@ def test_wait_for_a_container_that_exits_by_itself(
             await wait_for(
                 acri, "job did not exit", exited(job.id), lambda e: e.container_id == job.id, 60
             )
+            # It waited for the job (5 s after its start; the setup before took far less).
             assert 1 < loop.time() - started < 30
             status = (await acri.api.container_status(container_id=job.id)).status
             assert (status.state, status.exit_code) == (pb.CONTAINER_EXITED, 4)

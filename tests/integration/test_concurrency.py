@@ -21,7 +21,7 @@ THREADS = 8
 def test_threads_share_one_client_for_whole_lifecycles(
     cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
 ) -> None:
-    start = threading.Barrier(THREADS + 2)
+    start = threading.Barrier(THREADS + 2, timeout=60)
     stop_listing = threading.Event()
 
     def lifecycle(index: int) -> tuple[str, bytes, str, int | None, str]:
@@ -57,9 +57,11 @@ def test_threads_share_one_client_for_whole_lifecycles(
 
     with ThreadPoolExecutor(THREADS + 2) as pool:
         listers = [pool.submit(lister) for _ in range(2)]
-        workers = [pool.submit(lifecycle, i) for i in range(THREADS)]
-        results = [w.result(timeout=240) for w in workers]
-        stop_listing.set()
+        try:
+            workers = [pool.submit(lifecycle, i) for i in range(THREADS)]
+            results = [w.result(timeout=240) for w in workers]
+        finally:
+            stop_listing.set()  # a failed worker must fail the test, not hang it
         rounds = [f.result(timeout=60) for f in listers]
 
     for index, (found, out, log, exit_code, state) in enumerate(results):

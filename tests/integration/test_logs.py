@@ -197,6 +197,9 @@ def test_previous_attempt_and_missing_files(
     os.rename(previous_log, previous_log + ".gone")
     with pytest.raises(NotFoundError, match=re.escape(f"log file {previous_log} does not exist")):
         second.logs(previous=True)
-    following = first.logs(follow=True)  # the file is looked up by the first step
+    with pytest.raises(NotFoundError, match=re.escape(previous_log)):
+        first.logs(follow=True)  # the status is known: the file is looked up at once
+    listed = cri.containers.list(id=first.id, all=True)[0]
+    following = listed.logs(follow=True)  # a listed container's path needs an RPC first
     with pytest.raises(NotFoundError, match=re.escape(previous_log)):
         next(following)

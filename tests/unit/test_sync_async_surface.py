@@ -59,7 +59,20 @@ PAIRS: list[tuple[type, type]] = [
 FUNCTIONS = [
     (logs.follow, aio_logs.follow),
     (streaming.interact, aio_streaming.interact),
+    (events.wait_for, aio_events.wait_for),
 ]
+
+RETURNS_A_STREAM = {
+    "AsyncContainer": {"logs", "stats", "exec_stream", "attach"},
+    "AsyncPod": {"port_forward"},
+    "AsyncCRIClient": {"events"},
+}
+"""Methods that return a stream or an unopened session: plain ``def`` in both
+flavours (``async for x in ctr.logs(follow=True)``, ``async with ctr.exec_stream()``).
+Every other public method of an asyncio class is a coroutine function, except what
+only reads the object (``to_dict``, ``uses_stream``) and the iteration protocol."""
+
+NEVER_AWAITED = {"to_dict", "__aiter__", "__await__", "__repr__"}
 
 PROTOCOL_TWINS = {
     "__iter__": "__aiter__",
@@ -170,6 +183,25 @@ def test_the_same_signatures(sync_cls: type, async_cls: type) -> None:
     assert compared > 0
 
 
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda cls: cls.__name__)
+def test_the_rule_for_await(sync_cls: type, async_cls: type) -> None:
+    """docs/asyncio.md: what asks the runtime for a value is awaited; what returns a
+    stream is not. A coroutine turned into a plain method (or the reverse) fails."""
+    wrong = []
+    for name, kind in public_names(async_cls).items():
+        if kind != "method" or name in NEVER_AWAITED or name == "__init__":
+            continue
+        member = getattr(async_cls, name)
+        sync_twin = getattr(sync_cls, {v: k for k, v in PROTOCOL_TWINS.items()}.get(name, name))
+        returns = str(inspect.signature(sync_twin).return_annotation)
+        plain = name in RETURNS_A_STREAM.get(async_cls.__name__, set()) or returns.startswith(
+            ("ResponseStream", "Iterator")
+        )
+        if inspect.iscoroutinefunction(member) == plain:
+            wrong.append(name)
+    assert wrong == []
+
+
 @pytest.mark.parametrize(("sync_function", "async_function"), FUNCTIONS, ids=str)
 def test_module_functions_have_the_same_signatures(sync_function: Any, async_function: Any) -> None:
     assert as_sync(signature_text(async_function)) == signature_text(sync_function)
@@ -215,6 +247,36 @@ def test_a_difference_is_caught() -> None:
 
     assert as_sync(signature_text(AsyncSync.get)) != signature_text(Sync.get)
     assert public_names(Sync).keys() - public_names(AsyncSync).keys() == {"extra"}
+
+
+def test_the_await_rule_check_sees_a_plain_method() -> None:
+    class Session:
+        def write(self, data: bytes) -> None: ...
+
+    class AsyncSession:
+        def write(self, data: bytes) -> None: ...  # forgot async: writes nothing
+
+    assert not inspect.iscoroutinefunction(AsyncSession.write)
+    assert "write" not in NEVER_AWAITED and "AsyncSession" not in RETURNS_A_STREAM
+
+
+def test_the_generator_rewrites_code_and_refuses_ambiguous_strings() -> None:
+    source = (
+        "async def f(x: AsyncPod) -> Awaitable[list[AsyncContainer]]:\n"
+        "    async with x:\n"
+        "        return [c async for c in await x.containers()]\n"
+    )
+    assert UNASYNC.unasync(source) == (
+        "def f(x: Pod) -> list[Container]:\n"
+        "    with x:\n"
+        "        return [c for c in x.containers()]\n"
+    )
+    assert UNASYNC.unasync("not await a or b") == "not a or b"
+    UNASYNC.check_source('"""await is fine in documentation"""\n', "doc.py")
+    with pytest.raises(SystemExit, match="would be rewritten"):
+        UNASYNC.check_source('message = "please await it"\n', "code.py")
+    with pytest.raises(SystemExit, match="would be rewritten"):
+        UNASYNC.check_source('kind = "AsyncPod"\n', "code.py")
 
 
 def test_the_async_package_exports_every_twin() -> None:
