@@ -117,8 +117,13 @@ def test_containers_lifecycle_exec_logs_stats_and_lookups(
         await asyncio.sleep(0.3)  # let the shell's first lines reach the log
         assert sorted((await ctr.logs()).splitlines()) == ["one", "two"]  # two pipes: any order
         assert await ctr.logs(stream="stderr") == "two\n"
-        records = await ctr.log_records(tail=1)
+        records = await ctr.log_records(tail=1, stream="stderr")
         assert [(r.stream, r.message) for r in records] == [("stderr", "two")]
+        records = await ctr.log_records()
+        assert sorted((r.stream, r.message) for r in records) == [
+            ("stderr", "two"),
+            ("stdout", "one"),
+        ]
         stats = await ctr.stats()
         assert stats.container_id == ctr.id and stats.cpu_percent is not None
         assert stats.memory_working_set_bytes is not None and stats.memory_working_set_bytes > 0

@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 import grpc
 import pytest
 
-from cri_client import ContainerEventType
 from cri_client.aio import AsyncCRIClient
 from cri_client.aio.events import AsyncEventStream, wait_for
 from cri_client.errors import UnavailableError, UnimplementedError, WaitTimeoutError
 
 from .fake_runtime import FakeRuntime, abort_with
-from .test_events_stats import event
+from .test_events_stats import check_first_event, event
 
 
 def until_cancelled(context: grpc.ServicerContext) -> None:
@@ -57,16 +55,7 @@ def test_typed_events_and_resubscription_after_the_stream_ends_or_breaks(sock: s
             got = [await stream.__anext__() for _ in range(3)]
             assert [e.container_id for e in got] == ["c1", "c2", "c3"]
             assert stream.reconnections == 2
-            first = got[0]
-            assert first.type is ContainerEventType.STARTED
-            assert (first.pod_id, first.pod_name, first.pod_namespace, first.pod_uid) == (
-                "pod1",
-                "web",
-                "ns",
-                "u1",
-            )
-            assert first.container_name == "app" and not first.is_sandbox
-            assert first.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+            check_first_event(got[0])
 
             async def close_soon() -> None:
                 await asyncio.sleep(0.3)

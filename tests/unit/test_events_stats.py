@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 import pytest
 
-from cri_client import ContainerEventType, ContainerStats, CRIClient
+from cri_client import ContainerEvent, ContainerEventType, ContainerStats, CRIClient
 from cri_client._proto import api_pb2 as pb
 from cri_client._sampling import sample_twice
 from cri_client.errors import UnimplementedError
@@ -18,6 +18,18 @@ from cri_client.stats import cpu_percent_between
 
 from .fake_runtime import FakeRuntime, abort_with
 
+
+def check_first_event(first: ContainerEvent) -> None:
+    """The first event the fake runtime of these tests sends, fully typed."""
+    assert first.type is ContainerEventType.STARTED
+    assert (first.pod_id, first.pod_name, first.pod_namespace, first.pod_uid) == (
+        "pod1",
+        "web",
+        "ns",
+        "u1",
+    )
+    assert first.container_name == "app" and not first.is_sandbox
+    assert first.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 
 def event(container_id: str, kind: int = pb.CONTAINER_STARTED_EVENT) -> pb.ContainerEventResponse:
     return pb.ContainerEventResponse(
@@ -51,16 +63,7 @@ def test_event_stream_resubscribes_after_the_stream_ends_or_breaks(sock: str) ->
         got = [next(stream), next(stream), next(stream)]
         assert [e.container_id for e in got] == ["c1", "c2", "c3"]
         assert stream.reconnections == 2
-        first = got[0]
-        assert first.type is ContainerEventType.STARTED
-        assert (first.pod_id, first.pod_name, first.pod_namespace, first.pod_uid) == (
-            "pod1",
-            "web",
-            "ns",
-            "u1",
-        )
-        assert first.container_name == "app" and not first.is_sandbox
-        assert first.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+        check_first_event(got[0])
         closer = threading.Timer(0.3, stream.close)
         closer.start()
         started = time.monotonic()
