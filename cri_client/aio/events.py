@@ -56,6 +56,7 @@ class AsyncEventStream(AsyncIterator[ContainerEvent]):
         self._stream: AsyncResponseStream[pb.ContainerEventResponse] | None = None
         self._read: asyncio.Task[pb.ContainerEventResponse | None] | None = None
         self._delay: float | None = None  # the backoff before the next subscription
+        self._waiting = False  # a task is in __anext__ (two would get the same event)
 
     @property
     def reconnections(self) -> int:
@@ -66,6 +67,18 @@ class AsyncEventStream(AsyncIterator[ContainerEvent]):
         return self
 
     async def __anext__(self) -> ContainerEvent:
+        if self._waiting:
+            raise RuntimeError(
+                "another task is already reading this event stream: give each task its "
+                "own cri.events()"
+            )
+        self._waiting = True
+        try:
+            return await self._next_event()
+        finally:
+            self._waiting = False
+
+    async def _next_event(self) -> ContainerEvent:
         while not self._closed.is_set():
             if self._delay is not None:
                 with contextlib.suppress(asyncio.TimeoutError):

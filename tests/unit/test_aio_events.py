@@ -94,6 +94,8 @@ def test_a_timeout_around_anext_loses_no_event_and_keeps_the_subscription(sock: 
 
             reader = asyncio.create_task(stream.__anext__())
             await asyncio.sleep(0.1)
+            with pytest.raises(RuntimeError, match="another task is already reading"):
+                await stream.__anext__()  # two readers would both get the next event
             reader.cancel()  # cancelling a reading task cancels it (not an end of stream)
             with pytest.raises(asyncio.CancelledError):
                 await reader
