@@ -61,6 +61,12 @@ def per_call_us(call: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - started) / calls * 1e6
 
 
+def report(name: str, mine: list[float], theirs: list[float]) -> None:
+    """One row of section 1: the median of each side's rounds and their ratio."""
+    a, b = statistics.median(mine), statistics.median(theirs)
+    print(f"{name:<28}{a:>12.1f}{b:>12.1f}{a / b:>8.3f}")
+
+
 def compare(
     pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]], calls: int, rounds: int
 ) -> None:
@@ -72,8 +78,7 @@ def compare(
         for _ in range(rounds):
             mine.append(per_call_us(ours, calls))
             theirs.append(per_call_us(bare, calls))
-        a, b = statistics.median(mine), statistics.median(theirs)
-        print(f"{name:<28}{a:>12.1f}{b:>12.1f}{a / b:>8.3f}")
+        report(name, mine, theirs)
 
 
 def compare_async(endpoint: str, container_id: str, calls: int, rounds: int) -> None:
@@ -118,8 +123,7 @@ def compare_async(endpoint: str, container_id: str, calls: int, rounds: int) -> 
                     for _ in range(rounds):
                         mine.append(await per_call(ours))
                         theirs.append(await per_call(bare))
-                    a, b = statistics.median(mine), statistics.median(theirs)
-                    print(f"{name:<28}{a:>12.1f}{b:>12.1f}{a / b:>8.3f}")
+                    report(name, mine, theirs)
             finally:
                 await channel.close()
 

@@ -157,11 +157,6 @@ def ready_pod_refused(pod: PodView) -> FailedPreconditionError:
     )
 
 
-def check_runtime_handler(runtime_handler: object) -> None:
-    if not isinstance(runtime_handler, str):
-        raise ValueError(f"runtime_handler must be a string, not {runtime_handler!r}")
-
-
 def sandbox_config_from(reply: pb.PodSandboxStatusResponse) -> pb.PodSandboxConfig:
     """The sandbox config from a verbose status: containerd's ``info`` carries it;
     otherwise rebuilt from the status (metadata, labels, annotations, namespaces)."""

@@ -155,6 +155,13 @@ def check_reference(value: object, kind: str) -> str:
     return value
 
 
+def check_runtime_handler(value: object) -> str:
+    """A runtime handler name ("" is the runtime's default handler)."""
+    if not isinstance(value, str):
+        raise ValueError(f"runtime_handler must be a string, not {value!r}")
+    return value
+
+
 def check_seconds(value: object, field: str, *, allow_zero: bool = True) -> float:
     """A finite, non-negative number of seconds (zero only where it means something)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):

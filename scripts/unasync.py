@@ -71,12 +71,14 @@ NAMES = {
 }
 """asyncio name -> sync name, replaced as whole words (in docstrings too)."""
 
+NAME_PATTERN = r"\b(" + "|".join(NAMES) + r")\b"
+
 RULES: list[tuple[str, str]] = [
     (r"\bfrom asyncio import sleep\b", "from time import sleep"),
     (r"\bcri_client\.aio\.", "cri_client."),
     (r"\basync (def|for|with)\b", r"\1"),
     (r"\bawait ", ""),
-    (r"\b(" + "|".join(NAMES) + r")\b", "{name}"),
+    (NAME_PATTERN, "{name}"),
 ]
 
 FORBIDDEN = re.compile(r"\b(async|await|asyncio|aio|Awaitable|Async\w*|anext|aiter|aclose)\b")
@@ -123,7 +125,7 @@ def check_source(source: str, source_path: str) -> None:
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
             and id(node) not in docstrings | exports
-            and (FORBIDDEN.search(node.value) or re.search(RULES[-1][0], node.value))
+            and (FORBIDDEN.search(node.value) or re.search(NAME_PATTERN, node.value))
         ):
             raise SystemExit(
                 f"{source_path}:{node.lineno}: the string {node.value!r} would be rewritten "

@@ -8,7 +8,7 @@ it by ``scripts/unasync.py``. What a container shows is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -299,14 +299,14 @@ class AsyncContainer(ContainerView):
             raise ValueError(f"until={until!r} cannot be combined with follow=True")
         if not follow:
             return self._read_log(previous, tail, since, until, stream, timestamps, limit_bytes)
-        follower = None
-        if self._status is not None:
-            # The path is known without an RPC: look the file up now, as follow() does.
-            path = self._known_log_file(previous)
-            follower = LogFollower(
-                path, tail, since, stream, timestamps, limit_bytes, POLL_INTERVAL
-            )
-        return self._follow_log(follower, previous, tail, since, stream, timestamps, limit_bytes)
+
+        def follower_at(path: str) -> LogFollower:
+            return LogFollower(path, tail, since, stream, timestamps, limit_bytes, POLL_INTERVAL)
+
+        # The path is known without an RPC when the object has its status: look the
+        # file up now, as follow() does.
+        known = follower_at(self._known_log_file(previous)) if self._status is not None else None
+        return self._follow_log(known, follower_at, previous)
 
     async def _read_log(
         self,
@@ -329,22 +329,14 @@ class AsyncContainer(ContainerView):
 
     def _follow_log(
         self,
-        follower: LogFollower | None,
+        known: LogFollower | None,
+        follower_at: Callable[[str], LogFollower],
         previous: bool,
-        tail: int | None,
-        since: Since | None,
-        stream: str | None,
-        timestamps: bool,
-        limit_bytes: int | None,
     ) -> AsyncIterator[str]:
         from cri_client.aio._follow import follow_lines
-        from cri_client.logs import POLL_INTERVAL, LogFollower
 
         async def open_follower() -> LogFollower:
-            if follower is not None:
-                return follower
-            path = await self._log_file(previous)
-            return LogFollower(path, tail, since, stream, timestamps, limit_bytes, POLL_INTERVAL)
+            return known if known is not None else follower_at(await self._log_file(previous))
 
         checked = {"at": 0.0, "running": True}
 

@@ -23,7 +23,6 @@ from cri_client._model import (
 from cri_client._proto import api_pb2 as pb
 from cri_client._resources import (
     PodView,
-    check_runtime_handler,
     pod_filter,
     pod_names,
     ready_pod_refused,
@@ -32,7 +31,12 @@ from cri_client._resources import (
 )
 from cri_client.configs import default_log_directory, pod_sandbox_config
 from cri_client.errors import NotFoundError
-from cri_client.validation import check_labels, check_reference, check_seconds
+from cri_client.validation import (
+    check_labels,
+    check_reference,
+    check_runtime_handler,
+    check_seconds,
+)
 
 if TYPE_CHECKING:
     from cri_client.aio.client import AsyncCRIClient

@@ -80,6 +80,8 @@ PROTOCOL_TWINS = {
     "__enter__": "__aenter__",
     "__exit__": "__aexit__",
 }
+SYNC_NAMES = {twin: name for name, twin in PROTOCOL_TWINS.items()}
+PUBLIC_DUNDERS = {*PROTOCOL_TWINS, *SYNC_NAMES, "__await__"}
 
 DELIBERATE: dict[tuple[str, str], str] = {
     ("AsyncExecSession", "__await__"): (
@@ -99,10 +101,7 @@ def public_names(cls: type) -> dict[str, str]:
     names: dict[str, str] = {}
     for klass in reversed(cls.__mro__[:-1]):  # without object
         for name, value in vars(klass).items():
-            if name.startswith("_") and name not in PROTOCOL_TWINS and name not in (
-                *PROTOCOL_TWINS.values(),
-                "__await__",
-            ):
+            if name.startswith("_") and name not in PUBLIC_DUNDERS:
                 continue
             if isinstance(value, property):
                 names[name] = "property"
@@ -152,8 +151,7 @@ def signature_text(function: Any) -> str:
 def test_the_same_public_names(sync_cls: type, async_cls: type) -> None:
     sync_names = public_names(sync_cls)
     async_names = {
-        {v: k for k, v in PROTOCOL_TWINS.items()}.get(name, name): kind
-        for name, kind in public_names(async_cls).items()
+        SYNC_NAMES.get(name, name): kind for name, kind in public_names(async_cls).items()
     }
     only_sync = {n for n in sync_names.keys() - async_names.keys()}
     only_async = {
@@ -172,34 +170,34 @@ def test_the_same_signatures(sync_cls: type, async_cls: type) -> None:
     for name, kind in public_names(sync_cls).items():
         twin = PROTOCOL_TWINS.get(name, name)
         if kind != "method" or not hasattr(async_cls, twin):
-            continue
-        sync_member = getattr(sync_cls, name)
-        async_member = getattr(async_cls, twin)
-        if name == "__init__" or not callable(sync_member):
-            continue
-        assert as_sync(signature_text(async_member)) == signature_text(sync_member), name
+            continue  # a missing name is test_the_same_public_names' finding
+        async_signature = as_sync(signature_text(getattr(async_cls, twin)))
+        assert async_signature == signature_text(getattr(sync_cls, name)), name
         compared += 1
     assert as_sync(signature_text(async_cls.__init__)) == signature_text(sync_cls.__init__)
     assert compared > 0
 
 
-@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda cls: cls.__name__)
-def test_the_rule_for_await(sync_cls: type, async_cls: type) -> None:
+def await_rule_violations(sync_cls: type, async_cls: type) -> list[str]:
     """docs/asyncio.md: what asks the runtime for a value is awaited; what returns a
-    stream is not. A coroutine turned into a plain method (or the reverse) fails."""
+    stream is not. The asyncio methods that break that rule."""
     wrong = []
     for name, kind in public_names(async_cls).items():
-        if kind != "method" or name in NEVER_AWAITED or name == "__init__":
+        if kind != "method" or name in NEVER_AWAITED:
             continue
-        member = getattr(async_cls, name)
-        sync_twin = getattr(sync_cls, {v: k for k, v in PROTOCOL_TWINS.items()}.get(name, name))
+        sync_twin = getattr(sync_cls, SYNC_NAMES.get(name, name))
         returns = str(inspect.signature(sync_twin).return_annotation)
         plain = name in RETURNS_A_STREAM.get(async_cls.__name__, set()) or returns.startswith(
             ("ResponseStream", "Iterator")
         )
-        if inspect.iscoroutinefunction(member) == plain:
+        if inspect.iscoroutinefunction(getattr(async_cls, name)) == plain:
             wrong.append(name)
-    assert wrong == []
+    return wrong
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda cls: cls.__name__)
+def test_the_rule_for_await(sync_cls: type, async_cls: type) -> None:
+    assert await_rule_violations(sync_cls, async_cls) == []
 
 
 @pytest.mark.parametrize(("sync_function", "async_function"), FUNCTIONS, ids=str)
@@ -250,14 +248,19 @@ def test_a_difference_is_caught() -> None:
 
 
 def test_the_await_rule_check_sees_a_plain_method() -> None:
+    """A method that lost its ``async`` (it would write nothing) is a violation."""
+
     class Session:
         def write(self, data: bytes) -> None: ...
 
-    class AsyncSession:
-        def write(self, data: bytes) -> None: ...  # forgot async: writes nothing
+        def read(self) -> bytes: ...
 
-    assert not inspect.iscoroutinefunction(AsyncSession.write)
-    assert "write" not in NEVER_AWAITED and "AsyncSession" not in RETURNS_A_STREAM
+    class AsyncSession:
+        def write(self, data: bytes) -> None: ...
+
+        async def read(self) -> bytes: ...
+
+    assert await_rule_violations(Session, AsyncSession) == ["write"]
 
 
 def test_the_generator_rewrites_code_and_refuses_ambiguous_strings() -> None:
