@@ -5,107 +5,161 @@
 ...     print(cri.version())
 containerd 2.1.9 (CRI v1)
 
-The public surface is what ``__all__`` lists here, plus :mod:`cri_client.errors`
-and :mod:`cri_client.testing` (a throwaway containerd for tests).
-``AsyncCRIClient`` is the asyncio client, with the same surface awaited; its
-objects (``AsyncPod``, ``AsyncContainer``, ...) are in :mod:`cri_client.aio`.
+This module is the sync client and its objects. The other public modules:
+:mod:`cri_client.aio` (the asyncio client), :mod:`cri_client.errors` (every
+exception), :mod:`cri_client.types` (the values calls return, the state enums),
+:mod:`cri_client.pb` (the CRI protobuf messages), :mod:`cri_client.endpoint` (finding
+the runtime socket), :mod:`cri_client.logs` (reading any container log file) and
+:mod:`cri_client.testing` (a throwaway containerd for tests). The most used errors
+and value types are also exported here.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
-if TYPE_CHECKING:
-    from cri_client._api import LowLevelAPI
-    from cri_client._model import AmbiguousReferenceError, ContainerState, PodState
-    from cri_client._rpc import ResponseStream
-    from cri_client.aio import AsyncCRIClient
-    from cri_client.client import CRIClient
-    from cri_client.containers import Container, ExecResult
-    from cri_client.endpoint import Endpoint
-    from cri_client.errors import CRIError
-    from cri_client.events import ContainerEvent, ContainerEventType, EventStream
-    from cri_client.images import FilesystemUsage, Image, ImageFsInfo
-    from cri_client.logs import LogRecord
-    from cri_client.pods import Pod
-    from cri_client.runtime import RuntimeCondition, RuntimeHandler, RuntimeStatus, RuntimeVersion
-    from cri_client.stats import ContainerStats, PodStats
-    from cri_client.streaming import ExecSession, PortForward
+if _typing.TYPE_CHECKING:
+    from cri_client._api import (
+        LowLevelAPI as LowLevelAPI,
+    )
+    from cri_client._rpc import (
+        ResponseStream as ResponseStream,
+    )
+    from cri_client._sync.client import (
+        CRIClient as CRIClient,
+    )
+    from cri_client._sync.containers import (
+        Container as Container,
+    )
+    from cri_client._sync.containers import (
+        ContainerManager as ContainerManager,
+    )
+    from cri_client._sync.events import (
+        EventStream as EventStream,
+    )
+    from cri_client._sync.images import (
+        Image as Image,
+    )
+    from cri_client._sync.images import (
+        ImageManager as ImageManager,
+    )
+    from cri_client._sync.pods import (
+        Pod as Pod,
+    )
+    from cri_client._sync.pods import (
+        PodManager as PodManager,
+    )
+    from cri_client._sync.portforward import (
+        PortForward as PortForward,
+    )
+    from cri_client._sync.sessions import (
+        ExecSession as ExecSession,
+    )
+    from cri_client.aio import (
+        AsyncCRIClient as AsyncCRIClient,
+    )
+    from cri_client.errors import (
+        AmbiguousReferenceError as AmbiguousReferenceError,
+    )
+    from cri_client.errors import (
+        CRIError as CRIError,
+    )
+    from cri_client.types import (
+        ContainerEvent as ContainerEvent,
+    )
+    from cri_client.types import (
+        ContainerEventType as ContainerEventType,
+    )
+    from cri_client.types import (
+        ContainerState as ContainerState,
+    )
+    from cri_client.types import (
+        ContainerStats as ContainerStats,
+    )
+    from cri_client.types import (
+        Endpoint as Endpoint,
+    )
+    from cri_client.types import (
+        ExecResult as ExecResult,
+    )
+    from cri_client.types import (
+        FilesystemUsage as FilesystemUsage,
+    )
+    from cri_client.types import (
+        ImageFsInfo as ImageFsInfo,
+    )
+    from cri_client.types import (
+        LogRecord as LogRecord,
+    )
+    from cri_client.types import (
+        PodState as PodState,
+    )
+    from cri_client.types import (
+        PodStats as PodStats,
+    )
+    from cri_client.types import (
+        RuntimeCondition as RuntimeCondition,
+    )
+    from cri_client.types import (
+        RuntimeHandler as RuntimeHandler,
+    )
+    from cri_client.types import (
+        RuntimeStatus as RuntimeStatus,
+    )
+    from cri_client.types import (
+        RuntimeVersion as RuntimeVersion,
+    )
 
-# Imported on first use (PEP 562): `import cri_client` stays cheap, and a program
-# that never touches streams, logs or asyncio never loads them.
+__version__ = "0.1.0"
+
+# Where each export is defined. They are imported on first use (PEP 562): `import
+# cri_client` stays cheap, and a program that never touches streams, events or
+# asyncio never loads them (docs/performance.md).
 _EXPORTS = {
-    "AmbiguousReferenceError": "cri_client._model",
+    "AmbiguousReferenceError": "cri_client.errors",
     "AsyncCRIClient": "cri_client.aio",
-    "CRIClient": "cri_client.client",
+    "CRIClient": "cri_client._sync.client",
     "CRIError": "cri_client.errors",
-    "Container": "cri_client.containers",
-    "ContainerEvent": "cri_client.events",
-    "ContainerEventType": "cri_client.events",
-    "ContainerState": "cri_client._model",
-    "ContainerStats": "cri_client.stats",
-    "Endpoint": "cri_client.endpoint",
-    "EventStream": "cri_client.events",
-    "ExecResult": "cri_client.containers",
-    "ExecSession": "cri_client.streaming",
-    "FilesystemUsage": "cri_client.images",
-    "Image": "cri_client.images",
-    "ImageFsInfo": "cri_client.images",
-    "LogRecord": "cri_client.logs",
+    "Container": "cri_client._sync.containers",
+    "ContainerEvent": "cri_client.types",
+    "ContainerEventType": "cri_client.types",
+    "ContainerManager": "cri_client._sync.containers",
+    "ContainerState": "cri_client.types",
+    "ContainerStats": "cri_client.types",
+    "Endpoint": "cri_client.types",
+    "EventStream": "cri_client._sync.events",
+    "ExecResult": "cri_client.types",
+    "ExecSession": "cri_client._sync.sessions",
+    "FilesystemUsage": "cri_client.types",
+    "Image": "cri_client._sync.images",
+    "ImageFsInfo": "cri_client.types",
+    "ImageManager": "cri_client._sync.images",
+    "LogRecord": "cri_client.types",
     "LowLevelAPI": "cri_client._api",
-    "Pod": "cri_client.pods",
-    "PodState": "cri_client._model",
-    "PodStats": "cri_client.stats",
-    "PortForward": "cri_client.streaming",
+    "Pod": "cri_client._sync.pods",
+    "PodManager": "cri_client._sync.pods",
+    "PodState": "cri_client.types",
+    "PodStats": "cri_client.types",
+    "PortForward": "cri_client._sync.portforward",
     "ResponseStream": "cri_client._rpc",
-    "RuntimeCondition": "cri_client.runtime",
-    "RuntimeHandler": "cri_client.runtime",
-    "RuntimeStatus": "cri_client.runtime",
-    "RuntimeVersion": "cri_client.runtime",
+    "RuntimeCondition": "cri_client.types",
+    "RuntimeHandler": "cri_client.types",
+    "RuntimeStatus": "cri_client.types",
+    "RuntimeVersion": "cri_client.types",
 }
 
+__all__ = sorted(_EXPORTS)
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+
+def __getattr__(name: str) -> object:
+    from importlib import import_module
+
+    if name not in _EXPORTS:
         raise AttributeError(f"module 'cri_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(import_module(_EXPORTS[name]), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
-
-
-__all__ = [
-    "AmbiguousReferenceError",
-    "AsyncCRIClient",
-    "CRIClient",
-    "CRIError",
-    "Container",
-    "ContainerEvent",
-    "ContainerEventType",
-    "ContainerState",
-    "ContainerStats",
-    "Endpoint",
-    "EventStream",
-    "ExecResult",
-    "ExecSession",
-    "FilesystemUsage",
-    "Image",
-    "ImageFsInfo",
-    "LogRecord",
-    "LowLevelAPI",
-    "Pod",
-    "PodState",
-    "PodStats",
-    "PortForward",
-    "ResponseStream",
-    "RuntimeCondition",
-    "RuntimeHandler",
-    "RuntimeStatus",
-    "RuntimeVersion",
-]
-__version__ = "0.1.0"
+    return [*__all__, "__version__"]

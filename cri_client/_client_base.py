@@ -5,12 +5,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from cri_client._api import AsyncLowLevelAPI, LowLevelAPI
+from cri_client._core.public import publish
 from cri_client._rpc import Channels, DeadlinePolicy
-from cri_client.endpoint import (
-    Endpoint,
-    channel_options,
-    resolve_endpoints,
-)
+from cri_client.endpoint import channel_options, resolve_endpoints
+from cri_client.types import Endpoint
 
 ClientSettings = tuple[Endpoint, Endpoint, list[tuple[str, Any]], DeadlinePolicy]
 
@@ -70,3 +69,8 @@ def _grpc_module() -> ModuleType:
     from cri_client._proto import api_pb2_grpc
 
     return api_pb2_grpc
+
+
+# The generated low-level APIs are public as cri_client.LowLevelAPI and
+# cri_client.aio.AsyncLowLevelAPI; every client imports this module.
+publish(LowLevelAPI, AsyncLowLevelAPI)

@@ -14,14 +14,16 @@ import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
+from cri_client._core.defaults import DEFAULT_TIMEOUT
+from cri_client._core.public import publish
 from cri_client._proto import api_pb2 as pb
-from cri_client._value import FrozenValue
-from cri_client.endpoint import Endpoint, diagnose_socket
+from cri_client.endpoint import diagnose_socket
 from cri_client.errors import (
     ClientClosedError,
     CRIError,
@@ -30,35 +32,19 @@ from cri_client.errors import (
     UnavailableError,
     error_from_rpc,
 )
+from cri_client.types import Endpoint
 
 RPC_LOG = logging.getLogger("cri_client.rpc")
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
 
-DEFAULT_TIMEOUT = 60.0
-"""Seconds: the client-wide default deadline, as kubelet's 2-minute runtime timeout
-shortened for interactive use."""
 
-
-class Rpc(FrozenValue, Generic[Req, Resp]):
+class Rpc(Generic[Req, Resp]):
     """One RPC of the CRI: its service, name and message types. Each RPC is one
-    object, so equality is identity."""
+    object, made once in the generated ``_api`` module, so equality is identity."""
 
-    _compared = __match_args__ = (
-        "service",
-        "name",
-        "request_type",
-        "response_type",
-        "server_streaming",
-    )
-    service: str
-    name: str
-    request_type: type[Req]
-    response_type: type[Resp]
-    server_streaming: bool
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    __slots__ = ("name", "request_type", "response_type", "server_streaming", "service")
 
     def __init__(
         self,
@@ -68,13 +54,14 @@ class Rpc(FrozenValue, Generic[Req, Resp]):
         response_type: type[Resp],
         server_streaming: bool = False,
     ) -> None:
-        self._init(
-            service=service,
-            name=name,
-            request_type=request_type,
-            response_type=response_type,
-            server_streaming=server_streaming,
-        )
+        self.service = service
+        self.name = name
+        self.request_type = request_type
+        self.response_type = response_type
+        self.server_streaming = server_streaming
+
+    def __repr__(self) -> str:
+        return f"Rpc({self.service}/{self.name})"
 
     @property
     def path(self) -> str:
@@ -163,7 +150,8 @@ _COMMAND_TIMEOUT_RPCS = frozenset({"StopContainer", "ExecSync", "CheckpointConta
 _UNBOUNDED_RPCS = frozenset({"PullImage", "GetContainerEvents"})
 
 
-class DeadlinePolicy(FrozenValue):
+@dataclass(frozen=True, slots=True)
+class DeadlinePolicy:
     """Per-operation deadlines, chosen the way kubelet's CRI client chooses them.
 
     * every RPC: ``default`` seconds;
@@ -176,12 +164,10 @@ class DeadlinePolicy(FrozenValue):
     ``rpc_timeout`` on a call replaces all of this for that call; ``math.inf`` means none.
     """
 
-    _compared = __match_args__ = ("default",)
-    default: float
+    default: float = DEFAULT_TIMEOUT
 
-    def __init__(self, default: float = DEFAULT_TIMEOUT) -> None:
-        check_timeout(default, "timeout")
-        self._init(default=default)
+    def __post_init__(self) -> None:
+        check_timeout(self.default, "timeout")
 
     def deadline(
         self, rpc: Rpc[Any, Any], request: Message, rpc_timeout: float | None
@@ -511,7 +497,12 @@ class AsyncResponseStream(AsyncIterator[Resp]):
                 raise StopAsyncIteration from None
             raise
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Cancel the call; a read pending in another task ends (StopAsyncIteration).
+        Awaited like every asyncio ``close()``, though it returns at once."""
+        self._cancel()
+
+    def _cancel(self) -> None:
         self._closed = True
         self._call.cancel()
 
@@ -519,4 +510,7 @@ class AsyncResponseStream(AsyncIterator[Resp]):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
+        self._cancel()
+
+
+publish(ResponseStream, AsyncResponseStream)

@@ -24,13 +24,12 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from cri_client._value import FrozenValue
 from cri_client.errors import EndpointError
+from cri_client.types import Endpoint
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "WELL_KNOWN_ENDPOINTS",
-    "Endpoint",
     "InsecureEndpointWarning",
     "channel_options",
     "diagnose_socket",
@@ -52,26 +51,6 @@ _HOW_TO_CHOOSE = "pass endpoint='unix:///path/to/runtime.sock' or set CONTAINER_
 class InsecureEndpointWarning(UserWarning):
     """A TCP endpoint was used: the CRI has no authentication, anyone who can reach
     the port controls the runtime."""
-
-
-class Endpoint(FrozenValue):
-    """A runtime socket and where its name came from (for messages and ``-D`` output).
-
-    ``path`` is the socket's path, or ``host:port`` for an explicitly allowed TCP endpoint.
-    """
-
-    _compared = __match_args__ = ("path", "source", "scheme")
-    path: str
-    source: str
-    scheme: str
-
-    def __init__(self, path: str, source: str, scheme: str = "unix") -> None:
-        self._init(path=path, source=source, scheme=scheme)
-
-    @property
-    def url(self) -> str:
-        """The gRPC target: ``unix:///path`` or ``dns:///host:port``."""
-        return f"unix://{self.path}" if self.scheme == "unix" else f"dns:///{self.path}"
 
 
 def parse_endpoint(value: str, source: str, *, allow_tcp: bool = False) -> Endpoint:

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 import grpc
 
 if TYPE_CHECKING:
-    from cri_client.containers import ExecResult
+    from cri_client.types import ExecResult
 
 __all__ = [
     "AbortedError",
     "AlreadyExistsError",
+    "AmbiguousReferenceError",
     "CRIError",
     "CancelledError",
     "ClientClosedError",
@@ -177,6 +178,18 @@ class UnavailableError(CRIError):
     code: grpc.StatusCode | None = grpc.StatusCode.UNAVAILABLE
 
 
+class AmbiguousReferenceError(CRIError, ValueError):
+    """An id prefix or name matched more than one object; ``candidates`` lists their ids."""
+
+    def __init__(self, kind: str, reference: str, candidates: Sequence[str]) -> None:
+        self.candidates = list(candidates)
+        shown = ", ".join(c[:13] for c in self.candidates[:10])
+        super().__init__(
+            f"{kind} reference {reference!r} is ambiguous: it matches {len(candidates)} "
+            f"{kind}s ({shown}); use a longer id prefix"
+        )
+
+
 class EndpointError(UnavailableError):
     """No usable runtime socket: none was found, the path does not exist, is not a
     socket, or this user may not open it. The message says what was tried and what
@@ -205,7 +218,7 @@ class CommandNotFoundError(UnknownError):
 class ExecError(CRIError):
     """``Container.exec(..., check=True)`` ran a command that exited non-zero.
 
-    ``result`` is the whole :class:`~cri_client.containers.ExecResult`: exit code,
+    ``result`` is the whole :class:`~cri_client.types.ExecResult`: exit code,
     stdout and stderr are all there."""
 
     def __init__(self, command: Sequence[str], result: ExecResult, object_id: str) -> None:

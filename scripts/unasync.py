@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""Generate the sync high-level modules from their asyncio sources in ``cri_client/aio/``.
+"""Generate the sync modules in ``cri_client/_sync/`` from their asyncio sources in
+``cri_client/_async/`` (same file names).
 
 The sync and asyncio clients have one design: the code that calls the runtime is
 written once, as asyncio code, and its sync form is derived from it mechanically
 (the approach httpcore takes with ``unasync``). ``async def`` becomes ``def``,
 ``await x`` becomes ``x``, ``async for``/``async with`` lose their ``async``,
 ``Awaitable[T]`` becomes ``T``, the asyncio names in :data:`NAMES` become their sync
-twins, and ``cri_client.aio.<module>`` becomes ``cri_client.<module>``. Then
+twins, ``cri_client._async.<module>`` becomes ``cri_client._sync.<module>``, a call
+in a worker thread (``await to_thread(f, ...)``) becomes a plain call, and
+``cri_client.aio`` in docstrings becomes ``cri_client``. Then
 ``ruff`` sorts the imports and drops the ones the sync form no longer needs.
 
     python scripts/unasync.py           # write the sync modules
     python scripts/unasync.py --check   # fail when one is stale (scripts/test.sh runs this)
 
 Hand-written pieces whose concurrency differs (threads vs tasks) are not here: the
-event stream, exec sessions and port-forward have a sync module and an asyncio twin
-sharing their I/O-free code, and ``tests/unit/test_sync_async_surface.py`` compares
-the two public surfaces name by name and signature by signature.
+event stream, exec sessions, the terminal and port-forward have a module of the same
+name in ``_sync/`` and ``_async/``, both over the I/O-free code in
+``cri_client/_core/``; ``tests/unit/test_sync_async_surface.py`` compares the two
+public surfaces name by name and signature by signature.
 """
 
 from __future__ import annotations
@@ -30,13 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SOURCES = {
-    "cri_client/aio/client.py": "cri_client/client.py",
-    "cri_client/aio/pods.py": "cri_client/pods.py",
-    "cri_client/aio/containers.py": "cri_client/containers.py",
-    "cri_client/aio/images.py": "cri_client/images.py",
-    "cri_client/aio/_lister.py": "cri_client/_lister.py",
-    "cri_client/aio/_sampling.py": "cri_client/_sampling.py",
-    "cri_client/aio/_follow.py": "cri_client/_follow.py",
+    f"cri_client/_async/{name}.py": f"cri_client/_sync/{name}.py"
+    for name in ("client", "pods", "containers", "images", "support")
 }
 """asyncio source -> generated sync module."""
 
@@ -74,8 +73,11 @@ NAMES = {
 NAME_PATTERN = r"\b(" + "|".join(NAMES) + r")\b"
 
 RULES: list[tuple[str, str]] = [
+    (r"\bfrom asyncio import sleep, to_thread\b", "from time import sleep"),
     (r"\bfrom asyncio import sleep\b", "from time import sleep"),
-    (r"\bcri_client\.aio\.", "cri_client."),
+    (r"\bawait to_thread\(([\w.]+), ", r"\1("),  # a worker thread: in sync code, just a call
+    (r"\bcri_client\._async\b", "cri_client._sync"),
+    (r"\bcri_client\.aio\b", "cri_client"),
     (r"\basync (def|for|with)\b", r"\1"),
     (r"\bawait ", ""),
     (NAME_PATTERN, "{name}"),

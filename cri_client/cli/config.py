@@ -20,7 +20,7 @@ from cri_client.cli.context import UsageError
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
-    from cri_client._proto import api_pb2 as pb
+    from cri_client import pb
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -126,9 +126,9 @@ def _unquote(value: str) -> str:
 def load_pod_config(path: str, warn: Any) -> pb.PodSandboxConfig:
     """A ``PodSandboxConfig`` from crictl's JSON or YAML file, checked as crictl checks
     it: ``metadata`` with a name and a namespace; a missing uid gets a new UUID."""
-    from cri_client._proto import api_pb2
+    from cri_client import pb
 
-    config = _load_message(path, api_pb2.PodSandboxConfig, "pod config", warn)
+    config = _load_message(path, pb.PodSandboxConfig, "pod config", warn)
     if not config.HasField("metadata"):
         raise UsageError(f"{path}: metadata is not set")
     if not config.metadata.uid:
@@ -143,9 +143,9 @@ def load_pod_config(path: str, warn: Any) -> pb.PodSandboxConfig:
 def load_container_config(path: str, warn: Any) -> pb.ContainerConfig:
     """A ``ContainerConfig`` from crictl's JSON or YAML file, checked as crictl checks
     it: ``metadata.name`` and ``image.image`` must be set."""
-    from cri_client._proto import api_pb2
+    from cri_client import pb
 
-    config = _load_message(path, api_pb2.ContainerConfig, "container config", warn)
+    config = _load_message(path, pb.ContainerConfig, "container config", warn)
     if not config.HasField("metadata"):
         raise UsageError(f"{path}: metadata is not set")
     if not config.metadata.name:

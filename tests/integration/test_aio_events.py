@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from cri_client import ContainerEvent, ContainerEventType, CRIClient
+from cri_client._async.events import wait_for
 from cri_client._proto import api_pb2 as pb
 from cri_client.aio import AsyncCRIClient
-from cri_client.aio.events import wait_for
 from cri_client.errors import UnimplementedError, WaitTimeoutError
 
 from .conftest import RuntimeUnderTest

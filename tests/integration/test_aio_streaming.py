@@ -14,8 +14,7 @@ import pytest
 
 from cri_client import Container, CRIClient, Pod
 from cri_client._proto import api_pb2 as pb
-from cri_client.aio import AsyncCRIClient
-from cri_client.aio.streaming import AsyncExecSession, AsyncPortForward
+from cri_client.aio import AsyncCRIClient, AsyncExecSession, AsyncPortForward
 from cri_client.errors import StreamError
 
 from . import test_streaming as sync_tests
@@ -359,7 +358,8 @@ def test_port_forward_to_a_closed_port_records_the_error(
 CHILD = """
 import asyncio, sys, termios
 from cri_client.aio import AsyncCRIClient
-from cri_client.aio.streaming import AsyncExecSession, interact
+from cri_client._async.terminal import interact
+from cri_client.aio import AsyncExecSession
 
 async def main():
     async with AsyncCRIClient(sys.argv[1]) as cri:

@@ -76,8 +76,14 @@ def test_deadlines_and_cancel(sock: str) -> None:
                 await cri.api.version()
             stream = cri.api.get_container_events()
             assert (await stream.__anext__()).container_id == "first"
-            asyncio.get_running_loop().call_later(0.2, stream.close)
+
+            async def close_soon() -> None:
+                await asyncio.sleep(0.2)
+                await stream.close()
+
+            closing = asyncio.create_task(close_soon())
             assert [e async for e in stream] == []  # close() ends a pending read
+            await closing
 
             # Cancelling the reader is not closing: it stays a cancellation (grpc.aio
             # cancels the call with the task, which must not look like our close()).

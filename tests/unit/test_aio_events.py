@@ -10,8 +10,8 @@ from typing import Any
 import grpc
 import pytest
 
-from cri_client.aio import AsyncCRIClient
-from cri_client.aio.events import AsyncEventStream, wait_for
+from cri_client._async.events import wait_for
+from cri_client.aio import AsyncCRIClient, AsyncEventStream
 from cri_client.errors import UnavailableError, UnimplementedError, WaitTimeoutError
 
 from .fake_runtime import FakeRuntime, abort_with

@@ -23,8 +23,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from cri_client.aio import streaming as aio_streaming
-from cri_client.aio.streaming import AsyncExecSession, AsyncPortForward
+from cri_client._async import sessions as aio_sessions
+from cri_client.aio import AsyncExecSession, AsyncPortForward
 from cri_client.errors import CRIError, StreamError
 
 V4, V5 = "v4.channel.k8s.io", "v5.channel.k8s.io"
@@ -363,7 +363,7 @@ def test_attach_takes_the_exit_code_from_the_container(monkeypatch: pytest.Monke
                 assert await session.read_all() == (b"bye", b"")
                 assert await session.wait(timeout=TIMEOUT) == 9
                 assert answers == []
-            monkeypatch.setattr(aio_streaming, "ATTACH_EXIT_GRACE", 0.2)
+            monkeypatch.setattr(aio_sessions, "ATTACH_EXIT_GRACE", 0.2)
             async with AsyncExecSession(base + "/attach/2", exit_code_source=never) as session:
                 with pytest.raises(StreamError, match="container is still running"):
                     await session.wait(timeout=TIMEOUT)
@@ -433,7 +433,8 @@ def test_close_before_opening_makes_opening_fail() -> None:
 
 CHILD = """
 import asyncio, sys
-from cri_client.aio.streaming import AsyncExecSession, interact
+from cri_client._async.terminal import interact
+from cri_client.aio import AsyncExecSession
 code = asyncio.run(interact(AsyncExecSession(sys.argv[1], stdin=True)))
 sys.exit(code)
 """
@@ -605,7 +606,7 @@ def test_import_loads_neither_websockets_nor_asyncio_servers() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import cri_client.aio.streaming
+        import cri_client._async.sessions
         print(any(m.startswith("websockets") for m in sys.modules))
         """
     )

@@ -6,7 +6,7 @@ import base64
 import json
 from pathlib import Path
 
-from cri_client.auth import auth_config, registry_of
+from cri_client._core.auth import auth_config, registry_of
 
 
 def test_registry_of_reference() -> None:

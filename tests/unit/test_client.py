@@ -15,9 +15,9 @@ import pytest
 
 from cri_client import CRIClient, RuntimeHandler
 from cri_client import _api as rpcs
-from cri_client._listing import CONTAINERS, POD_SANDBOXES
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import DeadlinePolicy
+from cri_client._sync.support import CONTAINERS, POD_SANDBOXES
 from cri_client.errors import (
     ClientClosedError,
     DeadlineExceededError,

@@ -11,10 +11,10 @@ import grpc
 import pytest
 
 from cri_client import ContainerEvent, ContainerEventType, ContainerStats, CRIClient
+from cri_client._core.stats import cpu_percent_between
 from cri_client._proto import api_pb2 as pb
-from cri_client._sampling import sample_twice
+from cri_client._sync.support import sample_twice
 from cri_client.errors import UnimplementedError
-from cri_client.stats import cpu_percent_between
 
 from .fake_runtime import FakeRuntime, abort_with
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from cri_client import LogRecord, logs
+from cri_client import LogRecord
+from cri_client._core import logfile
+from cri_client._core.logfile import check_log_options, previous_log_path
 from cri_client.errors import NotFoundError
 from cri_client.logs import (
-    check_log_options,
     follow,
     parse_lines,
-    previous_log_path,
     read_records,
     render,
 )
@@ -215,7 +215,7 @@ def test_logrotate_numbers_and_compressed_numbers_order_by_age(tmp_path: Path) -
 def test_tail_reads_backwards_in_blocks_of_any_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
-    monkeypatch.setattr(logs, "_BLOCK", block)
+    monkeypatch.setattr(logfile, "_BLOCK", block)
     log = tmp_path / "0.log"
     lines = [cri(i, "x" * (i * 7 % 40), "stderr" if i % 3 else "stdout") for i in range(30)]
     lines[10] = cri(10, "part ", tag="P")

@@ -16,13 +16,11 @@ import pytest
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from cri_client.errors import CRIError, StreamError
-from cri_client.streaming import (
+from cri_client import ExecSession, PortForward
+from cri_client._core.channel import (
     EXEC_PROTOCOLS,
     PORT_FORWARD_PROTOCOLS,
     ExecProtocol,
-    ExecSession,
-    PortForward,
     PortForwardProtocol,
     StdinClose,
     exit_code_from_status,
@@ -33,6 +31,7 @@ from cri_client.streaming import (
     strip_port_header,
     websocket_url,
 )
+from cri_client.errors import CRIError, StreamError
 
 V4, V5 = "v4.channel.k8s.io", "v5.channel.k8s.io"
 

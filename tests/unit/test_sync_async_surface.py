@@ -23,11 +23,10 @@ from typing import Any
 import pytest
 
 import cri_client
-from cri_client import aio, events, logs, streaming
-from cri_client._api import AsyncLowLevelAPI, LowLevelAPI
-from cri_client.aio import events as aio_events
-from cri_client.aio import logs as aio_logs
-from cri_client.aio import streaming as aio_streaming
+from cri_client import aio, logs
+from cri_client._async import events as aio_events
+from cri_client._async import terminal as aio_terminal
+from cri_client._sync import events, terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,22 +42,13 @@ def _load_unasync() -> ModuleType:
 UNASYNC = _load_unasync()
 
 PAIRS: list[tuple[type, type]] = [
-    (cri_client.CRIClient, aio.AsyncCRIClient),
-    (cri_client.pods.PodManager, aio.AsyncPodManager),
-    (cri_client.Pod, aio.AsyncPod),
-    (cri_client.containers.ContainerManager, aio.AsyncContainerManager),
-    (cri_client.Container, aio.AsyncContainer),
-    (cri_client.images.ImageManager, aio.AsyncImageManager),
-    (cri_client.Image, aio.AsyncImage),
-    (events.EventStream, aio_events.AsyncEventStream),
-    (streaming.ExecSession, aio_streaming.AsyncExecSession),
-    (streaming.PortForward, aio_streaming.AsyncPortForward),
-    (LowLevelAPI, AsyncLowLevelAPI),
+    (getattr(cri_client, UNASYNC.NAMES[name]), getattr(aio, name)) for name in aio.__all__
 ]
+"""Every public asyncio class and its sync twin, found by the generator's name table."""
 
 FUNCTIONS = [
-    (logs.follow, aio_logs.follow),
-    (streaming.interact, aio_streaming.interact),
+    (logs.follow, logs.follow_async),
+    (terminal.interact, aio_terminal.interact),
     (events.wait_for, aio_events.wait_for),
 ]
 
@@ -73,6 +63,9 @@ Every other public method of an asyncio class is a coroutine function, except wh
 only reads the object (``to_dict``, ``uses_stream``) and the iteration protocol."""
 
 NEVER_AWAITED = {"to_dict", "__aiter__", "__await__", "__repr__"}
+
+ASYNC_PROTOCOL = {"__aenter__", "__aexit__", "__anext__"}
+"""Coroutines by definition, whatever they return."""
 
 PROTOCOL_TWINS = {
     "__iter__": "__aiter__",
@@ -187,8 +180,8 @@ def await_rule_violations(sync_cls: type, async_cls: type) -> list[str]:
             continue
         sync_twin = getattr(sync_cls, SYNC_NAMES.get(name, name))
         returns = str(inspect.signature(sync_twin).return_annotation)
-        plain = name in RETURNS_A_STREAM.get(async_cls.__name__, set()) or returns.startswith(
-            ("ResponseStream", "Iterator")
+        plain = name in RETURNS_A_STREAM.get(async_cls.__name__, set()) or (
+            returns.startswith(("ResponseStream", "Iterator")) and name not in ASYNC_PROTOCOL
         )
         if inspect.iscoroutinefunction(getattr(async_cls, name)) == plain:
             wrong.append(name)
@@ -209,7 +202,16 @@ def overloads(cls: type) -> dict[str, list[str]]:
     """method -> its ``@overload`` signatures as source text (typing.get_overloads is
     3.11+, and the package supports 3.10)."""
     found: dict[str, list[str]] = {}
-    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(cls)))):
+    # inspect.getsource(cls) looks in the module __module__ names, and public classes
+    # name their public home (cri_client), not the file they are defined in.
+    defined_in = next(
+        f.__code__.co_filename for f in vars(cls).values() if inspect.isfunction(f)
+    )
+    tree = ast.parse(Path(defined_in).read_text())
+    (class_node,) = [
+        n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+    ]
+    for node in ast.walk(class_node):
         if isinstance(node, ast.FunctionDef) and any(
             isinstance(d, ast.Name) and d.id == "overload" for d in node.decorator_list
         ):

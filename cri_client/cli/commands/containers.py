@@ -42,8 +42,7 @@ from cri_client.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from cri_client import Container, CRIClient
-    from cri_client._proto import api_pb2 as pb
+    from cri_client import Container, CRIClient, pb
 
 POD_NAME_LABEL = "io.kubernetes.pod.name"
 POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
@@ -409,7 +408,7 @@ def container_status_dict(status: pb.ContainerStatus) -> dict[str, object]:
     """crictl's ``marshalContainerStatus``: times as RFC 3339 in the local zone; a start
     not reached yet (state CREATED) and a finish not reached (not EXITED) as Go's zero
     time."""
-    from cri_client._proto import api_pb2 as pb
+    from cri_client import pb
 
     document = proto_dict(status)
     document["createdAt"] = rfc3339nano(status.created_at)
@@ -426,7 +425,7 @@ def _write_container_status_table(
     ctx: Context, reply: pb.ContainerStatusResponse, verbose: bool
 ) -> None:
     """crictl's ``inspect -o table``."""
-    from cri_client._proto import api_pb2 as pb
+    from cri_client import pb
 
     status = reply.status
     out = ctx.stdout

@@ -35,7 +35,7 @@ from cri_client.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from cri_client._proto import api_pb2 as pb
+    from cri_client import pb
 
 
 def _handler_name(handler: str) -> str:
@@ -226,7 +226,7 @@ def _write_pod_status_table(
     ctx: Context, reply: pb.PodSandboxStatusResponse, verbose: bool
 ) -> None:
     """crictl's ``inspectp -o table``."""
-    from cri_client._proto import api_pb2 as pb
+    from cri_client import pb
 
     status = reply.status
     out = ctx.stdout

@@ -146,11 +146,10 @@ def _configure_attach(parser: argparse.ArgumentParser) -> None:
 
 def _attach(ctx: Context, args: argparse.Namespace) -> int:
     """Until the container exits (its exit code is ours) or Ctrl-C (130)."""
-    from cri_client.streaming import interact
 
     ctr = ctx.client().containers.get(args.container)
     with ctr.attach(stdin=args.stdin, tty=True if args.tty else None) as session:
-        return interact(session)
+        return session.interact()
 
 
 # --- logs -------------------------------------------------------------------------------------

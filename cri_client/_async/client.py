@@ -1,0 +1,173 @@
+"""The client: one persistent gRPC channel to the runtime's socket.
+
+Written once for asyncio (:class:`AsyncCRIClient`, on ``grpc.aio``);
+``cri_client/client.py`` (``CRIClient``, on grpcio's blocking calls) is generated from
+it by ``scripts/unasync.py``. Requests, deadlines, error mapping and logging are
+:mod:`cri_client._rpc`'s, the same for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from cri_client._api import AsyncLowLevelAPI
+from cri_client._async.containers import AsyncContainer, AsyncContainerManager
+from cri_client._async.images import AsyncImageManager
+from cri_client._async.pods import AsyncPodManager
+from cri_client._async.support import AsyncLister
+from cri_client._client_base import BaseClient, client_settings
+from cri_client._core.defaults import DEFAULT_TIMEOUT
+from cri_client._core.public import publish
+from cri_client._core.validation import check_image_reference, check_name
+from cri_client._rpc import AsyncInvoker
+from cri_client.endpoint import DEFAULT_MAX_MESSAGE_SIZE
+from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
+from cri_client.types import RuntimeStatus, RuntimeVersion
+
+if TYPE_CHECKING:
+    from cri_client._async.events import AsyncEventStream
+
+__all__ = ["AsyncCRIClient"]
+
+
+class AsyncCRIClient(BaseClient):
+    """A client for a CRI runtime (containerd, CRI-O, ...) on this node.
+
+    The socket is found like crictl finds it (see :mod:`cri_client.endpoint`); the
+    channel is opened once and shared by every call. Use it as a context manager, or
+    call :meth:`close`::
+
+        async with AsyncCRIClient() as cri:
+            print(await cri.version())
+            ctr = await cri.run("busybox:1.36", name="web", command=["sleep", "1d"])
+            print((await ctr.exec(["uname", "-r"])).stdout)
+
+    Args:
+        endpoint: ``unix:///path`` or ``/path`` of the runtime socket; discovered if None.
+        image_endpoint: the image service socket, when it differs from the runtime's.
+        timeout: the default deadline of a call, in seconds (see
+            :class:`~cri_client._rpc.DeadlinePolicy` for the per-operation ones).
+        max_message_size: the largest message sent or received, in bytes (16 MiB;
+            gRPC's own default of 4 MiB is too small for a list on a busy node).
+        allow_tcp: accept ``tcp://host:port`` endpoints. The CRI has no authentication,
+            so they are refused unless asked for, and warn (InsecureEndpointWarning).
+    """
+
+    _invoker: AsyncInvoker
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        image_endpoint: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        allow_tcp: bool = False,
+    ) -> None:
+        self._invoker = AsyncInvoker(
+            *client_settings(endpoint, image_endpoint, timeout, max_message_size, allow_tcp)
+        )
+        self._lister = AsyncLister(self._invoker)
+        self.api = AsyncLowLevelAPI(self._invoker)
+        """Every CRI RPC, one method each: see :class:`~cri_client._api.AsyncLowLevelAPI`."""
+        self.pods = AsyncPodManager(self)
+        """Pod sandboxes: :class:`~cri_client.aio.pods.AsyncPodManager`."""
+        self.containers = AsyncContainerManager(self)
+        """Containers: :class:`~cri_client.aio.containers.AsyncContainerManager`."""
+        self.images = AsyncImageManager(self)
+        """Images: :class:`~cri_client.aio.images.AsyncImageManager`."""
+        self._events_unimplemented = False
+
+    async def version(self) -> RuntimeVersion:
+        """The runtime's name and version, and the CRI version it speaks.
+
+        >>> (await cri.version()).runtime_version
+        '2.1.9'
+        """
+        try:
+            return RuntimeVersion.from_message(await self.api.version(version="v1"))
+        except UnimplementedError as err:
+            if isinstance(err, UnsupportedAPIVersionError):
+                raise
+            if not await self._invoker.serves_v1alpha2():
+                raise
+            raise unsupported_api_error(err.details, "Version") from None
+
+    async def status(self, verbose: bool = False) -> RuntimeStatus:
+        """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
+        info (containerd: its whole CRI config under ``config``)."""
+        return RuntimeStatus.from_message(await self.api.status(verbose=verbose))
+
+    async def run(
+        self,
+        image: str,
+        *,
+        name: str,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        env: Mapping[str, str | bytes] | None = None,
+        namespace: str = "default",
+        labels: Mapping[str, str] | None = None,
+        runtime_handler: str = "",
+        host_network: bool = False,
+        log_directory: str | None = None,
+        pull: bool | None = None,
+    ) -> AsyncContainer:
+        """Pull (when missing), run a pod, create and start one container in it; the
+        one verb for the common case, as ``docker run -d`` and ``crictl run``.
+
+        ``name`` names both the pod and its container; labels go on both. ``pull``:
+        None pulls only a missing image, True always, False never. On any failure
+        everything made so far is removed again, so nothing is left half-created
+        (crictl leaves the sandbox behind), and the original error is raised.
+
+        >>> ctr = await cri.run("busybox:1.35", name="web", command=["httpd", "-f"])
+        >>> await (await ctr.pod()).remove(force=True)
+        """
+        check_image_reference(image)
+        check_name(name, "name")
+        if pull or (pull is None and not await self.images.exists(image)):
+            await self.images.pull(image)
+        pod = await self.pods.run(
+            name,
+            namespace=namespace,
+            labels=labels,
+            runtime_handler=runtime_handler,
+            host_network=host_network,
+            log_directory=log_directory,
+        )
+        try:
+            container = await self.containers.create(
+                pod, name, image, command=command, args=args, env=env, labels=labels
+            )
+            return await container.start()
+        except BaseException:
+            await pod.remove(force=True, missing_ok=True)
+            raise
+
+    def events(self, *, resubscribe: bool = True) -> AsyncEventStream:
+        """Container lifecycle events as they happen (``GetContainerEvents``), typed,
+        resubscribing when the stream breaks. containerd 1.6 has none: the first
+        step raises UnimplementedError.
+
+        >>> async with cri.events() as events:
+        ...     async for event in events:
+        ...         print(event.type, event.pod_namespace, event.pod_name, event.container_name)
+        """
+        from cri_client._async.events import AsyncEventStream
+
+        return AsyncEventStream(self, resubscribe)
+
+    async def close(self) -> None:
+        """Close the channel. Calls made afterwards raise ClientClosedError."""
+        await self._invoker.close()
+
+    async def __aenter__(self) -> AsyncCRIClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+publish(AsyncCRIClient)

@@ -1,0 +1,635 @@
+"""Containers: ``cri.containers.create()``, ``.list()``, ``.get()``, and the container object.
+
+Written once for asyncio (:class:`AsyncContainer`, :class:`AsyncContainerManager`);
+``cri_client/containers.py`` (``Container``, ``ContainerManager``) is generated from
+it by ``scripts/unasync.py``. What a container shows is
+:class:`cri_client._resources.ContainerView`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from time import monotonic
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from cri_client._async import support
+from cri_client._core.configs import MountSpec, container_config
+from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.listing import container_filter, pod_id_of, select_containers
+from cri_client._core.model import (
+    FULL_ID,
+    decode_json_values,
+    message_dict,
+    parse_state,
+    resolve_reference,
+)
+from cri_client._core.public import publish
+from cri_client._core.requests import (
+    exec_failure,
+    exec_limits,
+    running_container_refused,
+    stop_seconds,
+)
+from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
+from cri_client._core.views import ContainerView, container_names, tty_from_inspect
+from cri_client._proto import api_pb2 as pb
+from cri_client.errors import CRIError, ExecError, NotFoundError
+from cri_client.types import ContainerState, ExecResult
+
+if TYPE_CHECKING:
+    from cri_client._async.client import AsyncCRIClient
+    from cri_client._async.pods import AsyncPod
+    from cri_client._async.sessions import AsyncExecSession
+    from cri_client._core.logfile import LogFollower, Since
+    from cri_client.types import ContainerStats, LogRecord
+
+__all__ = ["AsyncContainer", "AsyncContainerManager"]
+
+
+class AsyncContainer(ContainerView):
+    """A container. Attributes mirror the CRI status in snake_case; those only the
+    status has (``started_at``, ``exit_code``, ``log_path``...) are filled for
+    containers from ``get()``/``create()`` and after :meth:`reload`."""
+
+    def __init__(
+        self, client: AsyncCRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
+    ) -> None:
+        self._client = client
+        self.raw = raw
+        self.pod_id = pod_id
+
+    async def reload(self) -> AsyncContainer:
+        """Fetch the current status (one RPC) and return self."""
+        self.raw = (await self._client.api.container_status(container_id=self.id)).status
+        return self
+
+    async def inspect(self, verbose: bool = True) -> dict[str, Any]:
+        """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
+        (containerd: PID, runtime spec, config), like ``crictl inspect``."""
+        reply = await self._client.api.container_status(container_id=self.id, verbose=verbose)
+        return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
+
+    async def start(self) -> AsyncContainer:
+        """Start the container; returns self with its new status."""
+        await self._client.api.start_container(container_id=self.id)
+        return await self.reload()
+
+    async def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> AsyncContainer:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds (0 kills at once)."""
+        seconds = stop_seconds(timeout)
+        await self._client.api.stop_container(container_id=self.id, timeout=seconds)
+        return await self.reload()
+
+    async def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+        """Remove the container; a running one is refused unless ``force`` (which
+        stops it at once, as ``crictl rm -f``)."""
+        await self._client.containers.remove(self.id, force=force, missing_ok=missing_ok)
+
+    async def exec(
+        self, cmd: Sequence[str], *, timeout: float | None = None, check: bool = False
+    ) -> ExecResult:
+        """Run a command in the container and wait for it (CRI ExecSync).
+
+        ``timeout`` is the command's own limit in seconds (default: the client's
+        timeout; ``math.inf``: none, as ``crictl exec -s`` without ``--timeout``); the
+        runtime kills the command when it passes. Raises
+        :class:`~cri_client.errors.ExecTimeoutError` then, and
+        :class:`~cri_client.errors.CommandNotFoundError` when the program does not
+        exist. A non-zero exit is a normal result unless ``check=True``, which raises
+        :class:`~cri_client.errors.ExecError` carrying the result.
+
+        >>> await ctr.exec(["sh", "-c", "echo hi; exit 3"])
+        ExecResult(exit_code=3, stdout=b'hi\\n', stderr=b'')
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        seconds, rpc_timeout = exec_limits(timeout, self._client.timeout)
+        try:
+            reply = await self._client.api.exec_sync(
+                container_id=self.id, cmd=command, timeout=seconds, rpc_timeout=rpc_timeout
+            )
+        except CRIError as err:
+            failure = exec_failure(err, command, seconds)
+            if failure is err:
+                raise
+            raise failure from None
+        result = ExecResult(reply.exit_code, reply.stdout, reply.stderr)
+        if check and result.exit_code != 0:
+            raise ExecError(command, result, object_id=f"container_id={self.id}")
+        return result
+
+    def exec_stream(
+        self, cmd: Sequence[str], *, stdin: bool = False, tty: bool = False
+    ) -> AsyncExecSession:
+        """Run a command with its streams on a session
+        (:class:`~cri_client.aio.streaming.AsyncExecSession`; CRI Exec and the runtime's
+        streaming server): write to its stdin while it runs, read its output as it
+        comes, then its exit code. See ``docs/streaming.md``.
+
+        A TTY session always opens stdin at the runtime: containerd stops a TTY
+        command's output when its stdin stream ends, so without stdin most output was
+        lost. ``write()`` still needs ``stdin=True``.
+
+        >>> async with ctr.exec_stream(["sh", "-c", "read x; echo $x; exit 3"], stdin=True) as s:
+        ...     await s.write(b"hi\\n")
+        ...     print(await s.read_all(), await s.wait())
+        (b'hi\\n', b'') 3
+        """
+        from cri_client._async.sessions import AsyncExecSession
+
+        command = check_command(cmd, "cmd", allow_empty=False)
+
+        async def open_url() -> str:
+            reply = await self._client.api.exec(
+                container_id=self.id,
+                cmd=command,
+                stdin=stdin or tty,
+                tty=tty,
+                stdout=True,
+                stderr=not tty,
+            )
+            return reply.url
+
+        return AsyncExecSession(open_url, stdin=stdin, tty=tty, open_timeout=self._client.timeout)
+
+    def attach(self, *, stdin: bool = False, tty: bool | None = None) -> AsyncExecSession:
+        """Connect to the container's own stdin and output (CRI Attach), as ``kubectl
+        attach``: useful for a container created with ``stdin=True`` (and ``tty=True``
+        for a shell). ``tty=None`` takes the container's own setting from
+        :meth:`inspect` (False when the runtime does not report it).
+
+        Output starts now (earlier output is in the log). The session ends when the
+        container exits, and ``wait()`` returns the container's exit code from its
+        status: containerd's attach stream reports success whatever the code.
+        ``close()`` detaches and leaves the container running.
+        """
+        from cri_client._async.sessions import AsyncExecSession
+
+        async def open_url() -> tuple[str, bool]:
+            with_tty = tty_from_inspect(await self.inspect()) if tty is None else tty
+            reply = await self._client.api.attach(
+                container_id=self.id,
+                stdin=stdin or with_tty,
+                tty=with_tty,
+                stdout=True,
+                stderr=not with_tty,
+            )
+            return reply.url, with_tty
+
+        async def exit_code() -> int | None:
+            return (await self.reload()).exit_code
+
+        return AsyncExecSession(
+            open_url,
+            stdin=stdin,
+            tty=bool(tty),
+            open_timeout=self._client.timeout,
+            exit_code_source=exit_code,
+        )
+
+    async def exec_interactive(self, cmd: Sequence[str], *, tty: bool = True) -> int:
+        """Hand a command to the person at this terminal, as ``kubectl exec -it``, and
+        return its exit code. stdin, stdout and stderr are this process's; a terminal is
+        put in raw mode (and restored on return) and its size follows SIGWINCH. See
+        :meth:`AsyncExecSession.interact`.
+
+        >>> sys.exit(await ctr.exec_interactive(["sh"]))
+        """
+        async with self.exec_stream(cmd, stdin=True, tty=tty) as session:
+            return await session.interact()
+
+    async def update_resources(
+        self, resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None, **fields: Any
+    ) -> AsyncContainer:
+        """Change the container's cgroup limits, e.g.
+        ``ctr.update_resources(memory_limit_in_bytes=256 << 20, cpu_quota=50_000)``."""
+        if resources is not None and fields:
+            raise TypeError("pass resources or keyword fields, not both")
+        linux = resources if resources is not None else pb.LinuxContainerResources(**fields)
+        await self._client.api.update_container_resources(container_id=self.id, linux=linux)
+        return await self.reload()
+
+    @overload
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: Literal[False] = False,
+    ) -> Awaitable[str]: ...
+
+    @overload
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: Literal[True],
+    ) -> AsyncIterator[str]: ...
+
+    @overload
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: bool,
+    ) -> Awaitable[str] | AsyncIterator[str]: ...
+
+    def logs(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        timestamps: bool = False,
+        stream: str | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        follow: bool = False,
+    ) -> Awaitable[str] | AsyncIterator[str]:
+        """The container's output, read from the log file the runtime writes (and its
+        rotated files), as ``crictl logs`` and ``kubectl logs`` show it.
+
+        ``tail``: the last N lines; ``since``: an aware datetime, or how long ago
+        (seconds or ``timedelta``); ``until``: an aware datetime; ``stream``:
+        ``"stdout"`` or ``"stderr"``; ``timestamps``: each line starts with its RFC 3339
+        time; ``limit_bytes``: the output is cut there; ``previous``: the log of the
+        attempt before this one. Arguments are checked at once.
+
+        ``follow=True`` returns an iterator of lines that waits for new output,
+        survives log rotation, and ends once the container has stopped (close it to
+        stop early); a missing log file is reported by its first step. See
+        :mod:`cri_client.logs`.
+
+        >>> print(await ctr.logs(tail=2), end="")
+        line 9
+        line 10
+        >>> async for line in ctr.logs(follow=True):
+        ...     print(line, end="")
+        """
+        from cri_client._core.defaults import LOG_POLL_INTERVAL
+        from cri_client._core.logfile import LogFollower, check_log_options
+
+        check_log_options(
+            tail=tail, since=since, until=until, stream=stream, limit_bytes=limit_bytes
+        )
+        if follow and until is not None:
+            raise ValueError(f"until={until!r} cannot be combined with follow=True")
+        if not follow:
+            return self._read_log(previous, tail, since, until, stream, timestamps, limit_bytes)
+
+        def follower_at(path: str) -> LogFollower:
+            return LogFollower(
+                path, tail, since, stream, timestamps, limit_bytes, LOG_POLL_INTERVAL
+            )
+
+        # The path is known without an RPC when the object has its status: look the
+        # file up now, as follow() does.
+        known = follower_at(self._known_log_file(previous)) if self._status is not None else None
+        return self._follow_log(known, follower_at, previous)
+
+    async def _read_log(
+        self,
+        previous: bool,
+        tail: int | None,
+        since: Since | None,
+        until: datetime | None,
+        stream: str | None,
+        timestamps: bool,
+        limit_bytes: int | None,
+    ) -> str:
+        from cri_client._async.support import blocking
+        from cri_client._core.logfile import read_records, render
+
+        path = await self._log_file(previous)
+        records = await blocking(
+            read_records, path, tail=tail, since=since, until=until, stream=stream
+        )
+        return render(records, timestamps=timestamps, limit_bytes=limit_bytes)
+
+    def _follow_log(
+        self,
+        known: LogFollower | None,
+        follower_at: Callable[[str], LogFollower],
+        previous: bool,
+    ) -> AsyncIterator[str]:
+        from cri_client._async.support import follow_lines
+
+        async def open_follower() -> LogFollower:
+            return known if known is not None else follower_at(await self._log_file(previous))
+
+        checked = {"at": 0.0, "running": True}
+
+        async def is_running() -> bool:
+            """Asked on every idle poll; the runtime is asked at most once a second."""
+            if previous:
+                return False  # that attempt is over: its log does not grow
+            if monotonic() - checked["at"] >= 1.0:
+                try:
+                    running = (await self.reload()).state is ContainerState.RUNNING
+                except NotFoundError:
+                    running = False
+                checked.update(at=monotonic(), running=running)
+            return bool(checked["running"])
+
+        return follow_lines(open_follower, is_running)
+
+    async def log_records(
+        self,
+        *,
+        tail: int | None = None,
+        since: Since | None = None,
+        until: datetime | None = None,
+        stream: str | None = None,
+        previous: bool = False,
+    ) -> list[LogRecord]:
+        """The output as :class:`~cri_client.logs.LogRecord` s (time, stream, text),
+        selected as :meth:`logs` selects lines."""
+        from cri_client._async.support import blocking
+        from cri_client._core.logfile import check_log_options, read_records
+
+        check_log_options(tail=tail, since=since, until=until, stream=stream)
+        path = await self._log_file(previous)
+        return await blocking(
+            read_records, path, tail=tail, since=since, until=until, stream=stream
+        )
+
+    async def reopen_log(self) -> None:
+        """Make the runtime reopen the log file (CRI ReopenContainerLog): after the
+        file was renamed away, output goes to a new file at ``log_path`` again."""
+        await self._client.api.reopen_container_log(container_id=self.id)
+
+    async def _log_file(self, previous: bool) -> str:
+        """This attempt's log path from the status (fetched if listed), or the
+        previous attempt's beside it."""
+        if self._status is None:
+            await self.reload()
+        return self._known_log_file(previous)
+
+    def _known_log_file(self, previous: bool) -> str:
+        """The log path from the status this object has."""
+        from cri_client._core.logfile import previous_log_path
+
+        if not self.log_path:
+            raise NotFoundError(f"{self._describe()} has no log file: its pod has no log directory")
+        return previous_log_path(self.log_path, self.attempt) if previous else self.log_path
+
+    async def pod(self) -> AsyncPod:
+        """The pod the container belongs to."""
+        return await self._client.pods.get(self.pod_id)
+
+    async def wait(
+        self, state: ContainerState | str = "exited", timeout: float | None = None
+    ) -> AsyncContainer:
+        """Wait until the container is in ``state`` (default: exited, e.g. a job that
+        ends by itself); returns self with its new status. Uses runtime events where
+        there are any (containerd 1.7+), status polling where not (1.6).
+        Raises :class:`~cri_client.errors.WaitTimeoutError` after ``timeout`` seconds.
+
+        >>> (await (await cri.run(image, name="job", command=["true"])).wait()).exit_code
+        0
+        """
+        from cri_client._async.events import wait_for
+
+        target = parse_state(ContainerState, state)
+        if timeout is not None:
+            check_seconds(timeout, "timeout")
+
+        async def reached() -> bool:
+            return (await self.reload()).state is target
+
+        await wait_for(
+            self._client,
+            f"{self._describe()} did not become {target.value}",
+            reached,
+            lambda event: event.container_id == self.id,
+            timeout,
+        )
+        return self
+
+    @overload
+    def stats(
+        self, *, interval: float = ..., stream: Literal[False] = ...
+    ) -> Awaitable[ContainerStats]: ...
+    @overload
+    def stats(
+        self, *, interval: float = ..., stream: Literal[True], count: int | None = ...
+    ) -> AsyncIterator[ContainerStats]: ...
+    def stats(
+        self,
+        *,
+        interval: float = SAMPLE_INTERVAL,
+        stream: bool = False,
+        count: int | None = None,
+    ) -> Awaitable[ContainerStats] | AsyncIterator[ContainerStats]:
+        """CPU, memory and writable-layer usage (see :mod:`cri_client.stats`).
+        ``cpu_percent`` is set even on the first call (a second sample ``interval``
+        seconds later when the runtime does not compute it); ``stream=True`` returns
+        an iterator of a sample every ``interval`` seconds (``count`` of them, or until
+        you stop)."""
+        from cri_client._async.support import sample_stream
+
+        check_seconds(interval, "interval", allow_zero=False)
+        if stream:
+            return sample_stream(self._stats_sample, interval, count)
+        return self._stats_once(interval)
+
+    async def _stats_sample(self) -> ContainerStats:
+        from cri_client.types import ContainerStats
+
+        reply = await self._client.api.container_stats(container_id=self.id)
+        return ContainerStats.from_message(reply.stats)
+
+    async def _stats_once(self, interval: float) -> ContainerStats:
+        from cri_client._async.support import sample_twice
+
+        async def sample() -> list[ContainerStats]:
+            return [await self._stats_sample()]
+
+        return (await sample_twice(sample, lambda s: s.container_id, interval))[0]
+
+
+class AsyncContainerManager:
+    """``cri.containers``: create, find and remove containers."""
+
+    def __init__(self, client: AsyncCRIClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        pod: AsyncPod | str,
+        name: str,
+        image: str,
+        *,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        env: Mapping[str, str | bytes] | None = None,
+        working_dir: str = "",
+        mounts: Sequence[MountSpec] = (),
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        tty: bool = False,
+        stdin: bool = False,
+        log_path: str | None = None,
+        resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None,
+        run_as_user: int | None = None,
+        privileged: bool = False,
+        config: pb.ContainerConfig | None = None,
+    ) -> AsyncContainer:
+        """Create a container in a pod (not started: call :meth:`AsyncContainer.start`).
+
+        ``image`` is pulled first by nobody: pull it with ``cri.images.pull``, or use
+        ``cri.run`` which does. ``config`` takes a complete ``ContainerConfig``.
+
+        >>> ctr = await cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
+        """
+        target = pod if not isinstance(pod, str) else await self._client.pods.get(pod)
+        sandbox = await target.sandbox_config()
+        if config is None:
+            config = container_config(
+                name,
+                image,
+                pod=sandbox,
+                command=command,
+                args=args,
+                env=env,
+                working_dir=working_dir,
+                mounts=mounts,
+                labels=labels,
+                annotations=annotations,
+                tty=tty,
+                stdin=stdin,
+                log_path=log_path,
+                resources=resources,
+                run_as_user=run_as_user,
+                privileged=privileged,
+            )
+        elif not isinstance(config, pb.ContainerConfig):
+            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
+        reply = await self._client.api.create_container(
+            pod_sandbox_id=target.id, config=config, sandbox_config=sandbox
+        )
+        status = (await self._client.api.container_status(container_id=reply.container_id)).status
+        return AsyncContainer(self._client, status, target.id)
+
+    async def get(self, reference: str) -> AsyncContainer:
+        """A container by full id, unique id prefix, name, or ``namespace/pod/container``."""
+        check_reference(reference, "container")
+        listed = await self._client._lister.list(support.CONTAINERS)
+        pods: dict[str, pb.PodSandboxMetadata] = {}
+        if reference.count("/") == 2:
+            pods = {
+                p.id: p.metadata for p in await self._client._lister.list(support.POD_SANDBOXES)
+            }
+        found = resolve_reference(
+            "container",
+            reference,
+            listed,
+            lambda ctr: ctr.id,
+            lambda ctr: container_names(reference, pods, ctr),
+        )
+        status = (await self._client.api.container_status(container_id=found.id)).status
+        return AsyncContainer(self._client, status, found.pod_sandbox_id)
+
+    async def start(self, reference: str) -> AsyncContainer:
+        """Start a container by reference (see :meth:`get`)."""
+        return await (await self.get(reference)).start()
+
+    async def stop(self, reference: str, timeout: float = DEFAULT_STOP_TIMEOUT) -> AsyncContainer:
+        """Stop a container by reference; SIGKILL after ``timeout`` seconds."""
+        return await (await self.get(reference)).stop(timeout)
+
+    async def stats(
+        self,
+        *,
+        pod: AsyncPod | str | None = None,
+        labels: Mapping[str, str] | None = None,
+        id: str | None = None,
+        interval: float = SAMPLE_INTERVAL,
+    ) -> list[ContainerStats]:
+        """Usage of many containers with one RPC per sample (``crictl stats``):
+        running ones, optionally of one pod (a pod object or full id), with ``labels``,
+        or one full ``id``. ``cpu_percent`` as in :meth:`AsyncContainer.stats`."""
+        from cri_client._async.support import sample_twice
+        from cri_client.types import ContainerStats
+
+        stats_filter = pb.ContainerStatsFilter(
+            id=id or "",
+            pod_sandbox_id=pod_id_of(pod) or "",
+            label_selector=check_labels(labels, "labels"),
+        )
+
+        async def sample() -> list[ContainerStats]:
+            reply = await self._client.api.list_container_stats(filter=stats_filter)
+            return [ContainerStats.from_message(s) for s in reply.stats]
+
+        return await sample_twice(sample, lambda s: s.container_id, interval)
+
+    async def list(
+        self,
+        *,
+        all: bool = False,
+        id: str | None = None,
+        state: ContainerState | str | None = None,
+        labels: Mapping[str, str] | None = None,
+        pod: AsyncPod | str | None = None,
+        name: str | None = None,
+        namespace: str | None = None,
+        image: str | None = None,
+    ) -> list[AsyncContainer]:
+        """Running containers, newest first (``all=True`` or ``state=`` for others),
+        like ``crictl ps``.
+
+        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (a pod object or a
+        full pod id) go to the runtime; ``name`` and ``namespace`` are regular
+        expressions, and ``image`` matches the image as asked for, its id, or an id
+        prefix.
+        """
+        server_side = container_filter(
+            all=all, id=id, state=state, labels=labels, pod_id=pod_id_of(pod)
+        )
+        found = await self._client._lister.list(support.CONTAINERS, server_side)
+        namespaces: dict[str, str] = {}
+        if namespace is not None:
+            pods = await self._client._lister.list(support.POD_SANDBOXES)
+            namespaces = {p.id: p.metadata.namespace for p in pods}
+        selected = select_containers(
+            found, id=id, name=name, namespace=namespace, namespaces=namespaces, image=image
+        )
+        return [AsyncContainer(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
+
+    async def remove(
+        self, reference: str, *, force: bool = False, missing_ok: bool = False
+    ) -> None:
+        """Remove a container by reference; ``force`` stops a running one first."""
+        try:
+            # A full id needs no lookup (a list of every container); a name or prefix does.
+            container_id = reference if FULL_ID.match(reference) else (await self.get(reference)).id
+            status = (await self._client.api.container_status(container_id=container_id)).status
+            if status.state == pb.CONTAINER_RUNNING:
+                if not force:
+                    raise running_container_refused(status)
+                await self._client.api.stop_container(container_id=status.id, timeout=0)
+            await self._client.api.remove_container(container_id=status.id)
+        except NotFoundError:
+            if not missing_ok:
+                raise
+
+
+publish(AsyncContainer, AsyncContainerManager)

@@ -1,0 +1,121 @@
+"""Images: ``cri.images.pull(...)``, ``.list()``, ``.get()``, ``.remove()``, ``.fs_info()``.
+
+Written once for asyncio (:class:`AsyncImage`, :class:`AsyncImageManager`);
+``cri_client/images.py`` (``Image``, ``ImageManager``) is generated from it by
+``scripts/unasync.py``. What an image shows is :class:`cri_client._resources.ImageView`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cri_client._async import support
+from cri_client._core.auth import auth_config
+from cri_client._core.model import resolve_reference
+from cri_client._core.public import publish
+from cri_client._core.requests import AuthSpec, auth_from
+from cri_client._core.validation import check_image_reference, check_reference
+from cri_client._core.views import ImageView, image_named, image_names
+from cri_client._proto import api_pb2 as pb
+from cri_client.errors import NotFoundError
+from cri_client.types import ImageFsInfo
+
+if TYPE_CHECKING:
+    from cri_client._async.client import AsyncCRIClient
+
+__all__ = ["AsyncImage", "AsyncImageManager"]
+
+
+class AsyncImage(ImageView):
+    """An image in the runtime's store; ``raw`` is the CRI ``Image`` message."""
+
+    def __init__(self, client: AsyncCRIClient, raw: pb.Image) -> None:
+        self._client = client
+        self.raw = raw
+
+    async def reload(self) -> AsyncImage:
+        """Fetch the current status (one RPC) and return self."""
+        self.raw = await self._client.images._status(self.id)
+        return self
+
+    async def remove(self, missing_ok: bool = False) -> None:
+        """Remove the image (every tag of it)."""
+        await self._client.images.remove(self.id, missing_ok=missing_ok)
+
+
+class AsyncImageManager:
+    """``cri.images``: pull, find and remove images."""
+
+    def __init__(self, client: AsyncCRIClient) -> None:
+        self._client = client
+
+    async def pull(self, reference: str, auth: AuthSpec | None = None) -> AsyncImage:
+        """Pull an image and return it. Credentials: ``auth`` (an ``AuthConfig``, a
+        dict of its fields, or ``(username, password)``), else the docker/podman
+        credential files (:mod:`cri_client.auth`), else anonymous.
+
+        >>> (await cri.images.pull("127.0.0.1:5000/busybox:1.35")).size
+        1062400
+        """
+        check_image_reference(reference)
+        credentials = auth_from(auth) if auth is not None else auth_config(reference)
+        request = pb.PullImageRequest(image=pb.ImageSpec(image=reference), auth=credentials)
+        reply = await self._client.api.pull_image(request)
+        return AsyncImage(self._client, await self._status(reply.image_ref))
+
+    async def get(self, reference: str) -> AsyncImage:
+        """An image by reference (``repo:tag``, ``repo@digest``), id, or unique id prefix."""
+        check_reference(reference, "image")
+        reply = await self._client.api.image_status(image={"image": reference})
+        if reply.HasField("image"):
+            return AsyncImage(self._client, reply.image)
+        listed = await self._client._lister.list(support.IMAGES)
+        found = resolve_reference(
+            "image",
+            reference.removeprefix("sha256:"),
+            listed,
+            lambda image: image.id.removeprefix("sha256:"),
+            image_names,
+        )
+        return AsyncImage(self._client, found)
+
+    async def exists(self, reference: str) -> bool:
+        """Whether the runtime has the image (one RPC, no error when it has not)."""
+        check_reference(reference, "image")
+        reply = await self._client.api.image_status(image={"image": reference})
+        return reply.HasField("image")
+
+    async def list(self, reference: str | None = None) -> list[AsyncImage]:
+        """All images, or those whose tag or digest is ``reference`` or whose
+        repository is ``reference`` (``crictl images busybox``)."""
+        listed = await self._client._lister.list(support.IMAGES)
+        images = [AsyncImage(self._client, raw) for raw in listed]
+        if reference is None:
+            return images
+        return [image for image in images if image_named(reference, image)]
+
+    async def remove(self, reference: str, *, missing_ok: bool = False) -> None:
+        """Remove an image by reference, id or id prefix."""
+        try:
+            image = await self.get(reference)
+        except NotFoundError:
+            if missing_ok:
+                return
+            raise
+        target = reference if reference in image.repo_tags else image.id
+        await self._client.api.remove_image(image={"image": target})
+
+    async def fs_info(self) -> ImageFsInfo:
+        """Space used by the image and container filesystems."""
+        return ImageFsInfo.from_message(await self._client.api.image_fs_info())
+
+    async def _status(self, reference: str) -> pb.Image:
+        reply = await self._client.api.image_status(image={"image": reference})
+        if not reply.HasField("image"):
+            raise NotFoundError(
+                f"image {reference!r} not found", rpc="ImageStatus", object_id=f"image={reference}"
+            )
+        return reply.image
+
+
+publish(AsyncImage, AsyncImageManager)

@@ -1,0 +1,290 @@
+"""Pod sandboxes: ``cri.pods.run(...)``, ``.list()``, ``.get()``, and the pod object.
+
+Written once for asyncio (:class:`AsyncPod`, :class:`AsyncPodManager`);
+``cri_client/pods.py`` (``Pod``, ``PodManager``) is generated from it by
+``scripts/unasync.py``. What a pod shows is :class:`cri_client._resources.PodView`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from cri_client._async import support
+from cri_client._core.configs import default_log_directory, pod_sandbox_config
+from cri_client._core.defaults import SAMPLE_INTERVAL
+from cri_client._core.listing import pod_filter, select_pods
+from cri_client._core.model import FULL_ID, decode_json_values, message_dict, resolve_reference
+from cri_client._core.public import publish
+from cri_client._core.requests import ready_pod_refused, sandbox_config_from
+from cri_client._core.validation import (
+    check_labels,
+    check_reference,
+    check_runtime_handler,
+    check_seconds,
+)
+from cri_client._core.views import PodView, pod_names
+from cri_client._proto import api_pb2 as pb
+from cri_client.errors import NotFoundError
+from cri_client.types import PodState
+
+if TYPE_CHECKING:
+    from cri_client._async.client import AsyncCRIClient
+    from cri_client._async.containers import AsyncContainer
+    from cri_client._async.portforward import AsyncPortForward
+    from cri_client.types import PodStats
+
+__all__ = ["AsyncPod", "AsyncPodManager"]
+
+
+class AsyncPod(PodView):
+    """A pod sandbox. From ``get()`` and ``run()`` it carries the full status (IP
+    included); from ``list()`` only what the list reply has (``ip`` is None until
+    :meth:`reload`).
+
+    Attributes mirror the CRI fields in snake_case; ``raw`` is the message itself.
+    """
+
+    def __init__(
+        self,
+        client: AsyncCRIClient,
+        raw: pb.PodSandbox | pb.PodSandboxStatus,
+        config: pb.PodSandboxConfig | None = None,
+    ) -> None:
+        self._client = client
+        self.raw = raw
+        self._config = config
+
+    async def reload(self) -> AsyncPod:
+        """Fetch the current status (one RPC) and return self."""
+        self.raw = (await self._client.pods._status(self.id)).status
+        return self
+
+    async def inspect(self, verbose: bool = True) -> dict[str, Any]:
+        """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
+        (containerd: the sandbox's config, PID, runtime spec), like ``crictl inspectp``."""
+        reply = await self._client.pods._status(self.id, verbose=verbose)
+        return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
+
+    async def sandbox_config(self) -> pb.PodSandboxConfig:
+        """The config the pod was made with, which creating a container needs (the
+        runtime puts container logs under its log directory). Known for pods made by
+        ``run()``; otherwise read from the runtime's verbose status (containerd reports
+        it), else rebuilt from the status (metadata, labels, annotations)."""
+        if self._config is None:
+            reply = await self._client.pods._status(self.id, verbose=True)
+            self._config = sandbox_config_from(reply)
+        return self._config
+
+    async def containers(self, all: bool = True) -> list[AsyncContainer]:
+        """The pod's containers (all states by default)."""
+        return await self._client.containers.list(pod=self.id, all=all)
+
+    def port_forward(self, remote_port: int, local_port: int = 0) -> AsyncPortForward:
+        """Forward ``127.0.0.1:local_port`` (0: any free port, see ``.local_port``) to
+        ``remote_port`` in the pod's network namespace, as ``kubectl port-forward``
+        (CRI PortForward: each connection gets its own streaming URL). Use it as a
+        context manager; see :class:`~cri_client.aio.streaming.AsyncPortForward`.
+
+        >>> async with pod.port_forward(8080) as forward:
+        ...     forward.local_port
+        40123
+        """
+        from cri_client._async.portforward import AsyncPortForward
+
+        async def open_url() -> str:
+            reply = await self._client.api.port_forward(pod_sandbox_id=self.id, port=[remote_port])
+            return reply.url
+
+        return AsyncPortForward(
+            open_url, remote_port, local_port, open_timeout=self._client.timeout
+        )
+
+    async def stop(self) -> None:
+        """Stop the sandbox: its containers are killed and its network torn down."""
+        await self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
+
+    async def wait_ready(self, timeout: float | None = None) -> AsyncPod:
+        """Wait until the sandbox is ready (events where the runtime has them, status
+        polling where not); returns self. Raises WaitTimeoutError after ``timeout``."""
+        from cri_client._async.events import wait_for
+
+        if timeout is not None:
+            check_seconds(timeout, "timeout")
+
+        async def reached() -> bool:
+            return (await self.reload()).ready
+
+        await wait_for(
+            self._client,
+            f"{self._describe()} did not become ready",
+            reached,
+            lambda event: event.pod_id == self.id,
+            timeout,
+        )
+        return self
+
+    async def stats(self, *, interval: float = SAMPLE_INTERVAL) -> PodStats:
+        """The pod's usage and its containers' (see :mod:`cri_client.stats`)."""
+        from cri_client._async.support import sample_twice
+        from cri_client.types import PodStats
+
+        async def sample() -> list[PodStats]:
+            reply = await self._client.api.pod_sandbox_stats(pod_sandbox_id=self.id)
+            return [PodStats.from_message(reply.stats)]
+
+        return (await sample_twice(sample, lambda s: s.pod_id, interval))[0]
+
+    async def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+        """Remove the pod and everything in it. A ready pod is refused unless ``force``,
+        which stops it first (as ``crictl rmp -f``)."""
+        await self._client.pods.remove(self.id, force=force, missing_ok=missing_ok)
+
+
+class AsyncPodManager:
+    """``cri.pods``: run, find and remove pod sandboxes."""
+
+    def __init__(self, client: AsyncCRIClient) -> None:
+        self._client = client
+
+    async def run(
+        self,
+        name: str,
+        *,
+        namespace: str = "default",
+        uid: str | None = None,
+        attempt: int = 0,
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        runtime_handler: str = "",
+        host_network: bool = False,
+        hostname: str | None = None,
+        log_directory: str | None = None,
+        dns: pb.DNSConfig | Mapping[str, Sequence[str]] | None = None,
+        port_mappings: Sequence[pb.PortMapping | Mapping[str, Any]] = (),
+        cgroup_parent: str | None = None,
+        config: pb.PodSandboxConfig | None = None,
+    ) -> AsyncPod:
+        """Create and start a pod sandbox, built like kubelet builds one
+        (:func:`cri_client.configs.pod_sandbox_config` documents every default).
+
+        ``config`` takes a complete ``PodSandboxConfig`` instead of the other arguments.
+
+        >>> pod = await cri.pods.run("web", labels={"app": "web"}, runtime_handler="runsc")
+        >>> pod.ready, pod.ip
+        (True, '10.88.0.7')
+        """
+        if config is None:
+            config = pod_sandbox_config(
+                name,
+                namespace=namespace,
+                uid=uid,
+                attempt=attempt,
+                labels=labels,
+                annotations=annotations,
+                host_network=host_network,
+                hostname=hostname,
+                log_directory=log_directory,
+                dns=dns,
+                port_mappings=port_mappings,
+                cgroup_parent=cgroup_parent,
+            )
+        elif not isinstance(config, pb.PodSandboxConfig):
+            raise TypeError(f"config must be a PodSandboxConfig, not {type(config).__name__}")
+        check_runtime_handler(runtime_handler)
+        if config.log_directory:
+            os.makedirs(config.log_directory, mode=0o755, exist_ok=True)
+        reply = await self._client.api.run_pod_sandbox(
+            config=config, runtime_handler=runtime_handler
+        )
+        status = (await self._status(reply.pod_sandbox_id)).status
+        return AsyncPod(self._client, status, config)
+
+    async def get(self, reference: str) -> AsyncPod:
+        """A pod by full id, unique id prefix, name, or ``namespace/name``."""
+        check_reference(reference, "pod")
+        if FULL_ID.match(reference):
+            return AsyncPod(self._client, (await self._status(reference)).status)
+        listed = await self._client._lister.list(support.POD_SANDBOXES)
+        found = resolve_reference("pod", reference, listed, lambda pod: pod.id, pod_names)
+        return AsyncPod(self._client, (await self._status(found.id)).status)
+
+    async def stats(
+        self,
+        *,
+        labels: Mapping[str, str] | None = None,
+        id: str | None = None,
+        interval: float = SAMPLE_INTERVAL,
+    ) -> list[PodStats]:
+        """Usage of many pods with one RPC per sample (``crictl statsp``): every pod,
+        those with ``labels``, or the one with the full ``id``. ``cpu_percent`` as in
+        :meth:`AsyncPod.stats`.
+
+        >>> [(s.name, s.cpu_percent, s.memory_working_set_bytes) for s in await cri.pods.stats()]
+        [('web', 0.4, 2129920)]
+        """
+        from cri_client._async.support import sample_twice
+        from cri_client.types import PodStats
+
+        stats_filter = pb.PodSandboxStatsFilter(
+            id=id or "", label_selector=check_labels(labels, "labels")
+        )
+
+        async def sample() -> list[PodStats]:
+            reply = await self._client.api.list_pod_sandbox_stats(filter=stats_filter)
+            return [PodStats.from_message(s) for s in reply.stats]
+
+        return await sample_twice(sample, lambda s: s.pod_id, interval)
+
+    async def list(
+        self,
+        *,
+        id: str | None = None,
+        state: PodState | str | None = None,
+        labels: Mapping[str, str] | None = None,
+        name: str | None = None,
+        namespace: str | None = None,
+        runtime_handler: str | None = None,
+    ) -> list[AsyncPod]:
+        """Pods in every state, newest first, like ``crictl pods``.
+
+        ``id`` (full id or prefix), ``state`` and ``labels`` (all must match) are
+        filtered by the runtime where it can; ``name`` and ``namespace`` are regular
+        expressions searched in the pod's name and namespace, as crictl's flags are.
+        """
+        server_side = pod_filter(id=id, state=state, labels=labels)
+        found = await self._client._lister.list(support.POD_SANDBOXES, server_side)
+        selected = select_pods(
+            found, id=id, name=name, namespace=namespace, runtime_handler=runtime_handler
+        )
+        return [AsyncPod(self._client, pod) for pod in selected]
+
+    async def stop(self, reference: str) -> None:
+        """Stop a pod by reference (see :meth:`get`)."""
+        await (await self.get(reference)).stop()
+
+    async def remove(
+        self, reference: str, *, force: bool = False, missing_ok: bool = False
+    ) -> None:
+        """Remove a pod by reference; ``force`` stops a ready pod first. Its log
+        directory goes too when it has the default layout, as kubelet removes it."""
+        try:
+            pod = await self.get(reference)
+            if pod.ready:
+                if not force:
+                    raise ready_pod_refused(pod)
+                await pod.stop()
+            await self._client.api.remove_pod_sandbox(pod_sandbox_id=pod.id)
+            import shutil  # here: at module level it costs every import ~4 ms (bz2, lzma)
+
+            shutil.rmtree(default_log_directory(pod.namespace, pod.name, pod.uid), True)
+        except NotFoundError:
+            if not missing_ok:
+                raise
+
+    async def _status(self, pod_id: str, verbose: bool = False) -> pb.PodSandboxStatusResponse:
+        return await self._client.api.pod_sandbox_status(pod_sandbox_id=pod_id, verbose=verbose)
+
+
+publish(AsyncPod, AsyncPodManager)

@@ -1,0 +1,106 @@
+"""What a listing asks the runtime and what it filters locally.
+
+The CRI filters by full id, state and labels; names, namespaces (regular
+expressions, as crictl's ``--name``) and id prefixes are filtered here, so a listing
+is always one RPC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cri_client._core.model import (
+    FULL_ID,
+    parse_state,
+    regex_matches,
+)
+from cri_client._core.validation import check_labels
+from cri_client._core.views import PodView
+from cri_client._proto import api_pb2 as pb
+from cri_client.types import ContainerState, PodState
+
+
+def pod_filter(
+    *, id: str | None, state: PodState | str | None, labels: Mapping[str, str] | None
+) -> pb.PodSandboxFilter:
+    """The server-side part of a pod listing: full ids, state and labels."""
+    result = pb.PodSandboxFilter(label_selector=check_labels(labels, "labels"))
+    if id is not None and FULL_ID.match(id):
+        result.id = id
+    if state is not None:
+        result.state.state = parse_state(PodState, state).to_proto()
+    return result
+
+
+def select_pods(
+    found: Sequence[pb.PodSandbox],
+    *,
+    id: str | None,
+    name: str | None,
+    namespace: str | None,
+    runtime_handler: str | None,
+) -> list[pb.PodSandbox]:
+    """The client-side part of a pod listing, newest first: id prefix, name and
+    namespace regular expressions (as crictl's flags), runtime handler."""
+    pods = [
+        pod
+        for pod in found
+        if (id is None or pod.id.startswith(id))
+        and regex_matches(name, pod.metadata.name)
+        and regex_matches(namespace, pod.metadata.namespace)
+        and (runtime_handler is None or pod.runtime_handler == runtime_handler)
+    ]
+    return sorted(pods, key=lambda pod: pod.created_at, reverse=True)
+
+
+def pod_id_of(pod: PodView | str | None) -> str | None:
+    """A pod argument (object or full id) as its id."""
+    return pod.id if pod is not None and not isinstance(pod, str) else pod
+
+
+def container_filter(
+    *,
+    all: bool,
+    id: str | None,
+    state: ContainerState | str | None,
+    labels: Mapping[str, str] | None,
+    pod_id: str | None,
+) -> pb.ContainerFilter:
+    """The server-side part of a container listing: running ones unless ``all`` or a
+    ``state``; full ids, labels and the pod."""
+    if state is None and not all:
+        state = ContainerState.RUNNING
+    result = pb.ContainerFilter(label_selector=check_labels(labels, "labels"))
+    if id is not None and FULL_ID.match(id):
+        result.id = id
+    if pod_id:
+        result.pod_sandbox_id = pod_id
+    if state is not None:
+        result.state.state = parse_state(ContainerState, state).to_proto()
+    return result
+
+
+def select_containers(
+    found: Sequence[pb.Container],
+    *,
+    id: str | None,
+    name: str | None,
+    namespace: str | None,
+    namespaces: Mapping[str, str],
+    image: str | None,
+) -> list[pb.Container]:
+    """The client-side part of a container listing, newest first: id prefix, name and
+    namespace regular expressions (``namespaces``: pod id -> namespace), image."""
+    containers = [
+        ctr
+        for ctr in found
+        if (id is None or ctr.id.startswith(id))
+        and regex_matches(name, ctr.metadata.name)
+        and (namespace is None or regex_matches(namespace, namespaces.get(ctr.pod_sandbox_id, "")))
+        and (
+            image is None
+            or image in (ctr.image.image, ctr.image_ref)
+            or ctr.image_ref.removeprefix("sha256:").startswith(image)
+        )
+    ]
+    return sorted(containers, key=lambda ctr: ctr.created_at, reverse=True)

@@ -1,0 +1,410 @@
+"""The values the library returns: immutable dataclasses and the state enums.
+
+Every value type is a frozen, slotted :mod:`dataclasses` class, so
+``dataclasses.replace()``, ``asdict()`` and ``fields()`` work on all of them, they
+compare by value and they refuse assignment. A field that holds the CRI message a
+value was made from (``raw``) is left out of ``==``, ``hash`` and ``repr``.
+Objects that stand for something on the node and can act on it (``Pod``,
+``Container``, ``Image``) are not values: they live in :mod:`cri_client`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cri_client._core.model import decode_json_values, timestamp
+from cri_client._proto import api_pb2 as pb
+
+__all__ = [
+    "ContainerEvent",
+    "ContainerEventType",
+    "ContainerState",
+    "ContainerStats",
+    "Endpoint",
+    "ExecResult",
+    "FilesystemUsage",
+    "ImageFsInfo",
+    "LogRecord",
+    "PodState",
+    "PodStats",
+    "RuntimeCondition",
+    "RuntimeHandler",
+    "RuntimeStatus",
+    "RuntimeVersion",
+]
+
+# --- states ------------------------------------------------------------------------------
+
+
+class PodState(str, enum.Enum):
+    """A pod sandbox's state (``SANDBOX_READY`` / ``SANDBOX_NOTREADY`` in the CRI)."""
+
+    READY = "ready"
+    NOT_READY = "notready"
+
+    @classmethod
+    def from_proto(cls, value: int) -> PodState:
+        return cls.READY if value == pb.SANDBOX_READY else cls.NOT_READY
+
+    def to_proto(self) -> pb.PodSandboxState:
+        return pb.SANDBOX_READY if self is PodState.READY else pb.SANDBOX_NOTREADY
+
+
+class ContainerState(str, enum.Enum):
+    """A container's state (``CONTAINER_CREATED`` ... in the CRI)."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_proto(cls, value: int) -> ContainerState:
+        return next((v for k, v in _CONTAINER_STATES.items() if k == value), cls.UNKNOWN)
+
+    def to_proto(self) -> pb.ContainerState:
+        return next(k for k, v in _CONTAINER_STATES.items() if v is self)
+
+
+_CONTAINER_STATES: dict[pb.ContainerState, ContainerState] = {
+    pb.CONTAINER_CREATED: ContainerState.CREATED,
+    pb.CONTAINER_RUNNING: ContainerState.RUNNING,
+    pb.CONTAINER_EXITED: ContainerState.EXITED,
+    pb.CONTAINER_UNKNOWN: ContainerState.UNKNOWN,
+}
+
+# --- the runtime -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A runtime socket and where its name came from (for messages and ``-D`` output).
+
+    ``path`` is the socket's path, or ``host:port`` for an explicitly allowed TCP endpoint.
+    """
+
+    path: str
+    source: str
+    scheme: str = "unix"
+
+    @property
+    def url(self) -> str:
+        """The gRPC target: ``unix:///path`` or ``dns:///host:port``."""
+        return f"unix://{self.path}" if self.scheme == "unix" else f"dns:///{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeVersion:
+    """The runtime's name and versions, e.g. ``containerd 2.1.9 (CRI v1)``."""
+
+    runtime_name: str
+    runtime_version: str
+    runtime_api_version: str
+    version: str
+    raw: pb.VersionResponse = field(repr=False, compare=False)
+
+    @classmethod
+    def from_message(cls, message: pb.VersionResponse) -> RuntimeVersion:
+        return cls(
+            runtime_name=message.runtime_name,
+            runtime_version=message.runtime_version,
+            runtime_api_version=message.runtime_api_version,
+            version=message.version,
+            raw=message,
+        )
+
+    def __str__(self) -> str:
+        return f"{self.runtime_name} {self.runtime_version} (CRI {self.runtime_api_version})"
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeCondition:
+    """One condition the runtime reports, e.g. ``RuntimeReady`` or ``NetworkReady``."""
+
+    type: str
+    status: bool
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeHandler:
+    """A runtime handler (``""`` is the default one) and what it supports."""
+
+    name: str
+    recursive_read_only_mounts: bool
+    user_namespaces: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeStatus:
+    """The runtime's conditions, handlers and, with ``verbose=True``, its decoded info.
+
+    ``ready`` and ``network_ready`` are the ``RuntimeReady`` and ``NetworkReady``
+    conditions: kubelet considers a node usable only when both are true.
+    """
+
+    conditions: tuple[RuntimeCondition, ...]
+    handlers: tuple[RuntimeHandler, ...]
+    info: dict[str, Any] = field(hash=False)
+    raw: pb.StatusResponse = field(repr=False, compare=False)
+
+    @classmethod
+    def from_message(cls, message: pb.StatusResponse) -> RuntimeStatus:
+        return cls(
+            conditions=tuple(
+                RuntimeCondition(c.type, c.status, c.reason, c.message)
+                for c in message.status.conditions
+            ),
+            handlers=tuple(
+                RuntimeHandler(
+                    h.name, h.features.recursive_read_only_mounts, h.features.user_namespaces
+                )
+                for h in message.runtime_handlers
+            ),
+            info=decode_json_values(message.info),
+            raw=message,
+        )
+
+    def condition(self, type_: str) -> RuntimeCondition | None:
+        """The condition of that type, or None when the runtime does not report it."""
+        return next((c for c in self.conditions if c.type == type_), None)
+
+    @property
+    def ready(self) -> bool:
+        condition = self.condition("RuntimeReady")
+        return condition is not None and condition.status
+
+    @property
+    def network_ready(self) -> bool:
+        condition = self.condition("NetworkReady")
+        return condition is not None and condition.status
+
+    @property
+    def config(self) -> dict[str, Any] | None:
+        """The runtime's configuration as it reports it (``verbose=True`` only)."""
+        config = self.info.get("config")
+        return config if isinstance(config, dict) else None
+
+
+# --- exec, logs, events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """What a command run with ``Container.exec`` did: its exit code and its standard
+    output and error, kept apart and as bytes (never decoded for you)."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One line of a container's output: when the runtime read it, from which stream,
+    and its text (UTF-8, undecodable bytes replaced; no newline; partial records
+    joined, with the time of the first).
+
+    ``timestamp`` is UTC, to the microsecond ``datetime`` holds; ``nanosecond`` keeps
+    the runtime's last three digits (0-999), so rendered timestamps are exact.
+    """
+
+    timestamp: datetime
+    stream: str
+    message: str
+    nanosecond: int = 0
+
+
+class ContainerEventType(str, enum.Enum):
+    """What happened to a container (``CONTAINER_*_EVENT`` in the CRI)."""
+
+    CREATED = "created"
+    STARTED = "started"
+    STOPPED = "stopped"
+    DELETED = "deleted"
+
+
+_EVENT_TYPES = {
+    pb.CONTAINER_CREATED_EVENT: ContainerEventType.CREATED,
+    pb.CONTAINER_STARTED_EVENT: ContainerEventType.STARTED,
+    pb.CONTAINER_STOPPED_EVENT: ContainerEventType.STOPPED,
+    pb.CONTAINER_DELETED_EVENT: ContainerEventType.DELETED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerEvent:
+    """One container lifecycle event, with the Kubernetes identity of its container."""
+
+    type: ContainerEventType
+    container_id: str
+    created_at: datetime | None
+    pod_id: str
+    pod_name: str
+    pod_namespace: str
+    pod_uid: str
+    container_name: str
+    """The container's name; ``""`` for a sandbox event and for DELETED (the runtime
+    no longer has the container's status then)."""
+    raw: pb.ContainerEventResponse = field(repr=False, compare=False)
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True for the pod sandbox's own lifecycle, which containerd reports too."""
+        return self.container_id == self.pod_id
+
+    @classmethod
+    def from_message(cls, message: pb.ContainerEventResponse) -> ContainerEvent:
+        pod = message.pod_sandbox_status
+        name = next(
+            (s.metadata.name for s in message.containers_statuses if s.id == message.container_id),
+            "",
+        )
+        return cls(
+            type=_EVENT_TYPES.get(message.container_event_type, ContainerEventType.CREATED),
+            container_id=message.container_id,
+            created_at=timestamp(message.created_at),
+            pod_id=pod.id,
+            pod_name=pod.metadata.name,
+            pod_namespace=pod.metadata.namespace,
+            pod_uid=pod.metadata.uid,
+            container_name=name,
+            raw=message,
+        )
+
+
+# --- usage -------------------------------------------------------------------------------
+
+
+def _value(message: Any, name: str) -> int | None:
+    """A ``UInt64Value`` field as an int, or None when the runtime left it unset."""
+    return int(getattr(message, name).value) if message.HasField(name) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerStats:
+    """One sample of a container's usage. Fields are None when the runtime does not
+    report them."""
+
+    container_id: str
+    name: str
+    timestamp: datetime | None
+    cpu_usage_core_nanoseconds: int | None
+    """CPU time used since the container started, in nanoseconds (cumulative)."""
+    cpu_usage_nano_cores: int | None
+    """The runtime's own rate: nanoseconds of CPU per second, i.e. 1e9 = one core."""
+    cpu_percent: float | None
+    """The share of one CPU core (200.0 = two cores busy), like ``crictl stats``."""
+    memory_working_set_bytes: int | None
+    memory_usage_bytes: int | None
+    memory_rss_bytes: int | None
+    memory_available_bytes: int | None
+    writable_layer_bytes: int | None
+    writable_layer_inodes: int | None
+    raw: pb.ContainerStats = field(repr=False, compare=False)
+
+    @classmethod
+    def from_message(cls, message: pb.ContainerStats) -> ContainerStats:
+        cpu, memory, layer = message.cpu, message.memory, message.writable_layer
+        nano_cores = _value(cpu, "usage_nano_cores")
+        return cls(
+            container_id=message.attributes.id,
+            name=message.attributes.metadata.name,
+            timestamp=timestamp(cpu.timestamp or memory.timestamp),
+            cpu_usage_core_nanoseconds=_value(cpu, "usage_core_nano_seconds"),
+            cpu_usage_nano_cores=nano_cores,
+            cpu_percent=nano_cores / 1e7 if nano_cores else None,
+            memory_working_set_bytes=_value(memory, "working_set_bytes"),
+            memory_usage_bytes=_value(memory, "usage_bytes"),
+            memory_rss_bytes=_value(memory, "rss_bytes"),
+            memory_available_bytes=_value(memory, "available_bytes"),
+            writable_layer_bytes=_value(layer, "used_bytes"),
+            writable_layer_inodes=_value(layer, "inodes_used"),
+            raw=message,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PodStats:
+    """One sample of a pod's usage (Linux), with its containers'."""
+
+    pod_id: str
+    name: str
+    namespace: str
+    timestamp: datetime | None
+    cpu_usage_core_nanoseconds: int | None
+    cpu_usage_nano_cores: int | None
+    cpu_percent: float | None
+    memory_working_set_bytes: int | None
+    memory_usage_bytes: int | None
+    network_rx_bytes: int | None
+    network_tx_bytes: int | None
+    process_count: int | None
+    containers: tuple[ContainerStats, ...]
+    raw: pb.PodSandboxStats = field(repr=False, compare=False)
+
+    @classmethod
+    def from_message(cls, message: pb.PodSandboxStats) -> PodStats:
+        linux = message.linux
+        cpu, memory = linux.cpu, linux.memory
+        network = linux.network.default_interface
+        nano_cores = _value(cpu, "usage_nano_cores")
+        return cls(
+            pod_id=message.attributes.id,
+            name=message.attributes.metadata.name,
+            namespace=message.attributes.metadata.namespace,
+            timestamp=timestamp(cpu.timestamp or memory.timestamp),
+            cpu_usage_core_nanoseconds=_value(cpu, "usage_core_nano_seconds"),
+            cpu_usage_nano_cores=nano_cores,
+            cpu_percent=nano_cores / 1e7 if nano_cores else None,
+            memory_working_set_bytes=_value(memory, "working_set_bytes"),
+            memory_usage_bytes=_value(memory, "usage_bytes"),
+            network_rx_bytes=_value(network, "rx_bytes") if network.name else None,
+            network_tx_bytes=_value(network, "tx_bytes") if network.name else None,
+            process_count=_value(linux.process, "process_count"),
+            containers=tuple(ContainerStats.from_message(c) for c in linux.containers),
+            raw=message,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FilesystemUsage:
+    """Usage of one filesystem the runtime stores images or containers on."""
+
+    mountpoint: str
+    used_bytes: int
+    inodes_used: int
+    timestamp: datetime | None
+
+    @classmethod
+    def from_message(cls, message: pb.FilesystemUsage) -> FilesystemUsage:
+        return cls(
+            mountpoint=message.fs_id.mountpoint,
+            used_bytes=int(message.used_bytes.value),
+            inodes_used=int(message.inodes_used.value),
+            timestamp=timestamp(message.timestamp),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFsInfo:
+    """``cri.images.fs_info()``: containerd refreshes the numbers every 10 s, and
+    reports 0 bytes until its first pass."""
+
+    image_filesystems: tuple[FilesystemUsage, ...]
+    container_filesystems: tuple[FilesystemUsage, ...]
+
+    @classmethod
+    def from_message(cls, reply: pb.ImageFsInfoResponse) -> ImageFsInfo:
+        return cls(
+            tuple(FilesystemUsage.from_message(fs) for fs in reply.image_filesystems),
+            tuple(FilesystemUsage.from_message(fs) for fs in reply.container_filesystems),
+        )
