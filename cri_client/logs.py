@@ -14,6 +14,9 @@ its asyncio twin. The records are :class:`cri_client.types.LogRecord` values.
 
 from cri_client._async.support import follow as follow_async
 from cri_client._core.logfile import Since, parse_lines, read_records, render
+from cri_client._core.public import publish
 from cri_client._sync.support import follow
 
 __all__ = ["Since", "follow", "follow_async", "parse_lines", "read_records", "render"]
+
+publish(follow, follow_async, parse_lines, read_records, render, module=__name__)

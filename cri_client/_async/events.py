@@ -13,12 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from cri_client._core.events import (
-    STREAM_BREAKS,
-    Resubscriptions,
-    WaitClock,
-    events_failed,
-)
+from cri_client._core.events import STREAM_BREAKS, Resubscriptions, WaitClock, events_failed
 from cri_client._core.public import publish
 from cri_client._proto import api_pb2 as pb
 from cri_client.errors import CRIError

@@ -10,25 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING
 
+from cri_client._async.sessions import OpensOnAwait, _AsyncWebSocket
 from cri_client._core.channel import (
     PORT_FORWARD_PROTOCOLS,
     ForwardCore,
     PortForwardProtocol,
     check_websockets_version,
 )
-from cri_client._core.defaults import (
-    STREAM_CLOSE_TIMEOUT,
-    STREAM_OPEN_TIMEOUT,
-)
+from cri_client._core.defaults import STREAM_CLOSE_TIMEOUT, STREAM_OPEN_TIMEOUT
 from cri_client._core.public import publish
 from cri_client.errors import CRIError, StreamError
-
-if TYPE_CHECKING:
-    pass
-
-from cri_client._async.sessions import OpensOnAwait, _AsyncWebSocket
 
 
 class AsyncPortForward(ForwardCore, OpensOnAwait):

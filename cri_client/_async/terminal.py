@@ -11,15 +11,11 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from cri_client._core.channel import (
-    terminal_size,
-)
+from cri_client._core.channel import terminal_size
 from cri_client.errors import StreamError
 
 if TYPE_CHECKING:
-    pass
-
-from cri_client._async.sessions import AsyncExecSession
+    from cri_client._async.sessions import AsyncExecSession
 
 
 async def interact(session: AsyncExecSession) -> int:

@@ -20,13 +20,9 @@ import socket
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from cri_client.errors import CRIError, StreamError
-
-if TYPE_CHECKING:
-    pass
-
 
 # Channels of the remote-command protocol (exec and attach).
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4

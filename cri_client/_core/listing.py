@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cri_client._core.model import (
-    FULL_ID,
-    parse_state,
-    regex_matches,
-)
+from cri_client._core.model import FULL_ID, parse_state, regex_matches
 from cri_client._core.validation import check_labels
 from cri_client._core.views import PodView
 from cri_client._proto import api_pb2 as pb

@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def publish(*objects: Any) -> None:
+def publish(*objects: Any, module: str | None = None) -> None:
     """Set each object's ``__module__`` to the public module that exports it:
+    ``module`` when given (a public module re-exporting private code), else
     ``cri_client.aio`` for the asyncio flavour (every such name starts with
-    ``Async``), ``cri_client`` for the rest. Called once, after the definitions."""
+    ``Async``) and ``cri_client`` for the rest. Called once, after the definitions."""
     for obj in objects:
-        obj.__module__ = "cri_client.aio" if obj.__name__.startswith("Async") else "cri_client"
+        if module is not None:
+            obj.__module__ = module
+        else:
+            obj.__module__ = "cri_client.aio" if obj.__name__.startswith("Async") else "cri_client"

@@ -12,12 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from cri_client._core.events import (
-    STREAM_BREAKS,
-    Resubscriptions,
-    WaitClock,
-    events_failed,
-)
+from cri_client._core.events import STREAM_BREAKS, Resubscriptions, WaitClock, events_failed
 from cri_client._core.public import publish
 from cri_client._proto import api_pb2 as pb
 from cri_client.errors import CRIError

@@ -12,15 +12,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from cri_client._core.channel import (
-    PORT_FORWARD_PROTOCOLS,
-    ForwardCore,
-    PortForwardProtocol,
-)
-from cri_client._core.defaults import (
-    STREAM_CLOSE_TIMEOUT,
-    STREAM_OPEN_TIMEOUT,
-)
+from cri_client._core.channel import PORT_FORWARD_PROTOCOLS, ForwardCore, PortForwardProtocol
+from cri_client._core.defaults import STREAM_CLOSE_TIMEOUT, STREAM_OPEN_TIMEOUT
 from cri_client._core.public import publish
 from cri_client.errors import CRIError, StreamError
 

@@ -12,18 +12,12 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from cri_client._core.channel import (
-    terminal_size,
-)
-from cri_client._core.defaults import (
-    STREAM_CLOSE_TIMEOUT,
-)
+from cri_client._core.channel import terminal_size
+from cri_client._core.defaults import STREAM_CLOSE_TIMEOUT
 from cri_client.errors import StreamError
 
 if TYPE_CHECKING:
-    pass
-
-from cri_client._sync.sessions import ExecSession
+    from cri_client._sync.sessions import ExecSession
 
 
 def interact(session: ExecSession) -> int:

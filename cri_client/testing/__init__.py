@@ -16,7 +16,10 @@ Python use::
         print(runtime.endpoint, runtime.busybox_image, runtime.runtime_handlers)
 """
 
+from cri_client._core.public import publish
 from cri_client.testing._debian import install_dependencies
 from cri_client.testing._throwaway import ThrowawayContainerd
 
 __all__ = ["ThrowawayContainerd", "install_dependencies"]
+
+publish(ThrowawayContainerd, install_dependencies, module=__name__)
