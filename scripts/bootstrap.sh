@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# bootstrap.sh [EXTRA] -- create or update .venv with cri-client installed editable.
-#   EXTRA: the pip extra to install ("dev" for the test suite; none for the demo).
+# bootstrap.sh [GROUP] -- create or update .venv with cri-client installed editable.
+#   GROUP: a dependency group of pyproject.toml: "dev" (everything scripts/test.sh
+#   uses), "test" (pytest and hypothesis: the unit tests); none for the demo.
 # Prints the venv's python path on stdout. Uses $PYTHON (default python3), >= 3.10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extra=${1:-}
+group=${1:-}
 python=${PYTHON:-python3}
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
   echo "bootstrap: $python is older than Python 3.10" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv >&2
-spec=.
-[ -n "$extra" ] && spec=".[$extra]"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" >&2
+pip=(.venv/bin/python -m pip -q --disable-pip-version-check)
+# `pip install --group` (PEP 735 dependency groups) needs pip 25.1; a venv starts
+# with its Python's bundled pip. No -U: once satisfied, this is a no-op offline.
+"${pip[@]}" install 'pip>=25.1' >&2
+"${pip[@]}" install -e . ${group:+--group "$group"} >&2
 echo "$PWD/.venv/bin/python"

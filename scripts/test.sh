@@ -47,7 +47,9 @@ for version in $unit_pythons; do
   venv=.venv-$version
   step "unit tests (Python $version)"
   [ -x "$venv/bin/python" ] || "$interpreter" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+  # pip>=25.1 for --group (PEP 735 dependency groups; see scripts/bootstrap.sh).
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check 'pip>=25.1'
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e . --group test
   "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit
 done
 

@@ -1,12 +1,16 @@
 """Debian packages: what the throwaway runtime needs, and where its binaries are.
 
 containerd 1.6 is bookworm's installed ``/usr/bin/containerd``. 1.7 (trixie) and
-2.1 (sid), and trixie's runsc (bookworm's has no systrap platform, and kvm hangs
-on this kind of VM), are *downloaded* and unpacked with ``dpkg -x`` under the base
-dir, so the machine's installed packages never change. apt gets a private
-configuration for that (own sources.list, lists and cache; no preferences), which
-leaves the system's apt state untouched. Newer runc builds need glibc 2.38, so runc
-is always bookworm's ``/usr/sbin/runc``; containerd 1.7/2.1 need only glibc 2.34.
+2.1 (sid), trixie's runsc (bookworm's has no systrap platform, and kvm hangs on
+this kind of VM) and trixie's docker-registry are *downloaded* and unpacked with
+``dpkg -x`` under the base dir, so the machine's installed packages never change
+for them. The ``containerd`` and ``docker-registry`` packages would enable and
+start system services (containerd on the default socket, a registry on port
+5000), so docker-registry is never installed and containerd only for 1.6. apt
+gets a private configuration for the downloads (own sources.list, lists and
+cache; no preferences), which leaves the system's apt state untouched. Newer runc
+builds need glibc 2.38, so runc is always bookworm's ``/usr/sbin/runc``;
+containerd 1.7/2.1 and docker-registry need only glibc 2.34.
 """
 
 from __future__ import annotations
@@ -29,10 +33,8 @@ from cri_client.testing._layout import (
 from cri_client.testing._processes import run, run_showing_output
 
 SYSTEM_PACKAGES = (
-    "containerd",
     "runc",
     "containernetworking-plugins",
-    "docker-registry",
     "skopeo",
     "umoci",
     "busybox-static",
@@ -41,11 +43,14 @@ SYSTEM_PACKAGES = (
     "libc6-dev",
     "iproute2",
 )
+# containerd 1.6 runs from the installed package; installed only for 1.6 (above).
+SYSTEM_CONTAINERD_PACKAGE = "containerd"
 RUNC = Path("/usr/sbin/runc")
 SYSTEM_CONTAINERD_DIR = Path("/usr/bin")
 _KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 _CONTAINERD_SUITES = {"1.7": "trixie", "2.1": "sid"}
 _RUNSC_SUITE = "trixie"
+_REGISTRY_SUITE = "trixie"  # glibc 2.34, like containerd 1.7/2.1
 INSTALL_DIR_ENV = "CRI_CLIENT_TEST_INSTALL_DIR"
 
 
@@ -80,18 +85,22 @@ def install_dependencies(
     """Install everything a throwaway containerd of ``versions`` needs.
 
     apt-get update, then apt-get install -y --no-upgrade --no-install-recommends of
-    the system packages (--no-upgrade: never upgrade what is installed already), then
-    download (not install) the newer containerd debs the versions need plus trixie's
-    runsc, unpacked with dpkg -x under base_dir. A download is skipped when a
-    matching deb is already unpacked.
+    the system packages (--no-upgrade: never upgrade what is installed already; the
+    ``containerd`` package only for 1.6), then download (not install) the newer
+    containerd debs the versions need plus trixie's runsc and docker-registry,
+    unpacked with dpkg -x under base_dir. A download is skipped when a matching deb
+    is already unpacked.
     """
     wanted_versions = [check_version(v) for v in versions]
     layout = BaseLayout.at(base_dir)
+    packages = [*SYSTEM_PACKAGES]
+    if "1.6" in wanted_versions:
+        packages.append(SYSTEM_CONTAINERD_PACKAGE)
     run_showing_output(["apt-get", "update", "-q"], env=_apt_env())
     run_showing_output(
         [
             "apt-get", "install", "-y", "-q", "--no-upgrade", "--no-install-recommends",
-            "-o", "DPkg::Lock::Timeout=300", *SYSTEM_PACKAGES,
+            "-o", "DPkg::Lock::Timeout=300", *packages,
         ],
         env=_apt_env(),
     )  # fmt: skip
@@ -102,6 +111,8 @@ def install_dependencies(
     ]
     if unpacked_runsc([layout.unpacked]) is None:
         downloads.append(_Download("runsc", _RUNSC_SUITE, None))
+    if _unpacked_binary([layout.unpacked], "docker-registry") is None:
+        downloads.append(_Download("docker-registry", _REGISTRY_SUITE, None))
     if downloads:
         _download_and_unpack(layout, downloads)
 
@@ -127,8 +138,20 @@ def unpacked_containerd(search: Sequence[Path], version: str) -> Path | None:
 
 def unpacked_runsc(search: Sequence[Path]) -> Path | None:
     """trixie's runsc binary from the first of the ``search`` dirs that has it."""
+    return _unpacked_binary(search, "runsc")
+
+
+def registry_binary(search: Sequence[Path]) -> str | None:
+    """docker-registry: trixie's from the first of the ``search`` dirs that has it,
+    else one on PATH (a machine with Debian's docker-registry package installed)."""
+    unpacked = _unpacked_binary(search, "docker-registry")
+    return str(unpacked) if unpacked else shutil.which("docker-registry")
+
+
+def _unpacked_binary(search: Sequence[Path], package: str) -> Path | None:
+    """``/usr/bin/<package>`` of the package unpacked in the first ``search`` dir that has it."""
     for directory in search:
-        found = sorted(directory.glob("runsc-*/usr/bin/runsc"))
+        found = sorted(directory.glob(f"{package}-*/usr/bin/{package}"))
         if found:
             return found[-1]
     return None
@@ -234,7 +257,9 @@ class _PrivateApt:
             self._sources,
             "".join(
                 f"deb [signed-by={_KEYRING}] {mirror} {suite} main\n"
-                for suite in dict.fromkeys((*_CONTAINERD_SUITES.values(), _RUNSC_SUITE))
+                for suite in dict.fromkeys(
+                    (*_CONTAINERD_SUITES.values(), _RUNSC_SUITE, _REGISTRY_SUITE)
+                )
             ),
         )
         run_showing_output(["apt-get", *self._options, "update"], env=_apt_env())

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from cri_client.testing._debian import registry_binary, unpacked_search_path
 from cri_client.testing._layout import (
     BaseLayout,
     asset,
@@ -212,8 +213,13 @@ class Registry:
             self._dir / "policy.json", '{"default": [{"type": "insecureAcceptAnything"}]}\n'
         )
         write_private_file(self._port_file, f"{port}\n")
+        binary = registry_binary(unpacked_search_path(self._layout))
+        if binary is None:
+            raise RuntimeError(
+                "docker-registry is missing; run: python -m cri_client.testing install"
+            )
         process = spawn_daemon(
-            ["docker-registry", "serve", str(self._config)],
+            [binary, "serve", str(self._config)],
             self._dir / "registry.log",
             self._pid_file,
         )

@@ -24,6 +24,7 @@ from cri_client.testing._cri import wait_until_ready
 from cri_client.testing._debian import (
     RUNC,
     install_command,
+    registry_binary,
     unpacked_containerd,
     unpacked_runsc,
     unpacked_search_path,
@@ -48,7 +49,7 @@ from cri_client.testing._processes import is_running, terminate
 log = logging.getLogger("cri_client.testing")
 
 _READY_TIMEOUT = 60.0
-_TOOLS = ("umoci", "skopeo", "docker-registry", "gcc", "ip", "mount", "umount")
+_TOOLS = ("umoci", "skopeo", "gcc", "ip", "mount", "umount")
 _FILES = (
     RUNC,
     BUSYBOX_BINARY,
@@ -310,8 +311,10 @@ class ThrowawayContainerd:
     def _required_binaries(self) -> Path:
         """containerd's bin dir; RuntimeError naming the install command if anything
         this instance needs is missing."""
-        bin_dir = unpacked_containerd(unpacked_search_path(self._layout), self.version)
+        search = unpacked_search_path(self._layout)
+        bin_dir = unpacked_containerd(search, self.version)
         missing = [] if bin_dir else [f"containerd {self.version}"]
+        missing += [] if registry_binary(search) else ["docker-registry"]
         missing += [tool for tool in _TOOLS if shutil.which(tool) is None]
         missing += [str(path) for path in _FILES if not path.exists()]
         if bin_dir is None or missing:
