@@ -94,7 +94,7 @@ class AsyncCRIClient(BaseClient):
                 raise
             raise unsupported_api_error(err.details, "Version") from None
 
-    async def status(self, verbose: bool = False) -> RuntimeStatus:
+    async def status(self, *, verbose: bool = False) -> RuntimeStatus:
         """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
         info (containerd: its whole CRI config under ``config``)."""
         return RuntimeStatus.from_message(await self.api.status(verbose=verbose))

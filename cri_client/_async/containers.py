@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from cri_client._async import support
 from cri_client._core.configs import MountSpec, container_config
 from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
-from cri_client._core.listing import container_filter, pod_id_of, select_containers
+from cri_client._core.listing import container_filter, select_containers
 from cri_client._core.model import (
     FULL_ID,
     decode_json_values,
@@ -31,6 +31,7 @@ from cri_client._core.requests import (
     running_container_refused,
     stop_seconds,
 )
+from cri_client._core.runtimes import sandbox_id_from_info
 from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
 from cri_client._core.views import ContainerView, container_names, tty_from_inspect
 from cri_client._proto import api_pb2 as pb
@@ -64,7 +65,7 @@ class AsyncContainer(ContainerView):
         self.raw = (await self._client.api.container_status(container_id=self.id)).status
         return self
 
-    async def inspect(self, verbose: bool = True) -> dict[str, Any]:
+    async def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = await self._client.api.container_status(container_id=self.id, verbose=verbose)
@@ -81,7 +82,7 @@ class AsyncContainer(ContainerView):
         await self._client.api.stop_container(container_id=self.id, timeout=seconds)
         return await self.reload()
 
-    async def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+    async def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
         """Remove the container; a running one is refused unless ``force`` (which
         stops it at once, as ``crictl rm -f``)."""
         await self._client.containers.remove(self.id, force=force, missing_ok=missing_ok)
@@ -499,7 +500,7 @@ class AsyncContainerManager:
 
         >>> ctr = await cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
         """
-        target = pod if not isinstance(pod, str) else await self._client.pods.get(pod)
+        target = await self._client.pods.get(pod) if isinstance(pod, str) else pod
         sandbox = await target.sandbox_config()
         if config is None:
             config = container_config(
@@ -528,9 +529,15 @@ class AsyncContainerManager:
         status = (await self._client.api.container_status(container_id=reply.container_id)).status
         return AsyncContainer(self._client, status, target.id)
 
-    async def get(self, reference: str) -> AsyncContainer:
-        """A container by full id, unique id prefix, name, or ``namespace/pod/container``."""
+    async def get(self, reference: str | AsyncContainer) -> AsyncContainer:
+        """A container by full id, unique id prefix, name, ``namespace/pod/container``,
+        or a container object (fetched again: the result has the current status). A
+        full id costs one RPC, anything else a list first."""
+        if isinstance(reference, AsyncContainer):
+            reference = reference.id
         check_reference(reference, "container")
+        if FULL_ID.match(reference):
+            return await self._by_full_id(reference)
         listed = await self._client._lister.list(support.CONTAINERS)
         pods: dict[str, pb.PodSandboxMetadata] = {}
         if reference.count("/") == 2:
@@ -547,12 +554,26 @@ class AsyncContainerManager:
         status = (await self._client.api.container_status(container_id=found.id)).status
         return AsyncContainer(self._client, status, found.pod_sandbox_id)
 
-    async def start(self, reference: str) -> AsyncContainer:
-        """Start a container by reference (see :meth:`get`)."""
+    async def _by_full_id(self, container_id: str) -> AsyncContainer:
+        """One verbose ContainerStatus: the status, and the pod id from the runtime's
+        info (the status message has none); a filtered list where the info lacks it."""
+        reply = await self._client.api.container_status(container_id=container_id, verbose=True)
+        pod_id = sandbox_id_from_info(reply.info)
+        if pod_id is None:
+            listed = await self._client._lister.list(
+                support.CONTAINERS, pb.ContainerFilter(id=container_id)
+            )
+            pod_id = listed[0].pod_sandbox_id if listed else ""
+        return AsyncContainer(self._client, reply.status, pod_id)
+
+    async def start(self, reference: str | AsyncContainer) -> AsyncContainer:
+        """Start a container by reference or object (see :meth:`get`)."""
         return await (await self.get(reference)).start()
 
-    async def stop(self, reference: str, timeout: float = DEFAULT_STOP_TIMEOUT) -> AsyncContainer:
-        """Stop a container by reference; SIGKILL after ``timeout`` seconds."""
+    async def stop(
+        self, reference: str | AsyncContainer, timeout: float = DEFAULT_STOP_TIMEOUT
+    ) -> AsyncContainer:
+        """Stop a container by reference or object; SIGKILL after ``timeout`` seconds."""
         return await (await self.get(reference)).stop(timeout)
 
     async def stats(
@@ -564,14 +585,15 @@ class AsyncContainerManager:
         interval: float = SAMPLE_INTERVAL,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
-        running ones, optionally of one pod (a pod object or full id), with ``labels``,
-        or one full ``id``. ``cpu_percent`` as in :meth:`AsyncContainer.stats`."""
+        running ones, optionally of one ``pod`` (any pod reference, see
+        ``cri.pods.get``), with ``labels``, or one full ``id``. ``cpu_percent`` as in
+        :meth:`AsyncContainer.stats`."""
         from cri_client._async.support import sample_twice
         from cri_client.types import ContainerStats
 
         stats_filter = pb.ContainerStatsFilter(
             id=id or "",
-            pod_sandbox_id=pod_id_of(pod) or "",
+            pod_sandbox_id=await self._pod_id(pod) or "",
             label_selector=check_labels(labels, "labels"),
         )
 
@@ -596,13 +618,13 @@ class AsyncContainerManager:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
 
-        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (a pod object or a
-        full pod id) go to the runtime; ``name`` and ``namespace`` are regular
+        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (any pod reference,
+        see ``cri.pods.get``) go to the runtime; ``name`` and ``namespace`` are regular
         expressions, and ``image`` matches the image as asked for, its id, or an id
         prefix.
         """
         server_side = container_filter(
-            all=all, id=id, state=state, labels=labels, pod_id=pod_id_of(pod)
+            all=all, id=id, state=state, labels=labels, pod_id=await self._pod_id(pod)
         )
         found = await self._client._lister.list(support.CONTAINERS, server_side)
         namespaces: dict[str, str] = {}
@@ -615,12 +637,11 @@ class AsyncContainerManager:
         return [AsyncContainer(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
 
     async def remove(
-        self, reference: str, *, force: bool = False, missing_ok: bool = False
+        self, reference: str | AsyncContainer, *, force: bool = False, missing_ok: bool = False
     ) -> None:
-        """Remove a container by reference; ``force`` stops a running one first."""
+        """Remove a container by reference or object; ``force`` stops a running one first."""
         try:
-            # A full id needs no lookup (a list of every container); a name or prefix does.
-            container_id = reference if FULL_ID.match(reference) else (await self.get(reference)).id
+            container_id = await self._resolve_id(reference)
             status = (await self._client.api.container_status(container_id=container_id)).status
             if status.state == pb.CONTAINER_RUNNING:
                 if not force:
@@ -630,6 +651,19 @@ class AsyncContainerManager:
         except NotFoundError:
             if not missing_ok:
                 raise
+
+    async def _resolve_id(self, reference: str | AsyncContainer) -> str:
+        """A full id, an object's id, or (one list) what a name or prefix means."""
+        if isinstance(reference, AsyncContainer):
+            return reference.id
+        check_reference(reference, "container")
+        if FULL_ID.match(reference):
+            return reference
+        return (await self.get(reference)).id
+
+    async def _pod_id(self, pod: AsyncPod | str | None) -> str | None:
+        """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
+        return None if pod is None else await self._client.pods.resolve_id(pod)
 
 
 publish(AsyncContainer, AsyncContainerManager)

@@ -38,7 +38,7 @@ class AsyncImage(ImageView):
         self.raw = await self._client.images._status(self.id)
         return self
 
-    async def remove(self, missing_ok: bool = False) -> None:
+    async def remove(self, *, missing_ok: bool = False) -> None:
         """Remove the image (every tag of it)."""
         await self._client.images.remove(self.id, missing_ok=missing_ok)
 
@@ -63,8 +63,11 @@ class AsyncImageManager:
         reply = await self._client.api.pull_image(request)
         return AsyncImage(self._client, await self._status(reply.image_ref))
 
-    async def get(self, reference: str) -> AsyncImage:
-        """An image by reference (``repo:tag``, ``repo@digest``), id, or unique id prefix."""
+    async def get(self, reference: str | AsyncImage) -> AsyncImage:
+        """An image by reference (``repo:tag``, ``repo@digest``), id, unique id prefix,
+        or an image object (fetched again)."""
+        if isinstance(reference, AsyncImage):
+            reference = reference.id
         check_reference(reference, "image")
         reply = await self._client.api.image_status(image={"image": reference})
         if reply.HasField("image"):
@@ -85,7 +88,7 @@ class AsyncImageManager:
         reply = await self._client.api.image_status(image={"image": reference})
         return reply.HasField("image")
 
-    async def list(self, reference: str | None = None) -> list[AsyncImage]:
+    async def list(self, *, reference: str | None = None) -> list[AsyncImage]:
         """All images, or those whose tag or digest is ``reference`` or whose
         repository is ``reference`` (``crictl images busybox``)."""
         listed = await self._client._lister.list(support.IMAGES)
@@ -94,8 +97,11 @@ class AsyncImageManager:
             return images
         return [image for image in images if image_named(reference, image)]
 
-    async def remove(self, reference: str, *, missing_ok: bool = False) -> None:
-        """Remove an image by reference, id or id prefix."""
+    async def remove(self, reference: str | AsyncImage, *, missing_ok: bool = False) -> None:
+        """Remove an image by reference, id, id prefix or object. A tag removes that
+        tag (the image goes with its last one); an id or object removes every tag."""
+        if isinstance(reference, AsyncImage):
+            reference = reference.id
         try:
             image = await self.get(reference)
         except NotFoundError:

@@ -61,7 +61,7 @@ class AsyncPod(PodView):
         self.raw = (await self._client.pods._status(self.id)).status
         return self
 
-    async def inspect(self, verbose: bool = True) -> dict[str, Any]:
+    async def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: the sandbox's config, PID, runtime spec), like ``crictl inspectp``."""
         reply = await self._client.pods._status(self.id, verbose=verbose)
@@ -77,7 +77,7 @@ class AsyncPod(PodView):
             self._config = sandbox_config_from(reply)
         return self._config
 
-    async def containers(self, all: bool = True) -> list[AsyncContainer]:
+    async def containers(self, *, all: bool = True) -> list[AsyncContainer]:
         """The pod's containers (all states by default)."""
         return await self._client.containers.list(pod=self.id, all=all)
 
@@ -101,9 +101,11 @@ class AsyncPod(PodView):
             open_url, remote_port, local_port, open_timeout=self._client.timeout
         )
 
-    async def stop(self) -> None:
-        """Stop the sandbox: its containers are killed and its network torn down."""
+    async def stop(self) -> AsyncPod:
+        """Stop the sandbox: its containers are killed and its network torn down.
+        Returns self with its new status, as ``AsyncContainer.stop`` does."""
         await self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
+        return await self.reload()
 
     async def wait_ready(self, timeout: float | None = None) -> AsyncPod:
         """Wait until the sandbox is ready (events where the runtime has them, status
@@ -136,7 +138,7 @@ class AsyncPod(PodView):
 
         return (await sample_twice(sample, lambda s: s.pod_id, interval))[0]
 
-    async def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+    async def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
         """Remove the pod and everything in it. A ready pod is refused unless ``force``,
         which stops it first (as ``crictl rmp -f``)."""
         await self._client.pods.remove(self.id, force=force, missing_ok=missing_ok)
@@ -201,14 +203,24 @@ class AsyncPodManager:
         status = (await self._status(reply.pod_sandbox_id)).status
         return AsyncPod(self._client, status, config)
 
-    async def get(self, reference: str) -> AsyncPod:
-        """A pod by full id, unique id prefix, name, or ``namespace/name``."""
+    async def get(self, reference: str | AsyncPod) -> AsyncPod:
+        """A pod by full id, unique id prefix, name, ``namespace/name``, or a pod
+        object (fetched again: the result has the current status)."""
+        pod_id = await self.resolve_id(reference)
+        return AsyncPod(self._client, (await self._status(pod_id)).status)
+
+    async def resolve_id(self, reference: str | AsyncPod) -> str:
+        """The full id a pod reference means (see :meth:`get`): no RPC for a full id
+        or an object, one list otherwise. Raises NotFoundError or
+        AmbiguousReferenceError."""
+        if isinstance(reference, AsyncPod):
+            return reference.id
         check_reference(reference, "pod")
         if FULL_ID.match(reference):
-            return AsyncPod(self._client, (await self._status(reference)).status)
+            return reference
         listed = await self._client._lister.list(support.POD_SANDBOXES)
         found = resolve_reference("pod", reference, listed, lambda pod: pod.id, pod_names)
-        return AsyncPod(self._client, (await self._status(found.id)).status)
+        return str(found.id)
 
     async def stats(
         self,
@@ -260,12 +272,12 @@ class AsyncPodManager:
         )
         return [AsyncPod(self._client, pod) for pod in selected]
 
-    async def stop(self, reference: str) -> None:
-        """Stop a pod by reference (see :meth:`get`)."""
-        await (await self.get(reference)).stop()
+    async def stop(self, reference: str | AsyncPod) -> AsyncPod:
+        """Stop a pod by reference or object (see :meth:`get`); returns it stopped."""
+        return await (await self.get(reference)).stop()
 
     async def remove(
-        self, reference: str, *, force: bool = False, missing_ok: bool = False
+        self, reference: str | AsyncPod, *, force: bool = False, missing_ok: bool = False
     ) -> None:
         """Remove a pod by reference; ``force`` stops a ready pod first. Its log
         directory goes too when it has the default layout, as kubelet removes it."""

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 
 from cri_client._core.model import FULL_ID, parse_state, regex_matches
 from cri_client._core.validation import check_labels
-from cri_client._core.views import PodView
 from cri_client._proto import api_pb2 as pb
 from cri_client.types import ContainerState, PodState
 
@@ -47,11 +46,6 @@ def select_pods(
         and (runtime_handler is None or pod.runtime_handler == runtime_handler)
     ]
     return sorted(pods, key=lambda pod: pod.created_at, reverse=True)
-
-
-def pod_id_of(pod: PodView | str | None) -> str | None:
-    """A pod argument (object or full id) as its id."""
-    return pod.id if pod is not None and not isinstance(pod, str) else pod
 
 
 def container_filter(

@@ -96,7 +96,7 @@ class CRIClient(BaseClient):
                 raise
             raise unsupported_api_error(err.details, "Version") from None
 
-    def status(self, verbose: bool = False) -> RuntimeStatus:
+    def status(self, *, verbose: bool = False) -> RuntimeStatus:
         """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
         info (containerd: its whole CRI config under ``config``)."""
         return RuntimeStatus.from_message(self.api.status(verbose=verbose))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from cri_client._core.configs import MountSpec, container_config
 from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
-from cri_client._core.listing import container_filter, pod_id_of, select_containers
+from cri_client._core.listing import container_filter, select_containers
 from cri_client._core.model import (
     FULL_ID,
     decode_json_values,
@@ -32,6 +32,7 @@ from cri_client._core.requests import (
     running_container_refused,
     stop_seconds,
 )
+from cri_client._core.runtimes import sandbox_id_from_info
 from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
 from cri_client._core.views import ContainerView, container_names, tty_from_inspect
 from cri_client._proto import api_pb2 as pb
@@ -66,7 +67,7 @@ class Container(ContainerView):
         self.raw = (self._client.api.container_status(container_id=self.id)).status
         return self
 
-    def inspect(self, verbose: bool = True) -> dict[str, Any]:
+    def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = self._client.api.container_status(container_id=self.id, verbose=verbose)
@@ -83,7 +84,7 @@ class Container(ContainerView):
         self._client.api.stop_container(container_id=self.id, timeout=seconds)
         return self.reload()
 
-    def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+    def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
         """Remove the container; a running one is refused unless ``force`` (which
         stops it at once, as ``crictl rm -f``)."""
         self._client.containers.remove(self.id, force=force, missing_ok=missing_ok)
@@ -495,7 +496,7 @@ class ContainerManager:
 
         >>> ctr = cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
         """
-        target = pod if not isinstance(pod, str) else self._client.pods.get(pod)
+        target = self._client.pods.get(pod) if isinstance(pod, str) else pod
         sandbox = target.sandbox_config()
         if config is None:
             config = container_config(
@@ -524,9 +525,15 @@ class ContainerManager:
         status = (self._client.api.container_status(container_id=reply.container_id)).status
         return Container(self._client, status, target.id)
 
-    def get(self, reference: str) -> Container:
-        """A container by full id, unique id prefix, name, or ``namespace/pod/container``."""
+    def get(self, reference: str | Container) -> Container:
+        """A container by full id, unique id prefix, name, ``namespace/pod/container``,
+        or a container object (fetched again: the result has the current status). A
+        full id costs one RPC, anything else a list first."""
+        if isinstance(reference, Container):
+            reference = reference.id
         check_reference(reference, "container")
+        if FULL_ID.match(reference):
+            return self._by_full_id(reference)
         listed = self._client._lister.list(support.CONTAINERS)
         pods: dict[str, pb.PodSandboxMetadata] = {}
         if reference.count("/") == 2:
@@ -541,12 +548,24 @@ class ContainerManager:
         status = (self._client.api.container_status(container_id=found.id)).status
         return Container(self._client, status, found.pod_sandbox_id)
 
-    def start(self, reference: str) -> Container:
-        """Start a container by reference (see :meth:`get`)."""
+    def _by_full_id(self, container_id: str) -> Container:
+        """One verbose ContainerStatus: the status, and the pod id from the runtime's
+        info (the status message has none); a filtered list where the info lacks it."""
+        reply = self._client.api.container_status(container_id=container_id, verbose=True)
+        pod_id = sandbox_id_from_info(reply.info)
+        if pod_id is None:
+            listed = self._client._lister.list(
+                support.CONTAINERS, pb.ContainerFilter(id=container_id)
+            )
+            pod_id = listed[0].pod_sandbox_id if listed else ""
+        return Container(self._client, reply.status, pod_id)
+
+    def start(self, reference: str | Container) -> Container:
+        """Start a container by reference or object (see :meth:`get`)."""
         return (self.get(reference)).start()
 
-    def stop(self, reference: str, timeout: float = DEFAULT_STOP_TIMEOUT) -> Container:
-        """Stop a container by reference; SIGKILL after ``timeout`` seconds."""
+    def stop(self, reference: str | Container, timeout: float = DEFAULT_STOP_TIMEOUT) -> Container:
+        """Stop a container by reference or object; SIGKILL after ``timeout`` seconds."""
         return (self.get(reference)).stop(timeout)
 
     def stats(
@@ -558,14 +577,15 @@ class ContainerManager:
         interval: float = SAMPLE_INTERVAL,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
-        running ones, optionally of one pod (a pod object or full id), with ``labels``,
-        or one full ``id``. ``cpu_percent`` as in :meth:`Container.stats`."""
+        running ones, optionally of one ``pod`` (any pod reference, see
+        ``cri.pods.get``), with ``labels``, or one full ``id``. ``cpu_percent`` as in
+        :meth:`Container.stats`."""
         from cri_client._sync.support import sample_twice
         from cri_client.types import ContainerStats
 
         stats_filter = pb.ContainerStatsFilter(
             id=id or "",
-            pod_sandbox_id=pod_id_of(pod) or "",
+            pod_sandbox_id=self._pod_id(pod) or "",
             label_selector=check_labels(labels, "labels"),
         )
 
@@ -590,13 +610,13 @@ class ContainerManager:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
 
-        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (a pod object or a
-        full pod id) go to the runtime; ``name`` and ``namespace`` are regular
+        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (any pod reference,
+        see ``cri.pods.get``) go to the runtime; ``name`` and ``namespace`` are regular
         expressions, and ``image`` matches the image as asked for, its id, or an id
         prefix.
         """
         server_side = container_filter(
-            all=all, id=id, state=state, labels=labels, pod_id=pod_id_of(pod)
+            all=all, id=id, state=state, labels=labels, pod_id=self._pod_id(pod)
         )
         found = self._client._lister.list(support.CONTAINERS, server_side)
         namespaces: dict[str, str] = {}
@@ -608,11 +628,12 @@ class ContainerManager:
         )
         return [Container(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
 
-    def remove(self, reference: str, *, force: bool = False, missing_ok: bool = False) -> None:
-        """Remove a container by reference; ``force`` stops a running one first."""
+    def remove(
+        self, reference: str | Container, *, force: bool = False, missing_ok: bool = False
+    ) -> None:
+        """Remove a container by reference or object; ``force`` stops a running one first."""
         try:
-            # A full id needs no lookup (a list of every container); a name or prefix does.
-            container_id = reference if FULL_ID.match(reference) else (self.get(reference)).id
+            container_id = self._resolve_id(reference)
             status = (self._client.api.container_status(container_id=container_id)).status
             if status.state == pb.CONTAINER_RUNNING:
                 if not force:
@@ -622,6 +643,19 @@ class ContainerManager:
         except NotFoundError:
             if not missing_ok:
                 raise
+
+    def _resolve_id(self, reference: str | Container) -> str:
+        """A full id, an object's id, or (one list) what a name or prefix means."""
+        if isinstance(reference, Container):
+            return reference.id
+        check_reference(reference, "container")
+        if FULL_ID.match(reference):
+            return reference
+        return (self.get(reference)).id
+
+    def _pod_id(self, pod: Pod | str | None) -> str | None:
+        """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
+        return None if pod is None else self._client.pods.resolve_id(pod)
 
 
 publish(Container, ContainerManager)

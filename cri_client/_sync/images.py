@@ -40,7 +40,7 @@ class Image(ImageView):
         self.raw = self._client.images._status(self.id)
         return self
 
-    def remove(self, missing_ok: bool = False) -> None:
+    def remove(self, *, missing_ok: bool = False) -> None:
         """Remove the image (every tag of it)."""
         self._client.images.remove(self.id, missing_ok=missing_ok)
 
@@ -65,8 +65,11 @@ class ImageManager:
         reply = self._client.api.pull_image(request)
         return Image(self._client, self._status(reply.image_ref))
 
-    def get(self, reference: str) -> Image:
-        """An image by reference (``repo:tag``, ``repo@digest``), id, or unique id prefix."""
+    def get(self, reference: str | Image) -> Image:
+        """An image by reference (``repo:tag``, ``repo@digest``), id, unique id prefix,
+        or an image object (fetched again)."""
+        if isinstance(reference, Image):
+            reference = reference.id
         check_reference(reference, "image")
         reply = self._client.api.image_status(image={"image": reference})
         if reply.HasField("image"):
@@ -87,7 +90,7 @@ class ImageManager:
         reply = self._client.api.image_status(image={"image": reference})
         return reply.HasField("image")
 
-    def list(self, reference: str | None = None) -> list[Image]:
+    def list(self, *, reference: str | None = None) -> list[Image]:
         """All images, or those whose tag or digest is ``reference`` or whose
         repository is ``reference`` (``crictl images busybox``)."""
         listed = self._client._lister.list(support.IMAGES)
@@ -96,8 +99,11 @@ class ImageManager:
             return images
         return [image for image in images if image_named(reference, image)]
 
-    def remove(self, reference: str, *, missing_ok: bool = False) -> None:
-        """Remove an image by reference, id or id prefix."""
+    def remove(self, reference: str | Image, *, missing_ok: bool = False) -> None:
+        """Remove an image by reference, id, id prefix or object. A tag removes that
+        tag (the image goes with its last one); an id or object removes every tag."""
+        if isinstance(reference, Image):
+            reference = reference.id
         try:
             image = self.get(reference)
         except NotFoundError:

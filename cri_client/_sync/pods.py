@@ -63,7 +63,7 @@ class Pod(PodView):
         self.raw = (self._client.pods._status(self.id)).status
         return self
 
-    def inspect(self, verbose: bool = True) -> dict[str, Any]:
+    def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: the sandbox's config, PID, runtime spec), like ``crictl inspectp``."""
         reply = self._client.pods._status(self.id, verbose=verbose)
@@ -79,7 +79,7 @@ class Pod(PodView):
             self._config = sandbox_config_from(reply)
         return self._config
 
-    def containers(self, all: bool = True) -> list[Container]:
+    def containers(self, *, all: bool = True) -> list[Container]:
         """The pod's containers (all states by default)."""
         return self._client.containers.list(pod=self.id, all=all)
 
@@ -101,9 +101,11 @@ class Pod(PodView):
 
         return PortForward(open_url, remote_port, local_port, open_timeout=self._client.timeout)
 
-    def stop(self) -> None:
-        """Stop the sandbox: its containers are killed and its network torn down."""
+    def stop(self) -> Pod:
+        """Stop the sandbox: its containers are killed and its network torn down.
+        Returns self with its new status, as ``Container.stop`` does."""
         self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
+        return self.reload()
 
     def wait_ready(self, timeout: float | None = None) -> Pod:
         """Wait until the sandbox is ready (events where the runtime has them, status
@@ -136,7 +138,7 @@ class Pod(PodView):
 
         return (sample_twice(sample, lambda s: s.pod_id, interval))[0]
 
-    def remove(self, force: bool = False, missing_ok: bool = False) -> None:
+    def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
         """Remove the pod and everything in it. A ready pod is refused unless ``force``,
         which stops it first (as ``crictl rmp -f``)."""
         self._client.pods.remove(self.id, force=force, missing_ok=missing_ok)
@@ -199,14 +201,24 @@ class PodManager:
         status = (self._status(reply.pod_sandbox_id)).status
         return Pod(self._client, status, config)
 
-    def get(self, reference: str) -> Pod:
-        """A pod by full id, unique id prefix, name, or ``namespace/name``."""
+    def get(self, reference: str | Pod) -> Pod:
+        """A pod by full id, unique id prefix, name, ``namespace/name``, or a pod
+        object (fetched again: the result has the current status)."""
+        pod_id = self.resolve_id(reference)
+        return Pod(self._client, (self._status(pod_id)).status)
+
+    def resolve_id(self, reference: str | Pod) -> str:
+        """The full id a pod reference means (see :meth:`get`): no RPC for a full id
+        or an object, one list otherwise. Raises NotFoundError or
+        AmbiguousReferenceError."""
+        if isinstance(reference, Pod):
+            return reference.id
         check_reference(reference, "pod")
         if FULL_ID.match(reference):
-            return Pod(self._client, (self._status(reference)).status)
+            return reference
         listed = self._client._lister.list(support.POD_SANDBOXES)
         found = resolve_reference("pod", reference, listed, lambda pod: pod.id, pod_names)
-        return Pod(self._client, (self._status(found.id)).status)
+        return str(found.id)
 
     def stats(
         self,
@@ -258,11 +270,13 @@ class PodManager:
         )
         return [Pod(self._client, pod) for pod in selected]
 
-    def stop(self, reference: str) -> None:
-        """Stop a pod by reference (see :meth:`get`)."""
-        (self.get(reference)).stop()
+    def stop(self, reference: str | Pod) -> Pod:
+        """Stop a pod by reference or object (see :meth:`get`); returns it stopped."""
+        return (self.get(reference)).stop()
 
-    def remove(self, reference: str, *, force: bool = False, missing_ok: bool = False) -> None:
+    def remove(
+        self, reference: str | Pod, *, force: bool = False, missing_ok: bool = False
+    ) -> None:
         """Remove a pod by reference; ``force`` stops a ready pod first. Its log
         directory goes too when it has the default layout, as kubelet removes it."""
         try:

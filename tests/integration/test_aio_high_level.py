@@ -180,7 +180,7 @@ def test_images_pull_get_list_exists_fs_info(runtime: RuntimeUnderTest) -> None:
         assert await cri.images.exists(runtime.busybox_image)
         assert not await cri.images.exists(runtime.busybox_image + "-absent")
         repository = runtime.busybox_image.rsplit(":", 1)[0]
-        assert image in await cri.images.list(repository)
+        assert image in await cri.images.list(reference=repository)
         assert (await image.reload()).id == image.id
         info = await cri.images.fs_info()
         assert info.image_filesystems and info.image_filesystems[0].mountpoint

@@ -70,8 +70,8 @@ def test_image_pull_get_list_remove(cri: CRIClient, runtime: RuntimeUnderTest) -
     assert cri.images.get(image.id) == image
     assert cri.images.get(image.id.removeprefix("sha256:")[:12]) == image
     assert image in cri.images.list()
-    assert cri.images.list(ref.rsplit(":", 1)[0]) == [image]
-    assert cri.images.list("no/such-repo") == []
+    assert cri.images.list(reference=ref.rsplit(":", 1)[0]) == [image]
+    assert cri.images.list(reference="no/such-repo") == []
     assert cri.images.exists(ref)
     fs = cri.images.fs_info()
     assert fs.image_filesystems[0].mountpoint.startswith("/")

@@ -107,3 +107,55 @@ def test_importing_the_package_loads_no_client_code() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[]"
+
+
+def public_callables() -> list[tuple[str, object]]:
+    from cri_client import aio
+
+    found = []
+    for module in (cri_client, aio):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not isinstance(value, type) or name.endswith("LowLevelAPI"):
+                continue  # the low-level API mirrors the proto's fields one to one
+            for attr, member in vars(value).items():
+                if callable(member) and not attr.startswith("_"):
+                    found.append((f"{name}.{attr}", member))
+    return found
+
+
+@pytest.mark.parametrize(("name", "function"), public_callables(), ids=lambda x: str(x))
+def test_every_boolean_option_is_keyword_only(name: str, function: object) -> None:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return
+    positional_bools = [
+        p.name
+        for p in parameters
+        if "bool" in str(p.annotation).split(" | ") and p.kind is not p.KEYWORD_ONLY
+    ]
+    assert positional_bools == [], f"{name}: pass these by keyword"
+
+
+def test_manager_methods_take_objects_as_well_as_references() -> None:
+    """``cri.pods.remove(pod)``: every by-reference method accepts the object too."""
+    import inspect
+
+    from cri_client import aio
+
+    for manager, obj in (
+        (cri_client.PodManager, "Pod"),
+        (cri_client.ContainerManager, "Container"),
+        (cri_client.ImageManager, "Image"),
+        (aio.AsyncPodManager, "AsyncPod"),
+        (aio.AsyncContainerManager, "AsyncContainer"),
+        (aio.AsyncImageManager, "AsyncImage"),
+    ):
+        for method in ("get", "remove", "stop", "start"):
+            if not hasattr(manager, method):
+                continue
+            annotation = inspect.signature(getattr(manager, method)).parameters["reference"]
+            assert obj in str(annotation.annotation).split(" | "), f"{manager.__name__}.{method}"

@@ -146,7 +146,7 @@ def _until(value: str, images: list[Image]) -> list[Image]:
 
 def _images(ctx: Context, args: argparse.Namespace) -> int:
     cri = ctx.client()
-    images = cri.images.list(args.repository) if args.repository else cri.images.list()
+    images = cri.images.list(reference=args.repository or None)
     images = filter_images(sorted_images(images), args.filter or ())
     out = ctx.stdout
     if args.output != "table":
@@ -288,7 +288,7 @@ def _inspecti(ctx: Context, args: argparse.Namespace) -> int:
     cri = ctx.client()
     references = list(args.images)
     if not references:
-        images = cri.images.list(args.name) if args.name else cri.images.list()
+        images = cri.images.list(reference=args.name or None)
         references = [image.id for image in sorted_images(images)]
         if not references:
             raise UsageError("inspecti: no IMAGE-ID given and no image matches")
