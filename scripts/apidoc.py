@@ -55,6 +55,7 @@ PUBLIC_MODULES = [
     "cri_client.types",
     "cri_client.aio",
     "cri_client.endpoint",
+    "cri_client.logs",
     "cri_client.testing",
 ]
 """The modules documented in full, in this order."""
@@ -878,8 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail when the page is stale")
     parser.add_argument(
         "--modules",
-        help="comma-separated modules instead of the public ones (temporary: to try the "
-        "script on a tree where some public module does not exist yet)",
+        help="comma-separated modules instead of the public ones (for the script's own tests)",
     )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="default: docs/api.md")
     args = parser.parse_args(argv)

@@ -3,8 +3,9 @@
 #
 #   1. .venv with the package and its dev tools (scripts/bootstrap.sh dev)
 #   2. system packages and the newer containerd debs (python -m cri_client.testing install)
-#   3. ruff check, mypy --strict on cri_client/ (generated stubs excluded), freshness of
-#      the generated stubs and of the sync modules generated from cri_client/aio/
+#   3. ruff check and ruff format --check, mypy --strict on cri_client/ (generated stubs
+#      excluded), freshness of the generated stubs, of the sync modules generated from
+#      cri_client/_async/ and of the API reference (docs/api.md)
 #   4. unit tests on the venv's Python, then on Python 3.10 and 3.13 (from pyenv)
 #   5. integration tests against a throwaway containerd 2.1, 1.7 and 1.6 (real runtime)
 #
@@ -25,9 +26,11 @@ step "system packages and containerd ${versions// /, }"
 
 step "lint and types"
 .venv/bin/ruff check cri_client tests scripts benchmarks examples
+.venv/bin/ruff format --check cri_client tests scripts benchmarks examples
 .venv/bin/mypy --strict cri_client
 "$py" scripts/generate.py --check
 "$py" scripts/unasync.py --check
+"$py" scripts/apidoc.py --check
 
 step "unit tests ($("$py" -V))"
 "$py" -m pytest -q tests/unit

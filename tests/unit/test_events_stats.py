@@ -31,6 +31,7 @@ def check_first_event(first: ContainerEvent) -> None:
     assert first.container_name == "app" and not first.is_sandbox
     assert first.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 
+
 def event(container_id: str, kind: int = pb.CONTAINER_STARTED_EVENT) -> pb.ContainerEventResponse:
     return pb.ContainerEventResponse(
         container_id=container_id,

@@ -204,9 +204,7 @@ def overloads(cls: type) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     # inspect.getsource(cls) looks in the module __module__ names, and public classes
     # name their public home (cri_client), not the file they are defined in.
-    defined_in = next(
-        f.__code__.co_filename for f in vars(cls).values() if inspect.isfunction(f)
-    )
+    defined_in = next(f.__code__.co_filename for f in vars(cls).values() if inspect.isfunction(f))
     tree = ast.parse(Path(defined_in).read_text())
     (class_node,) = [
         n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
