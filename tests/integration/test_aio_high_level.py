@@ -100,7 +100,7 @@ def test_containers_lifecycle_exec_logs_stats_and_lookups(
                 "sh",
                 "-c",
                 "echo one; echo two >&2; trap 'exit 0' TERM; while :; do sleep 1; done",
-            ],  # noqa: E501
+            ],
             env={"GREETING": "hello"},
             labels={"role": "worker"},
         )
