@@ -9,11 +9,14 @@ with the same code and cannot drift apart.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -27,6 +30,7 @@ from cri_client.endpoint import diagnose_socket
 from cri_client.errors import (
     ClientClosedError,
     CRIError,
+    DeadlineExceededError,
     EndpointError,
     ResourceExhaustedError,
     UnavailableError,
@@ -175,6 +179,16 @@ class DeadlinePolicy:
         if rpc_timeout is not None:
             check_timeout(rpc_timeout, "rpc_timeout")
             return None if math.isinf(rpc_timeout) else rpc_timeout
+        call_ends = _CALL_ENDS.get()
+        if call_ends is not None:
+            if math.isinf(call_ends):
+                return None
+            remaining = call_ends - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceededError(
+                    f"the call's rpc_timeout passed before {rpc.name} was sent", rpc=rpc.name
+                )
+            return remaining
         if rpc.name == "RunPodSandbox":
             return 2 * self.default
         if rpc.name in _COMMAND_TIMEOUT_RPCS:
@@ -182,6 +196,53 @@ class DeadlinePolicy:
         if rpc.name in _UNBOUNDED_RPCS:
             return None
         return self.default
+
+
+_CALL_ENDS: ContextVar[float | None] = ContextVar("cri_client_call_ends", default=None)
+"""When the high-level call under way must be done (``time.monotonic()``), if its
+caller gave it an ``rpc_timeout``: every RPC it makes gets what is left. A context
+variable, so each thread and each asyncio task has its own."""
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def takes_rpc_timeout(method: Method) -> Method:
+    """Give a high-level method (sync or asyncio) a deadline for the whole call: the
+    method declares ``rpc_timeout: float | None = None`` and this applies it to every
+    RPC made until it returns (an inner call with its own ``rpc_timeout`` can only
+    shorten it). Explicit per-RPC deadlines inside the call still win."""
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            token = _start_call(kwargs.get("rpc_timeout"))
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                if token is not None:
+                    _CALL_ENDS.reset(token)
+
+        return call_async  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        token = _start_call(kwargs.get("rpc_timeout"))
+        try:
+            return method(*args, **kwargs)
+        finally:
+            if token is not None:
+                _CALL_ENDS.reset(token)
+
+    return call  # type: ignore[return-value]
+
+
+def _start_call(rpc_timeout: float | None) -> Token[float | None] | None:
+    if rpc_timeout is None:
+        return None
+    check_timeout(rpc_timeout, "rpc_timeout")
+    ends = time.monotonic() + rpc_timeout
+    current = _CALL_ENDS.get()
+    return _CALL_ENDS.set(ends if current is None else min(current, ends))
 
 
 def check_timeout(value: float, name: str) -> None:

@@ -20,7 +20,7 @@ from cri_client._client_base import BaseClient, client_settings
 from cri_client._core.defaults import DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.validation import check_image_reference, check_name
-from cri_client._rpc import AsyncInvoker
+from cri_client._rpc import AsyncInvoker, takes_rpc_timeout
 from cri_client.endpoint import DEFAULT_MAX_MESSAGE_SIZE
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
 from cri_client.types import RuntimeStatus, RuntimeVersion
@@ -79,7 +79,8 @@ class AsyncCRIClient(BaseClient):
         """Images: :class:`~cri_client.aio.images.AsyncImageManager`."""
         self._events_unimplemented = False
 
-    async def version(self) -> RuntimeVersion:
+    @takes_rpc_timeout
+    async def version(self, *, rpc_timeout: float | None = None) -> RuntimeVersion:
         """The runtime's name and version, and the CRI version it speaks.
 
         >>> (await cri.version()).runtime_version
@@ -94,11 +95,15 @@ class AsyncCRIClient(BaseClient):
                 raise
             raise unsupported_api_error(err.details, "Version") from None
 
-    async def status(self, *, verbose: bool = False) -> RuntimeStatus:
+    @takes_rpc_timeout
+    async def status(
+        self, *, verbose: bool = False, rpc_timeout: float | None = None
+    ) -> RuntimeStatus:
         """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
         info (containerd: its whole CRI config under ``config``)."""
         return RuntimeStatus.from_message(await self.api.status(verbose=verbose))
 
+    @takes_rpc_timeout
     async def run(
         self,
         image: str,
@@ -113,6 +118,7 @@ class AsyncCRIClient(BaseClient):
         host_network: bool = False,
         log_directory: str | None = None,
         pull: bool | None = None,
+        rpc_timeout: float | None = None,
     ) -> AsyncContainer:
         """Pull (when missing), run a pod, create and start one container in it; the
         one verb for the common case, as ``docker run -d`` and ``crictl run``.

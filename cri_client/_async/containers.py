@@ -35,6 +35,7 @@ from cri_client._core.runtimes import sandbox_id_from_info
 from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
 from cri_client._core.views import ContainerView, container_names, tty_from_inspect
 from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import CRIError, ExecError, NotFoundError
 from cri_client.types import ContainerState, ExecResult
 
@@ -60,29 +61,40 @@ class AsyncContainer(ContainerView):
         self.raw = raw
         self.pod_id = pod_id
 
-    async def reload(self) -> AsyncContainer:
+    @takes_rpc_timeout
+    async def reload(self, *, rpc_timeout: float | None = None) -> AsyncContainer:
         """Fetch the current status (one RPC) and return self."""
         self.raw = (await self._client.api.container_status(container_id=self.id)).status
         return self
 
-    async def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
+    @takes_rpc_timeout
+    async def inspect(
+        self, *, verbose: bool = True, rpc_timeout: float | None = None
+    ) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = await self._client.api.container_status(container_id=self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
 
-    async def start(self) -> AsyncContainer:
+    @takes_rpc_timeout
+    async def start(self, *, rpc_timeout: float | None = None) -> AsyncContainer:
         """Start the container; returns self with its new status."""
         await self._client.api.start_container(container_id=self.id)
         return await self.reload()
 
-    async def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> AsyncContainer:
+    @takes_rpc_timeout
+    async def stop(
+        self, timeout: float = DEFAULT_STOP_TIMEOUT, *, rpc_timeout: float | None = None
+    ) -> AsyncContainer:
         """SIGTERM, then SIGKILL after ``timeout`` seconds (0 kills at once)."""
         seconds = stop_seconds(timeout)
         await self._client.api.stop_container(container_id=self.id, timeout=seconds)
         return await self.reload()
 
-    async def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    async def remove(
+        self, *, force: bool = False, missing_ok: bool = False, rpc_timeout: float | None = None
+    ) -> None:
         """Remove the container; a running one is refused unless ``force`` (which
         stops it at once, as ``crictl rm -f``)."""
         await self._client.containers.remove(self.id, force=force, missing_ok=missing_ok)
@@ -371,7 +383,8 @@ class AsyncContainer(ContainerView):
             read_records, path, tail=tail, since=since, until=until, stream=stream
         )
 
-    async def reopen_log(self) -> None:
+    @takes_rpc_timeout
+    async def reopen_log(self, *, rpc_timeout: float | None = None) -> None:
         """Make the runtime reopen the log file (CRI ReopenContainerLog): after the
         file was renamed away, output goes to a new file at ``log_path`` again."""
         await self._client.api.reopen_container_log(container_id=self.id)
@@ -391,7 +404,8 @@ class AsyncContainer(ContainerView):
             raise NotFoundError(f"{self._describe()} has no log file: its pod has no log directory")
         return previous_log_path(self.log_path, self.attempt) if previous else self.log_path
 
-    async def pod(self) -> AsyncPod:
+    @takes_rpc_timeout
+    async def pod(self, *, rpc_timeout: float | None = None) -> AsyncPod:
         """The pod the container belongs to."""
         return await self._client.pods.get(self.pod_id)
 
@@ -472,6 +486,7 @@ class AsyncContainerManager:
     def __init__(self, client: AsyncCRIClient) -> None:
         self._client = client
 
+    @takes_rpc_timeout
     async def create(
         self,
         pod: AsyncPod | str,
@@ -492,6 +507,7 @@ class AsyncContainerManager:
         run_as_user: int | None = None,
         privileged: bool = False,
         config: pb.ContainerConfig | None = None,
+        rpc_timeout: float | None = None,
     ) -> AsyncContainer:
         """Create a container in a pod (not started: call :meth:`AsyncContainer.start`).
 
@@ -529,7 +545,10 @@ class AsyncContainerManager:
         status = (await self._client.api.container_status(container_id=reply.container_id)).status
         return AsyncContainer(self._client, status, target.id)
 
-    async def get(self, reference: str | AsyncContainer) -> AsyncContainer:
+    @takes_rpc_timeout
+    async def get(
+        self, reference: str | AsyncContainer, *, rpc_timeout: float | None = None
+    ) -> AsyncContainer:
         """A container by full id, unique id prefix, name, ``namespace/pod/container``,
         or a container object (fetched again: the result has the current status). A
         full id costs one RPC, anything else a list first."""
@@ -566,16 +585,25 @@ class AsyncContainerManager:
             pod_id = listed[0].pod_sandbox_id if listed else ""
         return AsyncContainer(self._client, reply.status, pod_id)
 
-    async def start(self, reference: str | AsyncContainer) -> AsyncContainer:
+    @takes_rpc_timeout
+    async def start(
+        self, reference: str | AsyncContainer, *, rpc_timeout: float | None = None
+    ) -> AsyncContainer:
         """Start a container by reference or object (see :meth:`get`)."""
         return await (await self.get(reference)).start()
 
+    @takes_rpc_timeout
     async def stop(
-        self, reference: str | AsyncContainer, timeout: float = DEFAULT_STOP_TIMEOUT
+        self,
+        reference: str | AsyncContainer,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        *,
+        rpc_timeout: float | None = None,
     ) -> AsyncContainer:
         """Stop a container by reference or object; SIGKILL after ``timeout`` seconds."""
         return await (await self.get(reference)).stop(timeout)
 
+    @takes_rpc_timeout
     async def stats(
         self,
         *,
@@ -583,6 +611,7 @@ class AsyncContainerManager:
         labels: Mapping[str, str] | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
+        rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         running ones, optionally of one ``pod`` (any pod reference, see
@@ -603,6 +632,7 @@ class AsyncContainerManager:
 
         return await sample_twice(sample, lambda s: s.container_id, interval)
 
+    @takes_rpc_timeout
     async def list(
         self,
         *,
@@ -614,6 +644,7 @@ class AsyncContainerManager:
         name: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        rpc_timeout: float | None = None,
     ) -> list[AsyncContainer]:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
@@ -636,8 +667,14 @@ class AsyncContainerManager:
         )
         return [AsyncContainer(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
 
+    @takes_rpc_timeout
     async def remove(
-        self, reference: str | AsyncContainer, *, force: bool = False, missing_ok: bool = False
+        self,
+        reference: str | AsyncContainer,
+        *,
+        force: bool = False,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
     ) -> None:
         """Remove a container by reference or object; ``force`` stops a running one first."""
         try:

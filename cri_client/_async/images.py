@@ -17,6 +17,7 @@ from cri_client._core.requests import AuthSpec, auth_from
 from cri_client._core.validation import check_image_reference, check_reference
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import NotFoundError
 from cri_client.types import ImageFsInfo
 
@@ -38,7 +39,8 @@ class AsyncImage(ImageView):
         self.raw = await self._client.images._status(self.id)
         return self
 
-    async def remove(self, *, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    async def remove(self, *, missing_ok: bool = False, rpc_timeout: float | None = None) -> None:
         """Remove the image (every tag of it)."""
         await self._client.images.remove(self.id, missing_ok=missing_ok)
 
@@ -49,7 +51,10 @@ class AsyncImageManager:
     def __init__(self, client: AsyncCRIClient) -> None:
         self._client = client
 
-    async def pull(self, reference: str, auth: AuthSpec | None = None) -> AsyncImage:
+    @takes_rpc_timeout
+    async def pull(
+        self, reference: str, auth: AuthSpec | None = None, *, rpc_timeout: float | None = None
+    ) -> AsyncImage:
         """Pull an image and return it. Credentials: ``auth`` (an ``AuthConfig``, a
         dict of its fields, or ``(username, password)``), else the docker/podman
         credential files (:mod:`cri_client.auth`), else anonymous.
@@ -63,7 +68,10 @@ class AsyncImageManager:
         reply = await self._client.api.pull_image(request)
         return AsyncImage(self._client, await self._status(reply.image_ref))
 
-    async def get(self, reference: str | AsyncImage) -> AsyncImage:
+    @takes_rpc_timeout
+    async def get(
+        self, reference: str | AsyncImage, *, rpc_timeout: float | None = None
+    ) -> AsyncImage:
         """An image by reference (``repo:tag``, ``repo@digest``), id, unique id prefix,
         or an image object (fetched again)."""
         if isinstance(reference, AsyncImage):
@@ -82,13 +90,17 @@ class AsyncImageManager:
         )
         return AsyncImage(self._client, found)
 
-    async def exists(self, reference: str) -> bool:
+    @takes_rpc_timeout
+    async def exists(self, reference: str, *, rpc_timeout: float | None = None) -> bool:
         """Whether the runtime has the image (one RPC, no error when it has not)."""
         check_reference(reference, "image")
         reply = await self._client.api.image_status(image={"image": reference})
         return reply.HasField("image")
 
-    async def list(self, *, reference: str | None = None) -> list[AsyncImage]:
+    @takes_rpc_timeout
+    async def list(
+        self, *, reference: str | None = None, rpc_timeout: float | None = None
+    ) -> list[AsyncImage]:
         """All images, or those whose tag or digest is ``reference`` or whose
         repository is ``reference`` (``crictl images busybox``)."""
         listed = await self._client._lister.list(support.IMAGES)
@@ -97,7 +109,14 @@ class AsyncImageManager:
             return images
         return [image for image in images if image_named(reference, image)]
 
-    async def remove(self, reference: str | AsyncImage, *, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    async def remove(
+        self,
+        reference: str | AsyncImage,
+        *,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> None:
         """Remove an image by reference, id, id prefix or object. A tag removes that
         tag (the image goes with its last one); an id or object removes every tag."""
         if isinstance(reference, AsyncImage):
@@ -111,7 +130,8 @@ class AsyncImageManager:
         target = reference if reference in image.repo_tags else image.id
         await self._client.api.remove_image(image={"image": target})
 
-    async def fs_info(self) -> ImageFsInfo:
+    @takes_rpc_timeout
+    async def fs_info(self, *, rpc_timeout: float | None = None) -> ImageFsInfo:
         """Space used by the image and container filesystems."""
         return ImageFsInfo.from_message(await self._client.api.image_fs_info())
 

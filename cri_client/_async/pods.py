@@ -26,6 +26,7 @@ from cri_client._core.validation import (
 )
 from cri_client._core.views import PodView, pod_names
 from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import NotFoundError
 from cri_client.types import PodState
 
@@ -56,18 +57,23 @@ class AsyncPod(PodView):
         self.raw = raw
         self._config = config
 
-    async def reload(self) -> AsyncPod:
+    @takes_rpc_timeout
+    async def reload(self, *, rpc_timeout: float | None = None) -> AsyncPod:
         """Fetch the current status (one RPC) and return self."""
         self.raw = (await self._client.pods._status(self.id)).status
         return self
 
-    async def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
+    @takes_rpc_timeout
+    async def inspect(
+        self, *, verbose: bool = True, rpc_timeout: float | None = None
+    ) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: the sandbox's config, PID, runtime spec), like ``crictl inspectp``."""
         reply = await self._client.pods._status(self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
 
-    async def sandbox_config(self) -> pb.PodSandboxConfig:
+    @takes_rpc_timeout
+    async def sandbox_config(self, *, rpc_timeout: float | None = None) -> pb.PodSandboxConfig:
         """The config the pod was made with, which creating a container needs (the
         runtime puts container logs under its log directory). Known for pods made by
         ``run()``; otherwise read from the runtime's verbose status (containerd reports
@@ -77,7 +83,10 @@ class AsyncPod(PodView):
             self._config = sandbox_config_from(reply)
         return self._config
 
-    async def containers(self, *, all: bool = True) -> list[AsyncContainer]:
+    @takes_rpc_timeout
+    async def containers(
+        self, *, all: bool = True, rpc_timeout: float | None = None
+    ) -> list[AsyncContainer]:
         """The pod's containers (all states by default)."""
         return await self._client.containers.list(pod=self.id, all=all)
 
@@ -101,7 +110,8 @@ class AsyncPod(PodView):
             open_url, remote_port, local_port, open_timeout=self._client.timeout
         )
 
-    async def stop(self) -> AsyncPod:
+    @takes_rpc_timeout
+    async def stop(self, *, rpc_timeout: float | None = None) -> AsyncPod:
         """Stop the sandbox: its containers are killed and its network torn down.
         Returns self with its new status, as ``AsyncContainer.stop`` does."""
         await self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
@@ -127,7 +137,10 @@ class AsyncPod(PodView):
         )
         return self
 
-    async def stats(self, *, interval: float = SAMPLE_INTERVAL) -> PodStats:
+    @takes_rpc_timeout
+    async def stats(
+        self, *, interval: float = SAMPLE_INTERVAL, rpc_timeout: float | None = None
+    ) -> PodStats:
         """The pod's usage and its containers' (see :mod:`cri_client.stats`)."""
         from cri_client._async.support import sample_twice
         from cri_client.types import PodStats
@@ -138,7 +151,10 @@ class AsyncPod(PodView):
 
         return (await sample_twice(sample, lambda s: s.pod_id, interval))[0]
 
-    async def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    async def remove(
+        self, *, force: bool = False, missing_ok: bool = False, rpc_timeout: float | None = None
+    ) -> None:
         """Remove the pod and everything in it. A ready pod is refused unless ``force``,
         which stops it first (as ``crictl rmp -f``)."""
         await self._client.pods.remove(self.id, force=force, missing_ok=missing_ok)
@@ -150,6 +166,7 @@ class AsyncPodManager:
     def __init__(self, client: AsyncCRIClient) -> None:
         self._client = client
 
+    @takes_rpc_timeout
     async def run(
         self,
         name: str,
@@ -167,6 +184,7 @@ class AsyncPodManager:
         port_mappings: Sequence[pb.PortMapping | Mapping[str, Any]] = (),
         cgroup_parent: str | None = None,
         config: pb.PodSandboxConfig | None = None,
+        rpc_timeout: float | None = None,
     ) -> AsyncPod:
         """Create and start a pod sandbox, built like kubelet builds one
         (:func:`cri_client.configs.pod_sandbox_config` documents every default).
@@ -203,13 +221,17 @@ class AsyncPodManager:
         status = (await self._status(reply.pod_sandbox_id)).status
         return AsyncPod(self._client, status, config)
 
-    async def get(self, reference: str | AsyncPod) -> AsyncPod:
+    @takes_rpc_timeout
+    async def get(self, reference: str | AsyncPod, *, rpc_timeout: float | None = None) -> AsyncPod:
         """A pod by full id, unique id prefix, name, ``namespace/name``, or a pod
         object (fetched again: the result has the current status)."""
         pod_id = await self.resolve_id(reference)
         return AsyncPod(self._client, (await self._status(pod_id)).status)
 
-    async def resolve_id(self, reference: str | AsyncPod) -> str:
+    @takes_rpc_timeout
+    async def resolve_id(
+        self, reference: str | AsyncPod, *, rpc_timeout: float | None = None
+    ) -> str:
         """The full id a pod reference means (see :meth:`get`): no RPC for a full id
         or an object, one list otherwise. Raises NotFoundError or
         AmbiguousReferenceError."""
@@ -222,12 +244,14 @@ class AsyncPodManager:
         found = resolve_reference("pod", reference, listed, lambda pod: pod.id, pod_names)
         return str(found.id)
 
+    @takes_rpc_timeout
     async def stats(
         self,
         *,
         labels: Mapping[str, str] | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
+        rpc_timeout: float | None = None,
     ) -> list[PodStats]:
         """Usage of many pods with one RPC per sample (``crictl statsp``): every pod,
         those with ``labels``, or the one with the full ``id``. ``cpu_percent`` as in
@@ -249,6 +273,7 @@ class AsyncPodManager:
 
         return await sample_twice(sample, lambda s: s.pod_id, interval)
 
+    @takes_rpc_timeout
     async def list(
         self,
         *,
@@ -258,6 +283,7 @@ class AsyncPodManager:
         name: str | None = None,
         namespace: str | None = None,
         runtime_handler: str | None = None,
+        rpc_timeout: float | None = None,
     ) -> list[AsyncPod]:
         """Pods in every state, newest first, like ``crictl pods``.
 
@@ -272,12 +298,21 @@ class AsyncPodManager:
         )
         return [AsyncPod(self._client, pod) for pod in selected]
 
-    async def stop(self, reference: str | AsyncPod) -> AsyncPod:
+    @takes_rpc_timeout
+    async def stop(
+        self, reference: str | AsyncPod, *, rpc_timeout: float | None = None
+    ) -> AsyncPod:
         """Stop a pod by reference or object (see :meth:`get`); returns it stopped."""
         return await (await self.get(reference)).stop()
 
+    @takes_rpc_timeout
     async def remove(
-        self, reference: str | AsyncPod, *, force: bool = False, missing_ok: bool = False
+        self,
+        reference: str | AsyncPod,
+        *,
+        force: bool = False,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
     ) -> None:
         """Remove a pod by reference; ``force`` stops a ready pod first. Its log
         directory goes too when it has the default layout, as kubelet removes it."""

@@ -18,7 +18,7 @@ from cri_client._client_base import BaseClient, client_settings
 from cri_client._core.defaults import DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.validation import check_image_reference, check_name
-from cri_client._rpc import SyncInvoker
+from cri_client._rpc import SyncInvoker, takes_rpc_timeout
 from cri_client._sync.containers import Container, ContainerManager
 from cri_client._sync.images import ImageManager
 from cri_client._sync.pods import PodManager
@@ -81,7 +81,8 @@ class CRIClient(BaseClient):
         """Images: :class:`~cri_client.images.ImageManager`."""
         self._events_unimplemented = False
 
-    def version(self) -> RuntimeVersion:
+    @takes_rpc_timeout
+    def version(self, *, rpc_timeout: float | None = None) -> RuntimeVersion:
         """The runtime's name and version, and the CRI version it speaks.
 
         >>> (cri.version()).runtime_version
@@ -96,11 +97,13 @@ class CRIClient(BaseClient):
                 raise
             raise unsupported_api_error(err.details, "Version") from None
 
-    def status(self, *, verbose: bool = False) -> RuntimeStatus:
+    @takes_rpc_timeout
+    def status(self, *, verbose: bool = False, rpc_timeout: float | None = None) -> RuntimeStatus:
         """The runtime's conditions and handlers; ``verbose=True`` adds its decoded
         info (containerd: its whole CRI config under ``config``)."""
         return RuntimeStatus.from_message(self.api.status(verbose=verbose))
 
+    @takes_rpc_timeout
     def run(
         self,
         image: str,
@@ -115,6 +118,7 @@ class CRIClient(BaseClient):
         host_network: bool = False,
         log_directory: str | None = None,
         pull: bool | None = None,
+        rpc_timeout: float | None = None,
     ) -> Container:
         """Pull (when missing), run a pod, create and start one container in it; the
         one verb for the common case, as ``docker run -d`` and ``crictl run``.

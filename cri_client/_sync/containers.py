@@ -36,6 +36,7 @@ from cri_client._core.runtimes import sandbox_id_from_info
 from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
 from cri_client._core.views import ContainerView, container_names, tty_from_inspect
 from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
 from cri_client.errors import CRIError, ExecError, NotFoundError
 from cri_client.types import ContainerState, ExecResult
@@ -62,29 +63,38 @@ class Container(ContainerView):
         self.raw = raw
         self.pod_id = pod_id
 
-    def reload(self) -> Container:
+    @takes_rpc_timeout
+    def reload(self, *, rpc_timeout: float | None = None) -> Container:
         """Fetch the current status (one RPC) and return self."""
         self.raw = (self._client.api.container_status(container_id=self.id)).status
         return self
 
-    def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
+    @takes_rpc_timeout
+    def inspect(self, *, verbose: bool = True, rpc_timeout: float | None = None) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = self._client.api.container_status(container_id=self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
 
-    def start(self) -> Container:
+    @takes_rpc_timeout
+    def start(self, *, rpc_timeout: float | None = None) -> Container:
         """Start the container; returns self with its new status."""
         self._client.api.start_container(container_id=self.id)
         return self.reload()
 
-    def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> Container:
+    @takes_rpc_timeout
+    def stop(
+        self, timeout: float = DEFAULT_STOP_TIMEOUT, *, rpc_timeout: float | None = None
+    ) -> Container:
         """SIGTERM, then SIGKILL after ``timeout`` seconds (0 kills at once)."""
         seconds = stop_seconds(timeout)
         self._client.api.stop_container(container_id=self.id, timeout=seconds)
         return self.reload()
 
-    def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    def remove(
+        self, *, force: bool = False, missing_ok: bool = False, rpc_timeout: float | None = None
+    ) -> None:
         """Remove the container; a running one is refused unless ``force`` (which
         stops it at once, as ``crictl rm -f``)."""
         self._client.containers.remove(self.id, force=force, missing_ok=missing_ok)
@@ -369,7 +379,8 @@ class Container(ContainerView):
         path = self._log_file(previous)
         return blocking(read_records, path, tail=tail, since=since, until=until, stream=stream)
 
-    def reopen_log(self) -> None:
+    @takes_rpc_timeout
+    def reopen_log(self, *, rpc_timeout: float | None = None) -> None:
         """Make the runtime reopen the log file (CRI ReopenContainerLog): after the
         file was renamed away, output goes to a new file at ``log_path`` again."""
         self._client.api.reopen_container_log(container_id=self.id)
@@ -389,7 +400,8 @@ class Container(ContainerView):
             raise NotFoundError(f"{self._describe()} has no log file: its pod has no log directory")
         return previous_log_path(self.log_path, self.attempt) if previous else self.log_path
 
-    def pod(self) -> Pod:
+    @takes_rpc_timeout
+    def pod(self, *, rpc_timeout: float | None = None) -> Pod:
         """The pod the container belongs to."""
         return self._client.pods.get(self.pod_id)
 
@@ -468,6 +480,7 @@ class ContainerManager:
     def __init__(self, client: CRIClient) -> None:
         self._client = client
 
+    @takes_rpc_timeout
     def create(
         self,
         pod: Pod | str,
@@ -488,6 +501,7 @@ class ContainerManager:
         run_as_user: int | None = None,
         privileged: bool = False,
         config: pb.ContainerConfig | None = None,
+        rpc_timeout: float | None = None,
     ) -> Container:
         """Create a container in a pod (not started: call :meth:`Container.start`).
 
@@ -525,7 +539,8 @@ class ContainerManager:
         status = (self._client.api.container_status(container_id=reply.container_id)).status
         return Container(self._client, status, target.id)
 
-    def get(self, reference: str | Container) -> Container:
+    @takes_rpc_timeout
+    def get(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:
         """A container by full id, unique id prefix, name, ``namespace/pod/container``,
         or a container object (fetched again: the result has the current status). A
         full id costs one RPC, anything else a list first."""
@@ -560,14 +575,23 @@ class ContainerManager:
             pod_id = listed[0].pod_sandbox_id if listed else ""
         return Container(self._client, reply.status, pod_id)
 
-    def start(self, reference: str | Container) -> Container:
+    @takes_rpc_timeout
+    def start(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:
         """Start a container by reference or object (see :meth:`get`)."""
         return (self.get(reference)).start()
 
-    def stop(self, reference: str | Container, timeout: float = DEFAULT_STOP_TIMEOUT) -> Container:
+    @takes_rpc_timeout
+    def stop(
+        self,
+        reference: str | Container,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        *,
+        rpc_timeout: float | None = None,
+    ) -> Container:
         """Stop a container by reference or object; SIGKILL after ``timeout`` seconds."""
         return (self.get(reference)).stop(timeout)
 
+    @takes_rpc_timeout
     def stats(
         self,
         *,
@@ -575,6 +599,7 @@ class ContainerManager:
         labels: Mapping[str, str] | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
+        rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         running ones, optionally of one ``pod`` (any pod reference, see
@@ -595,6 +620,7 @@ class ContainerManager:
 
         return sample_twice(sample, lambda s: s.container_id, interval)
 
+    @takes_rpc_timeout
     def list(
         self,
         *,
@@ -606,6 +632,7 @@ class ContainerManager:
         name: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        rpc_timeout: float | None = None,
     ) -> list[Container]:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
@@ -628,8 +655,14 @@ class ContainerManager:
         )
         return [Container(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
 
+    @takes_rpc_timeout
     def remove(
-        self, reference: str | Container, *, force: bool = False, missing_ok: bool = False
+        self,
+        reference: str | Container,
+        *,
+        force: bool = False,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
     ) -> None:
         """Remove a container by reference or object; ``force`` stops a running one first."""
         try:

@@ -18,6 +18,7 @@ from cri_client._core.requests import AuthSpec, auth_from
 from cri_client._core.validation import check_image_reference, check_reference
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
 from cri_client.errors import NotFoundError
 from cri_client.types import ImageFsInfo
@@ -40,7 +41,8 @@ class Image(ImageView):
         self.raw = self._client.images._status(self.id)
         return self
 
-    def remove(self, *, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    def remove(self, *, missing_ok: bool = False, rpc_timeout: float | None = None) -> None:
         """Remove the image (every tag of it)."""
         self._client.images.remove(self.id, missing_ok=missing_ok)
 
@@ -51,7 +53,10 @@ class ImageManager:
     def __init__(self, client: CRIClient) -> None:
         self._client = client
 
-    def pull(self, reference: str, auth: AuthSpec | None = None) -> Image:
+    @takes_rpc_timeout
+    def pull(
+        self, reference: str, auth: AuthSpec | None = None, *, rpc_timeout: float | None = None
+    ) -> Image:
         """Pull an image and return it. Credentials: ``auth`` (an ``AuthConfig``, a
         dict of its fields, or ``(username, password)``), else the docker/podman
         credential files (:mod:`cri_client.auth`), else anonymous.
@@ -65,7 +70,8 @@ class ImageManager:
         reply = self._client.api.pull_image(request)
         return Image(self._client, self._status(reply.image_ref))
 
-    def get(self, reference: str | Image) -> Image:
+    @takes_rpc_timeout
+    def get(self, reference: str | Image, *, rpc_timeout: float | None = None) -> Image:
         """An image by reference (``repo:tag``, ``repo@digest``), id, unique id prefix,
         or an image object (fetched again)."""
         if isinstance(reference, Image):
@@ -84,13 +90,17 @@ class ImageManager:
         )
         return Image(self._client, found)
 
-    def exists(self, reference: str) -> bool:
+    @takes_rpc_timeout
+    def exists(self, reference: str, *, rpc_timeout: float | None = None) -> bool:
         """Whether the runtime has the image (one RPC, no error when it has not)."""
         check_reference(reference, "image")
         reply = self._client.api.image_status(image={"image": reference})
         return reply.HasField("image")
 
-    def list(self, *, reference: str | None = None) -> list[Image]:
+    @takes_rpc_timeout
+    def list(
+        self, *, reference: str | None = None, rpc_timeout: float | None = None
+    ) -> list[Image]:
         """All images, or those whose tag or digest is ``reference`` or whose
         repository is ``reference`` (``crictl images busybox``)."""
         listed = self._client._lister.list(support.IMAGES)
@@ -99,7 +109,14 @@ class ImageManager:
             return images
         return [image for image in images if image_named(reference, image)]
 
-    def remove(self, reference: str | Image, *, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    def remove(
+        self,
+        reference: str | Image,
+        *,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> None:
         """Remove an image by reference, id, id prefix or object. A tag removes that
         tag (the image goes with its last one); an id or object removes every tag."""
         if isinstance(reference, Image):
@@ -113,7 +130,8 @@ class ImageManager:
         target = reference if reference in image.repo_tags else image.id
         self._client.api.remove_image(image={"image": target})
 
-    def fs_info(self) -> ImageFsInfo:
+    @takes_rpc_timeout
+    def fs_info(self, *, rpc_timeout: float | None = None) -> ImageFsInfo:
         """Space used by the image and container filesystems."""
         return ImageFsInfo.from_message(self._client.api.image_fs_info())
 

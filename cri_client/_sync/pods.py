@@ -27,6 +27,7 @@ from cri_client._core.validation import (
 )
 from cri_client._core.views import PodView, pod_names
 from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
 from cri_client.errors import NotFoundError
 from cri_client.types import PodState
@@ -58,18 +59,21 @@ class Pod(PodView):
         self.raw = raw
         self._config = config
 
-    def reload(self) -> Pod:
+    @takes_rpc_timeout
+    def reload(self, *, rpc_timeout: float | None = None) -> Pod:
         """Fetch the current status (one RPC) and return self."""
         self.raw = (self._client.pods._status(self.id)).status
         return self
 
-    def inspect(self, *, verbose: bool = True) -> dict[str, Any]:
+    @takes_rpc_timeout
+    def inspect(self, *, verbose: bool = True, rpc_timeout: float | None = None) -> dict[str, Any]:
         """The status as a dict, and with ``verbose`` the runtime's decoded ``info``
         (containerd: the sandbox's config, PID, runtime spec), like ``crictl inspectp``."""
         reply = self._client.pods._status(self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
 
-    def sandbox_config(self) -> pb.PodSandboxConfig:
+    @takes_rpc_timeout
+    def sandbox_config(self, *, rpc_timeout: float | None = None) -> pb.PodSandboxConfig:
         """The config the pod was made with, which creating a container needs (the
         runtime puts container logs under its log directory). Known for pods made by
         ``run()``; otherwise read from the runtime's verbose status (containerd reports
@@ -79,7 +83,8 @@ class Pod(PodView):
             self._config = sandbox_config_from(reply)
         return self._config
 
-    def containers(self, *, all: bool = True) -> list[Container]:
+    @takes_rpc_timeout
+    def containers(self, *, all: bool = True, rpc_timeout: float | None = None) -> list[Container]:
         """The pod's containers (all states by default)."""
         return self._client.containers.list(pod=self.id, all=all)
 
@@ -101,7 +106,8 @@ class Pod(PodView):
 
         return PortForward(open_url, remote_port, local_port, open_timeout=self._client.timeout)
 
-    def stop(self) -> Pod:
+    @takes_rpc_timeout
+    def stop(self, *, rpc_timeout: float | None = None) -> Pod:
         """Stop the sandbox: its containers are killed and its network torn down.
         Returns self with its new status, as ``Container.stop`` does."""
         self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
@@ -127,7 +133,10 @@ class Pod(PodView):
         )
         return self
 
-    def stats(self, *, interval: float = SAMPLE_INTERVAL) -> PodStats:
+    @takes_rpc_timeout
+    def stats(
+        self, *, interval: float = SAMPLE_INTERVAL, rpc_timeout: float | None = None
+    ) -> PodStats:
         """The pod's usage and its containers' (see :mod:`cri_client.stats`)."""
         from cri_client._sync.support import sample_twice
         from cri_client.types import PodStats
@@ -138,7 +147,10 @@ class Pod(PodView):
 
         return (sample_twice(sample, lambda s: s.pod_id, interval))[0]
 
-    def remove(self, *, force: bool = False, missing_ok: bool = False) -> None:
+    @takes_rpc_timeout
+    def remove(
+        self, *, force: bool = False, missing_ok: bool = False, rpc_timeout: float | None = None
+    ) -> None:
         """Remove the pod and everything in it. A ready pod is refused unless ``force``,
         which stops it first (as ``crictl rmp -f``)."""
         self._client.pods.remove(self.id, force=force, missing_ok=missing_ok)
@@ -150,6 +162,7 @@ class PodManager:
     def __init__(self, client: CRIClient) -> None:
         self._client = client
 
+    @takes_rpc_timeout
     def run(
         self,
         name: str,
@@ -167,6 +180,7 @@ class PodManager:
         port_mappings: Sequence[pb.PortMapping | Mapping[str, Any]] = (),
         cgroup_parent: str | None = None,
         config: pb.PodSandboxConfig | None = None,
+        rpc_timeout: float | None = None,
     ) -> Pod:
         """Create and start a pod sandbox, built like kubelet builds one
         (:func:`cri_client.configs.pod_sandbox_config` documents every default).
@@ -201,13 +215,15 @@ class PodManager:
         status = (self._status(reply.pod_sandbox_id)).status
         return Pod(self._client, status, config)
 
-    def get(self, reference: str | Pod) -> Pod:
+    @takes_rpc_timeout
+    def get(self, reference: str | Pod, *, rpc_timeout: float | None = None) -> Pod:
         """A pod by full id, unique id prefix, name, ``namespace/name``, or a pod
         object (fetched again: the result has the current status)."""
         pod_id = self.resolve_id(reference)
         return Pod(self._client, (self._status(pod_id)).status)
 
-    def resolve_id(self, reference: str | Pod) -> str:
+    @takes_rpc_timeout
+    def resolve_id(self, reference: str | Pod, *, rpc_timeout: float | None = None) -> str:
         """The full id a pod reference means (see :meth:`get`): no RPC for a full id
         or an object, one list otherwise. Raises NotFoundError or
         AmbiguousReferenceError."""
@@ -220,12 +236,14 @@ class PodManager:
         found = resolve_reference("pod", reference, listed, lambda pod: pod.id, pod_names)
         return str(found.id)
 
+    @takes_rpc_timeout
     def stats(
         self,
         *,
         labels: Mapping[str, str] | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
+        rpc_timeout: float | None = None,
     ) -> list[PodStats]:
         """Usage of many pods with one RPC per sample (``crictl statsp``): every pod,
         those with ``labels``, or the one with the full ``id``. ``cpu_percent`` as in
@@ -247,6 +265,7 @@ class PodManager:
 
         return sample_twice(sample, lambda s: s.pod_id, interval)
 
+    @takes_rpc_timeout
     def list(
         self,
         *,
@@ -256,6 +275,7 @@ class PodManager:
         name: str | None = None,
         namespace: str | None = None,
         runtime_handler: str | None = None,
+        rpc_timeout: float | None = None,
     ) -> list[Pod]:
         """Pods in every state, newest first, like ``crictl pods``.
 
@@ -270,12 +290,19 @@ class PodManager:
         )
         return [Pod(self._client, pod) for pod in selected]
 
-    def stop(self, reference: str | Pod) -> Pod:
+    @takes_rpc_timeout
+    def stop(self, reference: str | Pod, *, rpc_timeout: float | None = None) -> Pod:
         """Stop a pod by reference or object (see :meth:`get`); returns it stopped."""
         return (self.get(reference)).stop()
 
+    @takes_rpc_timeout
     def remove(
-        self, reference: str | Pod, *, force: bool = False, missing_ok: bool = False
+        self,
+        reference: str | Pod,
+        *,
+        force: bool = False,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
     ) -> None:
         """Remove a pod by reference; ``force`` stops a ready pod first. Its log
         directory goes too when it has the default layout, as kubelet removes it."""

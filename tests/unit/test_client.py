@@ -273,3 +273,51 @@ def test_removing_by_full_id_needs_no_listing(sock: str) -> None:
     with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
         cri.containers.remove(container_id)
         assert fake.calls == ["ContainerStatus", "RemoveContainer"]
+
+
+def test_a_high_level_call_takes_a_deadline_for_the_whole_call(sock: str) -> None:
+    """``rpc_timeout=`` on a high-level call bounds every RPC it makes (here a stalled
+    list after a quick one), whatever the client's default; nested calls keep it."""
+    release = threading.Event()
+
+    def quick_status(request: Any, context: Any) -> pb.PodSandboxStatusResponse:
+        return pb.PodSandboxStatusResponse(status=pb.PodSandboxStatus(id=request.pod_sandbox_id))
+
+    def stalled_list(request: Any, context: Any) -> pb.ListContainersResponse:
+        release.wait(10)
+        return pb.ListContainersResponse()
+
+    handlers = {"PodSandboxStatus": quick_status, "ListContainers": stalled_list}
+    pod_id = "a" * 64
+    try:
+        with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint, timeout=30) as cri:
+            pod = cri.pods.get(pod_id, rpc_timeout=5)
+            assert pod.id == pod_id
+            started = time.monotonic()
+            with pytest.raises(DeadlineExceededError, match="ListContainers"):
+                pod.containers(rpc_timeout=0.3)  # containers.list inside it: same deadline
+            assert time.monotonic() - started < 5
+            with pytest.raises(ValueError, match="rpc_timeout"):
+                cri.pods.get(pod_id, rpc_timeout=0)
+            assert fake.calls.count("PodSandboxStatus") == 1  # the bad one sent nothing
+    finally:
+        release.set()
+
+
+def test_a_call_deadline_that_has_passed_sends_nothing() -> None:
+    from cri_client._rpc import _start_call
+
+    policy = DeadlinePolicy(10)
+    token = _start_call(0.05)
+    try:
+        assert 0 < (policy.deadline(rpcs.VERSION, pb.VersionRequest(), None) or 0) <= 0.05
+        assert policy.deadline(rpcs.VERSION, pb.VersionRequest(), 7) == 7  # explicit wins
+        time.sleep(0.06)
+        with pytest.raises(DeadlineExceededError, match="before Version was sent"):
+            policy.deadline(rpcs.VERSION, pb.VersionRequest(), None)
+    finally:
+        assert token is not None
+        from cri_client._rpc import _CALL_ENDS
+
+        _CALL_ENDS.reset(token)
+    assert policy.deadline(rpcs.VERSION, pb.VersionRequest(), None) == 10
