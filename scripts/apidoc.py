@@ -56,6 +56,7 @@ PUBLIC_MODULES = [
     "cri_client.aio",
     "cri_client.endpoint",
     "cri_client.logs",
+    "cri_client.configs",
     "cri_client.testing",
 ]
 """The modules documented in full, in this order."""

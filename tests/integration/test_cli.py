@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from cri_client import Container, CRIClient, Pod
-from cri_client._core.configs import container_config
+from cri_client.configs import container_config
 from cri_client.errors import ExecTimeoutError
 
 from .conftest import RuntimeUnderTest

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cri_client import Container, ContainerState, CRIClient, LogRecord
-from cri_client._core.configs import container_config
+from cri_client.configs import container_config
 from cri_client.errors import NotFoundError
 
 from .conftest import RuntimeUnderTest

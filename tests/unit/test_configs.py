@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from cri_client._core.configs import container_config, pod_sandbox_config
+from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._proto import api_pb2 as pb
 
 

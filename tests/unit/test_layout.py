@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("transport", ("cri_client.endpoint", "cri_client._rpc", "cri_client._api",
                    "cri_client._client_base")),
     ("clients", ("cri_client._async", "cri_client._sync")),
-    ("public", ("cri_client.aio", "cri_client.logs", "cri_client.__init__")),
+    ("public", ("cri_client.aio", "cri_client.logs", "cri_client.configs", "cri_client.__init__")),
     ("applications", ("cri_client.cli", "cri_client.testing", "cri_client.__main__")),
 ]  # fmt: skip
 """Lowest first: a module may import its own layer and those before it, never a later one."""
@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 PUBLIC_MODULES = {
     "cri_client",
     "cri_client.aio",
+    "cri_client.configs",
     "cri_client.endpoint",
     "cri_client.errors",
     "cri_client.logs",

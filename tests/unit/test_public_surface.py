@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "cri_client.types",
     "cri_client.endpoint",
     "cri_client.logs",
+    "cri_client.configs",
     "cri_client.testing",
 ]
 """The documented public modules (README, docs/api.md). ``cri_client.pb`` is public

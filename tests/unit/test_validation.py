@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cri_client import CRIClient
-from cri_client._core.configs import container_config, pod_sandbox_config
+from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._core.validation import (
     check_command,
     check_image_reference,
