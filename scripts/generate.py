@@ -10,6 +10,8 @@ Two outputs, both committed and never edited by hand:
   protoc (from the pinned grpcio-tools dev dependency) run on a copy of the
   proto placed at ``cri_client/_proto/api.proto``, so that the gRPC module
   imports ``cri_client._proto.api_pb2`` instead of a top-level ``api_pb2``.
+  ``api_pb2.py`` is then rewritten by ``use_private_pool`` so that its messages
+  live in a private descriptor pool, not protobuf's default one (see there why).
 * ``cri_client/_api.py``: the typed facade with one method per RPC, its
   docstring taken from the comment above the ``rpc`` line in the proto.
 """
@@ -182,6 +184,104 @@ def render_api_class(
     return out
 
 
+# protoc's api_pb2.py adds the file to protobuf's process-wide default pool, where
+# another package's runtime.v1 stubs (PyPI's container-runtime-interface-api, a
+# copy vendored by some tool) register the same full names: whichever is imported
+# second dies with "duplicate symbol 'runtime.v1.Protocol'". Nothing in cri_client
+# looks our types up by name, so they go into a pool of their own instead (code
+# that needs it, e.g. for json_format's descriptor_pool=, has api_pb2.DESCRIPTOR.pool).
+# The serialized FileDescriptorProto, hence the wire format, and the method paths in
+# api_pb2_grpc.py ("/runtime.v1.RuntimeService/Version") are untouched.
+PRIVATE_POOL_HEADER = (
+    "# Post-processed by scripts/generate.py: the messages are built in a private\n"
+    "# descriptor pool (_POOL), not protobuf's default pool; see use_private_pool().\n"
+)
+DOCSTRING_LINE = '"""Generated protocol buffer code."""\n'
+DEFAULT_POOL_LINE = "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile("
+PRIVATE_POOL_LINES = (
+    "_POOL = _descriptor_pool.DescriptorPool()\nDESCRIPTOR = _POOL.AddSerializedFile("
+)
+# protobuf's builder.BuildTopDescriptorsAndMessages, minus one call: it also does
+# symbol_database.Default().RegisterMessage(cls) for every class, and under the
+# pure-Python runtime (PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python) that puts
+# each descriptor into the DEFAULT pool after all, with the same name clash. The
+# builder is the same in protobuf 5.29 through 7.x; __qualname__ is set as 6.x+
+# does (5.29 leaves nested classes' __qualname__ as the bare name).
+STOCK_BUILD_CALL = (
+    "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cri_client._proto.api_pb2', _globals)\n"
+)
+PRIVATE_BUILD_CALL = '''\
+from google.protobuf import message as _message
+from google.protobuf import reflection as _reflection
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+
+
+def _BuildMessage(msg_des, prefix):
+  """msg_des's class, nested classes included, registered in no symbol database."""
+  create_dict = {}
+  for name, nested_msg in msg_des.nested_types_by_name.items():
+    create_dict[name] = _BuildMessage(nested_msg, prefix + msg_des.name + '.')
+  create_dict['DESCRIPTOR'] = msg_des
+  create_dict['__module__'] = 'cri_client._proto.api_pb2'
+  create_dict['__qualname__'] = prefix + msg_des.name
+  return _reflection.GeneratedProtocolMessageType(
+      msg_des.name, (_message.Message,), create_dict)
+
+
+def _BuildTopDescriptorsAndMessages(file_des, module):
+  """_builder.BuildTopDescriptorsAndMessages without symbol_database.Default()."""
+  for name, enum_des in file_des.enum_types_by_name.items():
+    module['_' + name.upper()] = enum_des
+    module[name] = _enum_type_wrapper.EnumTypeWrapper(enum_des)
+    for enum_value in enum_des.values:
+      module[enum_value.name] = enum_value.number
+  for name, extension_des in file_des.extensions_by_name.items():
+    module[name.upper() + '_FIELD_NUMBER'] = extension_des.number
+    module[name] = extension_des
+  for name, service in file_des.services_by_name.items():
+    module['_' + name.upper()] = service
+  for name, msg_des in file_des.message_types_by_name.items():
+    module[name] = _BuildMessage(msg_des, '')
+
+
+_BuildTopDescriptorsAndMessages(DESCRIPTOR, _globals)
+'''
+# The only builder function the rewritten module may still call: it just binds
+# module globals to the descriptors. A protoc upgrade that emits any other call
+# (BuildServices, ...) fails generation until the rewrite is reviewed.
+ALLOWED_BUILDER_CALLS = {"BuildMessageAndEnumDescriptors"}
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """text with old replaced by new, failing unless old occurs exactly once."""
+    count = text.count(old)
+    if count != 1:
+        raise SystemExit(
+            f"generate.py: expected {old.strip()!r} once in protoc's api_pb2.py, found {count}; "
+            "protoc's output changed: review use_private_pool()"
+        )
+    return text.replace(old, new)
+
+
+def use_private_pool(pb2_text: str) -> str:
+    """Rewrite protoc's api_pb2.py to build its messages in a private descriptor pool.
+
+    Why: see PRIVATE_POOL_HEADER's comment. Exact-text replacements, each required
+    to match once, so a different protoc fails loudly instead of silently keeping
+    the default pool; the result is checked to reference the default pool nowhere.
+    """
+    text = replace_once(pb2_text, DOCSTRING_LINE, PRIVATE_POOL_HEADER + DOCSTRING_LINE)
+    text = replace_once(text, DEFAULT_POOL_LINE, PRIVATE_POOL_LINES)
+    text = replace_once(text, STOCK_BUILD_CALL, PRIVATE_BUILD_CALL)
+    calls = set(re.findall(r"_builder\.(\w+)\(", text))
+    if "_descriptor_pool.Default()" in text or not calls <= ALLOWED_BUILDER_CALLS:
+        raise SystemExit(
+            "generate.py: api_pb2.py still reaches the default pool or calls unreviewed "
+            f"builder functions {sorted(calls - ALLOWED_BUILDER_CALLS)}: review use_private_pool()"
+        )
+    return text
+
+
 def run_protoc(proto_text: str, out_dir: Path) -> None:
     """protoc into out_dir/cri_client/_proto, with the import path the package needs."""
     with tempfile.TemporaryDirectory() as include:
@@ -208,6 +308,8 @@ def generate(out_dir: Path) -> list[str]:
     """Write every generated file under out_dir; return their paths relative to it."""
     proto_text = PROTO.read_text()
     run_protoc(proto_text, out_dir)
+    pb2 = out_dir / PACKAGE_DIR / "api_pb2.py"
+    pb2.write_text(use_private_pool(pb2.read_text()))
     (out_dir / FACADE).parent.mkdir(parents=True, exist_ok=True)
     (out_dir / FACADE).write_text(render_facade(proto_text))
     return [f"{PACKAGE_DIR}/{name}" for name in PROTOC_OUTPUTS] + [FACADE]
