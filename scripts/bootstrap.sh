@@ -15,4 +15,8 @@ pip=(.venv/bin/python -m pip -q --disable-pip-version-check)
 # with its Python's bundled pip. No -U: once satisfied, this is a no-op offline.
 "${pip[@]}" install 'pip>=25.1' >&2
 "${pip[@]}" install -e . ${group:+--group "$group"} >&2
+# The tests import PyPI's other CRI stubs beside ours (tests/unit/test_coexistence.py).
+# --no-deps: they pin protobuf 6.x, which the pinned grpcio-tools cannot share; their
+# imports work on ours.
+[ -n "$group" ] && "${pip[@]}" install --no-deps 'container-runtime-interface-api>=2.0.1' >&2
 echo "$PWD/.venv/bin/python"

@@ -53,6 +53,8 @@ for version in $unit_pythons; do
   # pip>=25.1 for --group (PEP 735 dependency groups; see scripts/bootstrap.sh).
   "$venv/bin/python" -m pip install -q --disable-pip-version-check 'pip>=25.1'
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -e . --group test
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+    'container-runtime-interface-api>=2.0.1'
   "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit
 done
 
