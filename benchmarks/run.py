@@ -273,6 +273,17 @@ def many_containers(endpoint: str, image: str, count: int, log_dir: str) -> None
                 f"({ours / bare:.2f}x, best of 20); peak Python memory {peak / 2**20:.2f} MiB "
                 f"for {len(kept)} Container objects"
             )
+            # A lookup by full id among them: one ContainerStatus, not a list of them all.
+            full_id = kept[0].id
+            status = pb.ContainerStatusRequest(container_id=full_id)
+            bare_get = min(
+                per_call_us(lambda: stub.ContainerStatus(status, timeout=60), 20) for _ in range(5)
+            )
+            ours_get = min(per_call_us(lambda: cri.containers.get(full_id), 20) for _ in range(5))
+            print(
+                f"bare stub ContainerStatus {bare_get:.0f} us; cri.containers.get(full id) "
+                f"{ours_get:.0f} us ({ours_get / bare_get:.2f}x, best of 5 x 20)"
+            )
         finally:
             pod.remove(force=True)
 
