@@ -133,12 +133,13 @@ def test_pod_stop_and_remove_rules(cri: CRIClient, suite: dict[str, str], log_di
     pod = run_pod(cri, "rm-" + suite["suite"], suite, log_dir)
     with pytest.raises(FailedPreconditionError, match="is ready"):
         pod.remove()
-    pod.stop()
-    assert pod.reload().state is PodState.NOT_READY
-    pod.remove()
+    stopped = pod.stop()  # returns the pod with its new status, as Container.stop does
+    assert stopped is pod and pod.state is PodState.NOT_READY
+    assert cri.pods.stop(pod).state is PodState.NOT_READY  # an object works as a reference
+    cri.pods.remove(pod)
     with pytest.raises(NotFoundError):
         cri.pods.get(pod.id)
-    cri.pods.remove(pod.id, missing_ok=True)
+    cri.pods.remove(pod, missing_ok=True)
 
 
 def test_host_network_pod_has_no_ip(cri: CRIClient, suite: dict[str, str], log_dir: str) -> None:
@@ -235,6 +236,13 @@ def test_container_lookup_and_list_filters(
     assert cri.containers.list(image=image_id[7:19], pod=pod) == [alpha]
     assert cri.containers.list(pod=pod)[0].image_id == image_id
     assert cri.containers.list(id=alpha.id[:8]) == [alpha]
+    # pod= takes any pod reference: object, id, prefix, name, namespace/name
+    for pod_ref in (pod, pod.id, pod.id[:10], pod.name, f"finders/{pod.name}"):
+        assert cri.containers.list(pod=pod_ref, all=True) == [beta, alpha], pod_ref
+    with pytest.raises(NotFoundError):
+        cri.containers.list(pod="no-such-pod-" + suite["suite"])
+    assert [s.container_id for s in cri.containers.stats(pod=pod.name)] == [alpha.id]
+    assert cri.containers.get(beta) == beta and cri.containers.get(beta) is not beta
     assert pod.containers() == [beta, alpha]
     assert alpha.pod() == pod
     data = json.loads(json.dumps(alpha.to_dict()))
@@ -312,3 +320,44 @@ def test_failed_start_rolls_back_too(
         )
     assert "/no/such/entrypoint" in str(info.value)
     assert cri.pods.list(labels=suite) == []
+
+
+def test_get_by_full_id_is_one_status_rpc(
+    cri: CRIClient,
+    runtime: RuntimeUnderTest,
+    suite: dict[str, str],
+    log_dir: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A full container id needs no list of every container: one ContainerStatus,
+    whose verbose info names the pod (the status message itself has no pod id)."""
+    pod = run_pod(cri, "byid-" + suite["suite"], suite, log_dir)
+    ctr = start_sleeper(cri, pod, runtime.busybox_image)
+    with caplog.at_level("DEBUG", logger="cri_client.rpc"):
+        found = cri.containers.get(ctr.id)
+    rpcs = [record.getMessage().split("(")[0] for record in caplog.records]
+    assert rpcs == ["ContainerStatus"]
+    assert found == ctr and found.pod_id == pod.id and found.state is ContainerState.RUNNING
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="cri_client.rpc"):
+        cri.containers.remove(ctr, force=True)
+    rpcs = [record.getMessage().split("(")[0] for record in caplog.records]
+    assert rpcs == ["ContainerStatus", "StopContainer", "RemoveContainer"]
+    assert cri.containers.list(pod=pod, all=True) == []
+
+
+def test_a_high_level_call_honours_its_rpc_timeout(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    """rpc_timeout on a high-level call is a deadline for every RPC it makes: a stop
+    whose grace period is longer than the deadline fails with DeadlineExceededError."""
+    from cri_client.errors import DeadlineExceededError
+
+    pod = run_pod(cri, "deadline-" + suite["suite"], suite, log_dir)
+    stubborn = cri.containers.create(
+        pod, "stubborn", runtime.busybox_image, command=["sh", "-c", "trap '' TERM; sleep 600"]
+    ).start()
+    assert cri.pods.get(pod.name, rpc_timeout=5) == pod
+    with pytest.raises(DeadlineExceededError, match="StopContainer"):
+        stubborn.stop(timeout=30, rpc_timeout=1)
+    assert stubborn.stop(timeout=0, rpc_timeout=10).state is ContainerState.EXITED
