@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._proto import api_pb2 as pb
 from cri_client.aio import AsyncCRIClient
+from cri_client.configs import container_config, pod_sandbox_config
 
 from .conftest import RuntimeUnderTest
 

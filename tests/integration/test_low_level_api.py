@@ -18,8 +18,8 @@ import pytest
 
 from cri_client import CRIClient
 from cri_client._api import ALL_RPCS
-from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._proto import api_pb2 as pb
+from cri_client.configs import container_config, pod_sandbox_config
 from cri_client.errors import (
     DeadlineExceededError,
     NotFoundError,

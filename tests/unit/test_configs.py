@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._proto import api_pb2 as pb
+from cri_client.configs import container_config, pod_sandbox_config
 
 
 def test_pod_defaults_are_kubelets() -> None:

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._core.validation import check_command, check_image_reference, check_seconds
 from cri_client._proto import api_pb2 as pb
+from cri_client.configs import container_config, pod_sandbox_config
 
 LABEL_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
 label_keys = st.one_of(

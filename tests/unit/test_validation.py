@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from cri_client import CRIClient
-from cri_client.configs import container_config, pod_sandbox_config
 from cri_client._core.validation import (
     check_command,
     check_image_reference,
@@ -16,6 +15,7 @@ from cri_client._core.validation import (
     check_name,
     check_seconds,
 )
+from cri_client.configs import container_config, pod_sandbox_config
 
 from .fake_runtime import FakeRuntime
 
