@@ -30,11 +30,13 @@ __all__ = [
     "CancelledError",
     "ClientClosedError",
     "CommandNotFoundError",
+    "CrictlConfigError",
     "DeadlineExceededError",
     "EndpointError",
     "ExecError",
     "ExecTimeoutError",
     "FailedPreconditionError",
+    "InsecureEndpointWarning",
     "InternalError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -196,6 +198,17 @@ class EndpointError(UnavailableError):
     to do. It is found before or instead of a gRPC status, so ``code`` is None."""
 
     code = None
+
+
+class CrictlConfigError(ValueError):
+    """A crictl config file that was named (the CLI's ``-c``, ``config_file`` of
+    :func:`cri_client.endpoint.load_crictl_config`, or ``CRI_CONFIG_FILE``) is missing,
+    unreadable or invalid. The message names the file and the problem."""
+
+
+class InsecureEndpointWarning(UserWarning):
+    """A TCP endpoint was used: the CRI has no authentication, anyone who can reach
+    the port controls the runtime."""
 
 
 class ClientClosedError(CRIError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cri_client._core.model import decode_json_values, timestamp
+from cri_client._core.messages import decode_json_values, timestamp
 from cri_client._proto import api_pb2 as pb
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ContainerEventType",
     "ContainerState",
     "ContainerStats",
+    "CrictlConfig",
     "Endpoint",
     "ExecResult",
     "FilesystemUsage",
@@ -94,6 +95,27 @@ class Endpoint:
     def url(self) -> str:
         """The gRPC target: ``unix:///path`` or ``dns:///host:port``."""
         return f"unix://{self.path}" if self.scheme == "unix" else f"dns:///{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class CrictlConfig:
+    """crictl's client config file (``/etc/crictl.yaml``): the options crictl reads
+    from it, from :func:`cri_client.endpoint.load_crictl_config`.
+
+    ``path`` is the file consulted (``/etc/crictl.yaml`` also when it does not
+    exist); ``skipped`` says why ``/etc/crictl.yaml`` was ignored when it exists but
+    is invalid (None otherwise). ``timeout`` is in seconds, 0 when not set;
+    ``debug`` is None when not set.
+    """
+
+    path: str
+    runtime_endpoint: str = ""
+    image_endpoint: str = ""
+    timeout: int = 0
+    debug: bool | None = None
+    pull_image_on_create: bool = False
+    disable_pull_on_run: bool = False
+    skipped: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,8 @@ from cri_client._async import support
 from cri_client._core.configs import MountSpec, container_config
 from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, select_containers
-from cri_client._core.model import (
-    FULL_ID,
-    decode_json_values,
-    message_dict,
-    parse_state,
-    resolve_reference,
-)
+from cri_client._core.messages import decode_json_values, message_dict
+from cri_client._core.model import FULL_ID, parse_state, resolve_reference
 from cri_client._core.public import publish
 from cri_client._core.requests import (
     exec_failure,

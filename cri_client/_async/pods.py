@@ -15,7 +15,8 @@ from cri_client._async import support
 from cri_client._core.configs import default_log_directory, pod_sandbox_config
 from cri_client._core.defaults import SAMPLE_INTERVAL
 from cri_client._core.listing import pod_filter, select_pods
-from cri_client._core.model import FULL_ID, decode_json_values, message_dict, resolve_reference
+from cri_client._core.messages import decode_json_values, message_dict
+from cri_client._core.model import FULL_ID, resolve_reference
 from cri_client._core.public import publish
 from cri_client._core.requests import ready_pod_refused, sandbox_config_from
 from cri_client._core.validation import (

@@ -11,17 +11,20 @@ from __future__ import annotations
 from asyncio import sleep, to_thread
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from time import monotonic
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from google.protobuf.message import Message
 
 from cri_client import _api
 from cri_client._core.defaults import LOG_POLL_INTERVAL
-from cri_client._core.logfile import LogFollower, Since
 from cri_client._core.stats import Stats, with_cpu_percent
 from cri_client._core.validation import check_seconds
 from cri_client._rpc import AsyncInvoker, Rpc
 from cri_client.errors import UnimplementedError
+
+if TYPE_CHECKING:
+    # Loaded when a log is followed: most programs never read a log file.
+    from cri_client._core.logfile import LogFollower, Since
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -181,6 +184,8 @@ def follow(
     when the iterator ends or is closed (``await lines.aclose()``, or
     ``contextlib.aclosing``, releases them at once).
     """
+    from cri_client._core.logfile import LogFollower
+
     follower = LogFollower(path, tail, since, stream, timestamps, limit_bytes, poll_interval)
 
     async def opened() -> LogFollower:

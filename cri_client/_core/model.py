@@ -6,15 +6,13 @@ and resolve references with the same code.
 
 from __future__ import annotations
 
-import base64
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from google.protobuf.message import Message
-
+from cri_client._core.messages import timestamp
 from cri_client.errors import AmbiguousReferenceError, NotFoundError
 
 T = TypeVar("T")
@@ -75,60 +73,6 @@ def parse_state(kind: type[E], value: object) -> E:
     except ValueError:
         names = ", ".join(member.value for member in kind)
         raise ValueError(f"state must be one of {names}, not {value!r}") from None
-
-
-def timestamp(nanoseconds: int) -> datetime | None:
-    """CRI timestamps are Unix nanoseconds; 0 means "not yet"."""
-    if nanoseconds <= 0:
-        return None
-    return datetime.fromtimestamp(nanoseconds / 1e9, tz=timezone.utc)
-
-
-def message_dict(message: Message) -> dict[str, Any]:
-    """A message as a JSON-safe dict: the proto's snake_case names, 64-bit integers as
-    ints (protobuf's JSON mapping makes them strings), enums by name, bytes as base64.
-    Scalars at their default are kept (``"state": "SANDBOX_READY"`` is the zero
-    value), as crictl shows them; unset sub-messages are left out."""
-    result: dict[str, Any] = {}
-    for field in message.DESCRIPTOR.fields:
-        value = getattr(message, field.name)
-        unset_message = isinstance(value, Message) and not message.HasField(field.name)
-        if unset_message or (field.containing_oneof and not message.HasField(field.name)):
-            continue
-        result[field.name] = _json_value(field, value)
-    return result
-
-
-def _json_value(field: Any, value: Any) -> Any:
-    if isinstance(value, Message):
-        return message_dict(value)
-    if isinstance(value, Mapping):
-        value_field = field.message_type.fields_by_name["value"]
-        return {str(k): _json_value(value_field, v) for k, v in value.items()}
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Sequence):
-        return [_json_value(field, item) for item in value]
-    if field.enum_type is not None:
-        number = int(value)
-        known = field.enum_type.values_by_number.get(number)
-        return known.name if known is not None else number
-    return value
-
-
-def decode_json_values(info: Any) -> dict[str, Any]:
-    """Verbose ``info`` maps carry JSON text per key; decode each value that parses."""
-    import json  # here, not at import: most programs never ask for verbose info
-
-    decoded: dict[str, Any] = {}
-    for key, value in info.items():
-        try:
-            decoded[key] = json.loads(value)
-        except ValueError:
-            decoded[key] = value
-    return decoded
 
 
 def resolve_reference(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from cri_client._core.model import decode_json_values
+from cri_client._core.messages import decode_json_values
 from cri_client._core.validation import check_seconds
 from cri_client._core.views import PodView
 from cri_client._proto import api_pb2 as pb

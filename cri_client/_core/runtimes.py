@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cri_client._core.model import decode_json_values
+from cri_client._core.messages import decode_json_values
 
 SANDBOX_ID_KEYS = ("sandboxID",)
 """Where the verbose ``ContainerStatus`` info names the container's pod sandbox:

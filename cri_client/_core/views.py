@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from cri_client._core.model import NamedObject, RuntimeObject, timestamp
+from cri_client._core.messages import timestamp
+from cri_client._core.model import NamedObject, RuntimeObject
 from cri_client._proto import api_pb2 as pb
 from cri_client.types import ContainerState, PodState
 

@@ -1,5 +1,6 @@
-"""Files and values from the command line: crictl's config file, the pod and container
-config files of ``runp``/``create``/``run``, labels, Go durations and timestamps.
+"""Files and values from the command line: the pod and container config files of
+``runp``/``create``/``run``, labels, Go durations and timestamps. crictl's own config
+file is read by :func:`cri_client.endpoint.load_crictl_config`, as the library reads it.
 
 Every problem raises :class:`~cri_client.cli.context.UsageError` naming the file (or
 flag) and what is wrong with it: exit code 2, never a traceback.
@@ -11,7 +12,6 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,101 +23,14 @@ if TYPE_CHECKING:
     from cri_client import pb
 
 __all__ = [
-    "DEFAULT_CONFIG_PATH",
-    "CrictlConfig",
     "load_container_config",
-    "load_crictl_config",
     "load_pod_config",
     "parse_duration",
     "parse_labels",
     "parse_since",
 ]
 
-DEFAULT_CONFIG_PATH = "/etc/crictl.yaml"
-
 M = TypeVar("M", bound="Message")
-
-_BOOL_VALUES = {
-    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
-    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
-}
-_INT_KEYS = ("timeout", "max-retries")
-_BOOL_KEYS = ("debug", "pull-image-on-create", "disable-pull-on-run", "enable-streaming")
-_STRING_KEYS = ("runtime-endpoint", "image-endpoint")
-
-
-@dataclass(frozen=True)
-class CrictlConfig:
-    """crictl's client config (``/etc/crictl.yaml``): the options crictl reads."""
-
-    path: str | None = None
-    runtime_endpoint: str = ""
-    image_endpoint: str = ""
-    timeout: int = 0
-    debug: bool | None = None
-    pull_image_on_create: bool = False
-    disable_pull_on_run: bool = False
-
-
-def load_crictl_config(explicit: str | None, env: Mapping[str, str]) -> CrictlConfig:
-    """The config crictl would use: ``-c FILE``, else ``$CRI_CONFIG_FILE``, else
-    ``/etc/crictl.yaml``. A file that was named (flag or variable) must exist and be
-    valid; the default one is skipped when missing or invalid, as crictl skips it."""
-    named = explicit or env.get("CRI_CONFIG_FILE") or None
-    path = named or DEFAULT_CONFIG_PATH
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except OSError as err:
-        if named is None:
-            return CrictlConfig()
-        raise UsageError(f"config file {path}: {err.strerror or err}") from None
-    try:
-        return _parse_crictl_config(path, text)
-    except UsageError:
-        if named is None:
-            return CrictlConfig()
-        raise
-
-
-def _parse_crictl_config(path: str, text: str) -> CrictlConfig:
-    """crictl's config is a flat YAML mapping of scalars; unknown options are an error
-    there too (``Config option 'x' is not valid``)."""
-    values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
-        if not line.strip() or line.strip() in ("---", "..."):
-            continue
-        key, colon, value = line.partition(":")
-        if raw[:1].isspace() or not colon or not key.strip():
-            raise UsageError(
-                f"config file {path}, line {number}: expected 'option: value', got {raw.strip()!r}"
-            )
-        values[key.strip()] = _unquote(value.strip())
-    options: dict[str, Any] = {"path": path}
-    for key, value in values.items():
-        name = key.replace("-", "_")
-        if key in _STRING_KEYS:
-            options[name] = value
-        elif key in _BOOL_KEYS:
-            if value not in _BOOL_VALUES:
-                raise UsageError(f"config file {path}: option {key!r}: {value!r} is not a boolean")
-            if key != "enable-streaming":
-                options[name] = _BOOL_VALUES[value]
-        elif key in _INT_KEYS:
-            if not re.fullmatch(r"[+-]?\d+", value):
-                raise UsageError(f"config file {path}: option {key!r}: {value!r} is not an integer")
-            if key == "timeout":
-                options[name] = int(value)
-        else:
-            raise UsageError(f"config file {path}: config option {key!r} is not valid")
-    return CrictlConfig(**options)
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
 
 
 # --- pod and container config files ----------------------------------------------------

@@ -6,21 +6,23 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
+
     from cri_client import CRIClient
+    from cri_client.types import CrictlConfig, Endpoint
 
 __all__ = [
     "EXIT_RUNTIME_ERROR",
     "EXIT_USAGE",
     "CommandError",
     "Context",
-    "EndpointChoice",
     "Settings",
     "UsageError",
     "until_interrupted",
@@ -40,19 +42,19 @@ class CommandError(Exception):
 
 
 @dataclass(frozen=True)
-class EndpointChoice:
-    """An endpoint the command line chose, and where its name came from (for ``-D``)."""
-
-    value: str
-    source: str
-
-
-@dataclass(frozen=True)
 class Settings:
-    """The global flags merged with the crictl config file, as crictl merges them."""
+    """The global flags merged with the crictl config file, as crictl merges them.
 
-    runtime_endpoint: EndpointChoice | None = None
-    image_endpoint: EndpointChoice | None = None
+    ``runtime_endpoint`` and ``image_endpoint`` are the ``-r`` and ``-i`` flags; with
+    ``env`` (None: ``os.environ``) and ``config``, the crictl config file the command
+    line chose (None: the one the environment names), they give the endpoints by
+    :func:`cri_client.endpoint.resolve_endpoints`.
+    """
+
+    runtime_endpoint: str | None = None
+    image_endpoint: str | None = None
+    config: CrictlConfig | None = None
+    env: Mapping[str, str] | None = None
     timeout: float | None = None
     debug: bool = False
     pull_image_on_create: bool = False
@@ -70,6 +72,7 @@ class Context:
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self._client: CRIClient | None = None
+        self._rpc_log: logging.Handler | None = None
         if settings.debug:
             self._enable_rpc_log()
 
@@ -78,30 +81,35 @@ class Context:
         instead of the global one, when given before the first call)."""
         if self._client is None:
             from cri_client import CRIClient
+            from cri_client.endpoint import resolve_endpoints
 
             settings = self.settings
-            runtime = settings.runtime_endpoint
-            image = settings.image_endpoint
-            endpoint = runtime.value if runtime else None
-            image_endpoint = image.value if image else None
+            runtime, image = resolve_endpoints(
+                settings.runtime_endpoint,
+                settings.image_endpoint,
+                settings.env,
+                config=settings.config,
+                image_follows_endpoint=False,  # crictl's rule, unlike the library's
+            )
             chosen_timeout = timeout or settings.timeout
             if chosen_timeout:
                 self._client = CRIClient(
-                    endpoint, image_endpoint=image_endpoint, timeout=chosen_timeout
+                    runtime.url, image_endpoint=image.url, timeout=chosen_timeout
                 )
             else:
-                self._client = CRIClient(endpoint, image_endpoint=image_endpoint)
+                self._client = CRIClient(runtime.url, image_endpoint=image.url)
             if settings.debug:
-                client = self._client
                 self.debug(
-                    f"runtime endpoint {client.endpoint.url} "
-                    f"(from {runtime.source if runtime else client.endpoint.source})"
+                    f"runtime endpoint {runtime.url} "
+                    f"(from {_source(runtime, '--runtime-endpoint')})"
                 )
-                image_source = image.source if image else "the runtime endpoint"
-                if image is None and client.image_endpoint.path != client.endpoint.path:
-                    image_source = client.image_endpoint.source
-                self.debug(f"image endpoint {client.image_endpoint.url} (from {image_source})")
-                self.debug(f"timeout {client.timeout:g} s per call")
+                image_source = (
+                    "the runtime endpoint"
+                    if image is runtime
+                    else _source(image, "--image-endpoint")
+                )
+                self.debug(f"image endpoint {image.url} (from {image_source})")
+                self.debug(f"timeout {self._client.timeout:g} s per call")
         return self._client
 
     def debug(self, message: str) -> None:
@@ -117,6 +125,11 @@ class Context:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._rpc_log is not None:
+            import logging
+
+            logging.getLogger("cri_client.rpc").removeHandler(self._rpc_log)
+            self._rpc_log = None
 
     def _enable_rpc_log(self) -> None:
         """``-D``: the library's one DEBUG line per RPC (name, object, outcome, duration;
@@ -129,6 +142,12 @@ class Context:
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         logger.propagate = False
+        self._rpc_log = handler
+
+
+def _source(endpoint: Endpoint, flag: str) -> str:
+    """Where an endpoint's name came from, with the flag's name for an argument."""
+    return flag if endpoint.source == "argument" else endpoint.source
 
 
 @contextmanager

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -19,14 +22,13 @@ from cri_client.cli.commands.images import filter_images, repo_and_digest, repo_
 from cri_client.cli.commands.streams import parse_port_spec
 from cri_client.cli.config import (
     load_container_config,
-    load_crictl_config,
     load_pod_config,
     parse_duration,
     parse_labels,
     parse_since,
 )
 from cri_client.cli.context import UsageError
-from cri_client.cli.main import build_parser, command_named, main
+from cri_client.cli.main import build_parser, command_named, main, run
 
 
 @pytest.fixture
@@ -262,34 +264,6 @@ def test_image_filters() -> None:
 # --- files and flag values ----------------------------------------------------------------------
 
 
-def test_crictl_config_file(tmp_path: Path) -> None:
-    path = tmp_path / "crictl.yaml"
-    path.write_text(
-        "# crictl's documented example\n"
-        "runtime-endpoint: unix:///var/run/dockershim.sock\n"
-        "image-endpoint: 'unix:///run/images.sock'\n"
-        "timeout: 10\n"
-        "debug: true\n"
-        "pull-image-on-create: false\n"
-    )
-    config = load_crictl_config(str(path), {})
-    assert config.runtime_endpoint == "unix:///var/run/dockershim.sock"
-    assert config.image_endpoint == "unix:///run/images.sock"
-    assert (config.timeout, config.debug, config.pull_image_on_create) == (10, True, False)
-    assert load_crictl_config(None, {"CRI_CONFIG_FILE": str(path)}).timeout == 10
-    for text, problem in [
-        ("colour: blue\n", "config option 'colour' is not valid"),
-        ("debug: yes\n", "not a boolean"),
-        ("timeout: 2s\n", "not an integer"),
-        ("runtime-endpoint:\n  nested: x\n", "expected 'option: value'"),
-    ]:
-        path.write_text(text)
-        with pytest.raises(UsageError, match=problem):
-            load_crictl_config(str(path), {})
-    with pytest.raises(UsageError, match="No such file"):
-        load_crictl_config(str(tmp_path / "absent.yaml"), {})
-
-
 def test_pod_and_container_configs_in_crictls_formats(tmp_path: Path) -> None:
     warnings: list[str] = []
     pod_json = tmp_path / "pod.json"
@@ -444,6 +418,52 @@ def test_an_unreachable_runtime_is_exit_1_with_one_line(
     assert main(["-r", f"unix://{tmp_path}/absent.sock", "version"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
+
+
+def test_run_flushes_freezes_and_exits_through_the_interpreter(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], empty_crictl_config: None
+) -> None:
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(sys, "argv", ["cri-client", "-t", "forever", "version"])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert (exited.value.code, frozen) == (2, [True])
+    assert (
+        capsys.readouterr().err
+        == "cri-client: --timeout: invalid duration 'forever' (use e.g. 10s, 1m30s, 500ms)\n"
+    )
+    monkeypatch.setattr(sys, "argv", ["cri-client", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert (exited.value.code, frozen) == (0, [True, True])
+    assert capsys.readouterr().out.startswith("cri-client version ")
+
+
+def test_the_process_exit_codes_and_output(tmp_path: Path) -> None:
+    """The real exit path (the interpreter's shutdown after run()): exit 1 with one
+    line; a closed stdout is 141 with nothing on stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as installed
+    env["CRI_CONFIG_FILE"] = os.devnull
+    command = [sys.executable, "-m", "cri_client"]
+    done = subprocess.run(
+        [*command, "-r", f"unix://{tmp_path}/absent.sock", "version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr.count("\n")) == (1, "", 1)
+    assert done.stderr.startswith(f"cri-client: Version: socket {tmp_path}/absent.sock does not")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout fails: EPIPE
+    try:
+        done = subprocess.run(
+            [*command, "--version"], env=env, stdout=write_end, stderr=subprocess.PIPE, timeout=60
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, b"")
 
 
 def test_json_output_of_a_listing_parses_as_crictls(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from cri_client import AmbiguousReferenceError, ContainerState, PodState
-from cri_client._core.model import message_dict, resolve_reference, timestamp
+from cri_client._core.messages import message_dict, timestamp
+from cri_client._core.model import resolve_reference
 from cri_client._proto import api_pb2 as pb
 from cri_client.errors import NotFoundError
 
