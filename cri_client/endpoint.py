@@ -31,6 +31,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE
 from cri_client.types import CrictlConfig, Endpoint
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CRICTL_CONFIG",
-    "DEFAULT_MAX_MESSAGE_SIZE",
     "WELL_KNOWN_ENDPOINTS",
     "channel_options",
     "diagnose_socket",
@@ -299,9 +299,6 @@ def resolve_endpoints(
         image_endpoint, env, "IMAGE_SERVICE_ENDPOINT", crictl_config, "image-endpoint", allow_tcp
     )
     return runtime, image or runtime
-
-
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
 
 def channel_options(max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> list[tuple[str, Any]]:

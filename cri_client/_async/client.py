@@ -17,11 +17,10 @@ from cri_client._async.images import AsyncImageManager
 from cri_client._async.pods import AsyncPodManager
 from cri_client._async.support import AsyncLister
 from cri_client._client_base import BaseClient, client_settings
-from cri_client._core.defaults import DEFAULT_TIMEOUT
+from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import AsyncInvoker, takes_rpc_timeout
-from cri_client.endpoint import DEFAULT_MAX_MESSAGE_SIZE
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
 from cri_client.types import RuntimeStatus, RuntimeVersion
 

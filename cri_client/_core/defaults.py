@@ -9,6 +9,10 @@ DEFAULT_TIMEOUT = 60.0
 timeout shortened for interactive use. Per-operation deadlines derive from it
 (``cri_client._rpc.DeadlinePolicy``)."""
 
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+"""Bytes: the largest reply the client accepts (gRPC's own default is 4 MiB, too
+small for a verbose status or a list on a busy node); ``max_message_size=`` changes it."""
+
 DEFAULT_STOP_TIMEOUT = 10
 """Seconds between SIGTERM and SIGKILL in ``stop()``, as ``docker stop``."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from cri_client._api import LowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
-from cri_client._core.defaults import DEFAULT_TIMEOUT
+from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import SyncInvoker, takes_rpc_timeout
@@ -23,7 +23,6 @@ from cri_client._sync.containers import Container, ContainerManager
 from cri_client._sync.images import ImageManager
 from cri_client._sync.pods import PodManager
 from cri_client._sync.support import Lister
-from cri_client.endpoint import DEFAULT_MAX_MESSAGE_SIZE
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
 from cri_client.types import RuntimeStatus, RuntimeVersion
 

@@ -160,3 +160,21 @@ def test_manager_methods_take_objects_as_well_as_references() -> None:
                 continue
             annotation = inspect.signature(getattr(manager, method)).parameters["reference"]
             assert obj in str(annotation.annotation).split(" | "), f"{manager.__name__}.{method}"
+
+
+def test_the_type_checking_names_are_the_lazy_exports() -> None:
+    """``__init__.py`` names each export for the lazy loader (``_EXPORTS``) and again,
+    under ``TYPE_CHECKING``, for type checkers: the two lists must agree, module and all."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(cri_client.__file__).read_text())
+    for_checkers = {
+        alias.asname or alias.name: node.module
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert for_checkers == cri_client._EXPORTS
