@@ -241,7 +241,8 @@ def test_container_lookup_and_list_filters(
         assert cri.containers.list(pod=pod_ref, all=True) == [beta, alpha], pod_ref
     with pytest.raises(NotFoundError):
         cri.containers.list(pod="no-such-pod-" + suite["suite"])
-    assert [s.container_id for s in cri.containers.stats(pod=pod.name)] == [alpha.id]
+    sampled = {s.container_id for s in cri.containers.stats(pod=pod.name)}
+    assert alpha.id in sampled and sampled <= {alpha.id, beta.id}  # this pod's only
     assert cri.containers.get(beta) == beta and cri.containers.get(beta) is not beta
     assert pod.containers() == [beta, alpha]
     assert alpha.pod() == pod
