@@ -609,9 +609,9 @@ class AsyncContainerManager:
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``): those
-        the runtime reports (containerd: created ones too), optionally of one ``pod`` (any pod reference, see
-        ``cri.pods.get``), with ``labels``, or one full ``id``. ``cpu_percent`` as in
-        :meth:`AsyncContainer.stats`."""
+        the runtime reports (containerd: created ones too), optionally of one ``pod``
+        (any pod reference, see ``cri.pods.get``), with ``labels``, or one full ``id``.
+        ``cpu_percent`` as in :meth:`AsyncContainer.stats`."""
         from cri_client._async.support import sample_twice
         from cri_client.types import ContainerStats
 
