@@ -11,7 +11,9 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 3. ``import cri_client`` next to ``import grpc`` plus the generated modules;
 4. 50 pods with one container each, created and removed sequentially, with 8
    threads, and with AsyncCRIClient and asyncio.gather;
-5. time and memory to list and wrap 500 containers.
+5. time and memory to list and wrap 500 containers;
+7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
+   (docs/performance.md, appendix; section 6 there is measured by hand).
 """
 
 from __future__ import annotations
@@ -288,11 +290,27 @@ def many_containers(endpoint: str, image: str, count: int, log_dir: str) -> None
             pod.remove(force=True)
 
 
+def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
+    print(f"\n7. {pods} forced removals of a pod whose PID 1 ignores SIGTERM (grace_period=0)")
+    times = []
+    with CRIClient(endpoint) as cri:
+        for index in range(pods):
+            pod = cri.pods.run(f"bench-stubborn-{index}", log_directory=log_dir)
+            cri.containers.create(pod, "stubborn", image, command=["sleep", "3600"]).start()
+            started = time.perf_counter()
+            pod.remove(force=True, grace_period=0)
+            times.append(time.perf_counter() - started)
+    print(
+        f"median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,7", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -349,6 +367,8 @@ def main() -> None:
                 lifecycle(endpoint, image, 10 if args.quick else 50, log_dir)
             if 5 in sections:
                 many_containers(endpoint, image, 100 if args.quick else 500, log_dir)
+            if 7 in sections:
+                forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
         finally:
             channel.close()
             ctr.pod().remove(force=True)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from cri_client._core.runtimes import Meaning, meaning_of
+
 if TYPE_CHECKING:
     from cri_client.types import ExecResult
 
@@ -30,6 +32,7 @@ __all__ = [
     "CancelledError",
     "ClientClosedError",
     "CommandNotFoundError",
+    "ContainerNotRunningError",
     "CrictlConfigError",
     "DeadlineExceededError",
     "EndpointError",
@@ -142,6 +145,12 @@ class FailedPreconditionError(CRIError):
     """The object is not in a state that allows the operation."""
 
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ContainerNotRunningError(FailedPreconditionError):
+    """The container exists but is not running (created, or exited), so there is no
+    process to exec in. containerd answers UNKNOWN and CRI-O NOT_FOUND; ``code`` and
+    ``details`` are the runtime's own."""
 
 
 class AbortedError(CRIError):
@@ -273,19 +282,31 @@ _BY_CODE: dict[grpc.StatusCode, type[CRIError]] = {
     if cls.code is not None
 }
 
+_BY_MEANING: dict[Meaning, type[CRIError]] = {
+    Meaning.NOT_FOUND: NotFoundError,
+    Meaning.ALREADY_EXISTS: AlreadyExistsError,
+    Meaning.NOT_RUNNING: ContainerNotRunningError,
+}
+
 _V1_MISSING = "unknown service runtime.v1."
 
 
 def error_from_rpc(err: grpc.RpcError, rpc: str, object_id: str | None = None) -> CRIError:
     """The one mapping from a failed gRPC call to a :class:`CRIError` subclass.
 
-    ``err`` must be a ``grpc.Call`` too (every error grpcio raises for a call is).
+    The class follows the gRPC code, except for the runtime answers that
+    :data:`cri_client._core.runtimes.KNOWN_ANSWERS` lists (CRI-O's UNKNOWN for an
+    unknown container, a name in use, ...): those get the class of what they mean, so
+    ``NotFoundError`` means "does not exist" on every runtime. The error keeps the
+    runtime's own code and text either way. ``err`` must be a ``grpc.Call`` too (every
+    error grpcio raises for a call is).
     """
     code: grpc.StatusCode = err.code()
     details: str = err.details() or code.name.lower()
     if code == grpc.StatusCode.UNIMPLEMENTED and _V1_MISSING in details:
         return unsupported_api_error(details, rpc)
-    cls = _BY_CODE.get(code, CRIError)
+    meaning = meaning_of(rpc, code.name, details)
+    cls = _BY_MEANING[meaning] if meaning is not None else _BY_CODE.get(code, CRIError)
     return cls(details, rpc=rpc, object_id=object_id, code=code)
 
 

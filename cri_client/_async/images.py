@@ -14,6 +14,7 @@ from cri_client._core.auth import auth_config
 from cri_client._core.model import resolve_reference
 from cri_client._core.public import publish
 from cri_client._core.requests import AuthSpec, auth_from
+from cri_client._core.runtimes import IMAGE_ID_LIKE, image_id_hex, image_status_query
 from cri_client._core.validation import check_image_reference, check_reference
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
@@ -73,29 +74,37 @@ class AsyncImageManager:
         self, reference: str | AsyncImage, *, rpc_timeout: float | None = None
     ) -> AsyncImage:
         """An image by reference (``repo:tag``, ``repo@digest``), id, unique id prefix,
-        or an image object (fetched again)."""
+        or an image object (fetched again). Ids and prefixes work with or without
+        ``sha256:`` on every runtime (containerd reports ``sha256:<hex>``, CRI-O bare
+        hex): one ImageStatus, and a list when that finds nothing."""
         if isinstance(reference, AsyncImage):
             reference = reference.id
         check_reference(reference, "image")
-        reply = await self._client.api.image_status(image={"image": reference})
+        reply = await self._client.api.image_status(image={"image": image_status_query(reference)})
         if reply.HasField("image"):
             return AsyncImage(self._client, reply.image)
         listed = await self._client._lister.list(support.IMAGES)
         found = resolve_reference(
             "image",
-            reference.removeprefix("sha256:"),
+            image_id_hex(reference),
             listed,
-            lambda image: image.id.removeprefix("sha256:"),
+            lambda image: image_id_hex(image.id),
             image_names,
         )
         return AsyncImage(self._client, found)
 
     @takes_rpc_timeout
     async def exists(self, reference: str, *, rpc_timeout: float | None = None) -> bool:
-        """Whether the runtime has the image (one RPC, no error when it has not)."""
+        """Whether the runtime has the image, without an error when it has not: one
+        ImageStatus, and for what may be an id or id prefix (either runtime's form) a
+        list when that finds nothing."""
         check_reference(reference, "image")
-        reply = await self._client.api.image_status(image={"image": reference})
-        return reply.HasField("image")
+        reply = await self._client.api.image_status(image={"image": image_status_query(reference)})
+        if reply.HasField("image") or not IMAGE_ID_LIKE.match(reference):
+            return reply.HasField("image")
+        wanted = image_id_hex(reference)
+        listed = await self._client._lister.list(support.IMAGES)
+        return any(image_id_hex(image.id).startswith(wanted) for image in listed)
 
     @takes_rpc_timeout
     async def list(

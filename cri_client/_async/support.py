@@ -1,5 +1,6 @@
 """The loops and helpers behind the asyncio client's calls: blocking work off the event
-loop, lists that prefer the ``Stream*`` RPCs, stats sampling, and following a log.
+loop, log directories, lists that prefer the ``Stream*`` RPCs, stats sampling, and
+following a log.
 
 Written once for asyncio; ``cri_client/_sync/support.py`` is generated from it by
 ``scripts/unasync.py``. What these loops compute (stats numbers, log records) is
@@ -8,6 +9,7 @@ Written once for asyncio; ``cri_client/_sync/support.py`` is generated from it b
 
 from __future__ import annotations
 
+import os
 from asyncio import sleep, to_thread
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from time import monotonic
@@ -37,6 +39,29 @@ async def blocking(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
     """``function(*args, **kwargs)`` in a worker thread, so other tasks run meanwhile
     (reading and parsing a whole log file). The sync flavour simply calls it."""
     return await to_thread(function, *args, **kwargs)
+
+
+# --- log directories -----------------------------------------------------------------------
+
+
+def make_directory(path: str) -> bool:
+    """Create ``path`` (its missing parents too); True when this call created ``path``
+    itself, so a failure can remove exactly what it made and never a directory that was
+    there before (``mkdir`` decides, not a look beforehand: two callers cannot both
+    believe they made it)."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    try:
+        os.mkdir(path, 0o755)
+    except FileExistsError:
+        return False
+    return True
+
+
+def remove_directory(path: str) -> None:
+    """Remove ``path`` and what is in it, quietly (it may be gone already)."""
+    import shutil  # here: at module level it costs every import ~4 ms (bz2, lzma)
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 # --- lists ---------------------------------------------------------------------------------

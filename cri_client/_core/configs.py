@@ -12,7 +12,11 @@ sets, validate every argument before any RPC, and document each default:
   cannot report pod stats without one), kept apart from kubelet's ``/kubepods`` so
   that kubelet's orphan cleanup never touches these pods;
 * a log directory per pod (``/var/log/pods/<namespace>_<name>_<uid>``, kubelet's
-  layout), with each container logging to ``<name>/<attempt>.log`` inside it.
+  layout), with each container logging to ``<name>/<attempt>.log`` inside it (the
+  client creates ``<name>/`` before CreateContainer, as kubelet does: containerd
+  would make it, CRI-O's conmon does not);
+* ``image.user_specified_image``, the image as the caller named it (CRI-O checks
+  signatures against it, and refuses a create without it when a policy asks).
 """
 
 from __future__ import annotations
@@ -165,7 +169,7 @@ def container_config(
         security.run_as_user.value = run_as_user
     return pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=name, attempt=attempt),
-        image=pb.ImageSpec(image=image),
+        image=pb.ImageSpec(image=image, user_specified_image=image),
         command=check_command(command, "command"),
         args=check_command(args, "args"),
         working_dir=working_dir,
@@ -179,6 +183,26 @@ def container_config(
         tty=tty,
         linux=pb.LinuxContainerConfig(resources=resources, security_context=security),
     )
+
+
+def with_user_specified_image(config: pb.ContainerConfig) -> pb.ContainerConfig:
+    """``config`` with ``image.user_specified_image`` set to ``image.image`` when it is
+    empty (a copy: the caller's message is not changed), as kubelet and crictl send it."""
+    if config.image.user_specified_image or not config.image.image:
+        return config
+    completed = pb.ContainerConfig()
+    completed.CopyFrom(config)
+    completed.image.user_specified_image = config.image.image
+    return completed
+
+
+def container_log_directory(pod: pb.PodSandboxConfig, config: pb.ContainerConfig) -> str | None:
+    """The directory the container's log file goes in, when its ``log_path`` is
+    relative to the pod's log directory (kubelet's ``<name>/<attempt>.log``); None when
+    there is nothing to create (no pod log directory, no log path, an absolute one)."""
+    if not pod.log_directory or not config.log_path or os.path.isabs(config.log_path):
+        return None
+    return os.path.dirname(os.path.join(pod.log_directory, config.log_path))
 
 
 def default_log_directory(namespace: str, name: str, uid: str) -> str:

@@ -14,7 +14,9 @@ DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 small for a verbose status or a list on a busy node); ``max_message_size=`` changes it."""
 
 DEFAULT_STOP_TIMEOUT = 10
-"""Seconds between SIGTERM and SIGKILL in ``stop()``, as ``docker stop``."""
+"""Seconds between SIGTERM and SIGKILL in ``Container.stop()``, as ``docker stop``, and
+for each container in ``Pod.stop()`` (kubelet's pod default is 30 s, set per pod spec;
+one number for every graceful stop here). A forced pod removal uses 0."""
 
 SAMPLE_INTERVAL = 0.5
 """Seconds between the two stats samples when the runtime does not compute CPU usage."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cri_client._core.model import FULL_ID, parse_state, regex_matches
+from cri_client._core.runtimes import IMAGE_ID_LIKE, image_id_hex
 from cri_client._core.validation import check_labels
 from cri_client._proto import api_pb2 as pb
 from cri_client.types import ContainerState, PodState
@@ -87,10 +88,19 @@ def select_containers(
         if (id is None or ctr.id.startswith(id))
         and regex_matches(name, ctr.metadata.name)
         and (namespace is None or regex_matches(namespace, namespaces.get(ctr.pod_sandbox_id, "")))
-        and (
-            image is None
-            or image in (ctr.image.image, ctr.image_ref)
-            or ctr.image_ref.removeprefix("sha256:").startswith(image)
-        )
+        and (image is None or image_matches(image, ctr))
     ]
     return sorted(containers, key=lambda ctr: ctr.created_at, reverse=True)
+
+
+def image_matches(image: str, ctr: pb.Container) -> bool:
+    """``list(image=)``: the image as asked for, the runtime's reference, or its id or
+    an id prefix in either runtime's form (``image_id``, or ``image_ref`` where older
+    runtimes put the id; containerd's have ``sha256:``, CRI-O's not)."""
+    if image in (ctr.image.image, ctr.image_ref, ctr.image_id):
+        return True
+    if not IMAGE_ID_LIKE.match(image):
+        return False
+    wanted = image_id_hex(image)
+    ids = (ref for ref in (ctr.image_id, ctr.image_ref) if IMAGE_ID_LIKE.match(ref))
+    return any(image_id_hex(ref).startswith(wanted) for ref in ids)

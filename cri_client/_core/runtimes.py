@@ -1,15 +1,196 @@
 """How runtimes differ in what they answer, read in one place.
 
 Each entry names the runtimes whose answer it reads and what it makes of it; the
-callers never look at a runtime's private JSON themselves. docs/compatibility.md
-has the table for people.
+callers never look at a runtime's private JSON or its error texts themselves.
+docs/compatibility.md has the table for people.
+
+* :data:`KNOWN_ANSWERS`: error answers whose gRPC code says less than their text
+  (CRI-O says UNKNOWN where containerd says NOT_FOUND, containerd 1.6 says UNKNOWN
+  where 2.1 says FAILED_PRECONDITION, and neither says ALREADY_EXISTS for a name in
+  use). :func:`cri_client.errors.error_from_rpc` reads them through
+  :func:`meaning_of`, so every caller gets the same exception class on every runtime.
+* :func:`exec_sync_timed_out`: CRI-O's ExecSync reply for a command past its timeout.
+* :func:`image_status_query`, :func:`image_id_hex`: image ids with or without ``sha256:``.
+* :func:`sandbox_id_from_info`: the pod id in a container's verbose status.
 """
 
 from __future__ import annotations
 
+import enum
+import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
-from cri_client._core.messages import decode_json_values
+# --- error answers --------------------------------------------------------------------------
+
+
+class Meaning(enum.Enum):
+    """What a known answer means, whatever its gRPC code; ``errors`` maps each to its
+    exception class (this module names no exception, so ``errors`` may import it)."""
+
+    NOT_FOUND = "not found"
+    ALREADY_EXISTS = "already exists"
+    NOT_RUNNING = "not running"
+
+
+class KnownAnswer(NamedTuple):
+    """One runtime answer, recognized by the RPC, the gRPC code name and the text.
+
+    ``text``, a regular expression, is searched in the status details; it is the
+    runtime's specific phrase, never a loose word such as "not found", so an unrelated
+    failure of the same RPC keeps its own class. It is compiled when first needed (by
+    ``re``'s cache), not when ``errors`` is imported (a NamedTuple for the same reason:
+    a dataclass costs half a millisecond more at import)."""
+
+    runtimes: str
+    rpcs: frozenset[str]
+    codes: frozenset[str]
+    text: str
+    meaning: Meaning
+
+
+def _answer(runtimes: str, rpcs: str, codes: str, text: str, meaning: Meaning) -> KnownAnswer:
+    return KnownAnswer(runtimes, frozenset(rpcs.split()), frozenset(codes.split()), text, meaning)
+
+
+_CRIO_UNKNOWN_ID = r"container with ID starting with \S+ not found: ID does not exist"
+
+KNOWN_ANSWERS: tuple[KnownAnswer, ...] = (
+    # "This does not exist": CRI-O says UNKNOWN where containerd says NOT_FOUND.
+    _answer(
+        "CRI-O 1.36",
+        "PullImage",
+        "UNKNOWN",
+        # "reading manifest 9.99 in docker.io/library/busybox: manifest unknown"
+        r"reading manifest \S+ in \S+: manifest unknown$",
+        Meaning.NOT_FOUND,
+    ),
+    _answer(
+        "CRI-O 1.36",
+        "ContainerStats",
+        "UNKNOWN",
+        # "container with ID starting with 0123abcd not found: ID does not exist"
+        rf"^{_CRIO_UNKNOWN_ID}$",
+        Meaning.NOT_FOUND,
+    ),
+    _answer(
+        "CRI-O 1.36",
+        "Exec ExecSync",
+        "UNKNOWN",
+        # 'could not find container "0123abcd": container with ID starting with ...'
+        rf'^could not find container "[^"]*": {_CRIO_UNKNOWN_ID}$',
+        Meaning.NOT_FOUND,
+    ),
+    # The container exists but runs no process an exec could join.
+    _answer(
+        "CRI-O 1.36",
+        "ExecSync",
+        "NOT_FOUND",
+        # 'container is not created or running: could not find container "<id>" ...'
+        r"^container is not created or running: ",
+        Meaning.NOT_RUNNING,
+    ),
+    _answer(
+        "containerd 1.6, 1.7, 2.1",
+        "Exec ExecSync",
+        "UNKNOWN",
+        # "failed to exec in container: container is in CONTAINER_EXITED state"
+        r"(^|: )container is in CONTAINER_(CREATED|EXITED|UNKNOWN) state$",
+        Meaning.NOT_RUNNING,
+    ),
+    # A name (with its attempt) in use: nobody says ALREADY_EXISTS.
+    _answer(
+        "containerd 1.6, 1.7 (UNKNOWN), 2.1 (FAILED_PRECONDITION)",
+        "CreateContainer",
+        "UNKNOWN FAILED_PRECONDITION",
+        # 'failed to reserve container name "web_pod_default_uid_0"; check if another
+        # CreateContainer request is in progress: name "..." is reserved for "<id>"' (2.1)
+        r'^failed to reserve container name "[^"]+"'
+        r"(; check if another CreateContainer request is in progress)?: "
+        r'name "[^"]+" is reserved for "[0-9a-f]+"$',
+        Meaning.ALREADY_EXISTS,
+    ),
+    _answer(
+        "containerd 1.6, 1.7 (UNKNOWN), 2.1 (FAILED_PRECONDITION)",
+        "RunPodSandbox",
+        "UNKNOWN FAILED_PRECONDITION",
+        # 'failed to reserve sandbox name "pod_default_uid_0": name "..." is reserved for "<id>"'
+        r'^failed to reserve sandbox name "[^"]+": name "[^"]+" is reserved for "[0-9a-f]+"$',
+        Meaning.ALREADY_EXISTS,
+    ),
+    _answer(
+        "CRI-O 1.36",
+        "CreateContainer",
+        "UNKNOWN",
+        # 'the container name "k8s_web_pod_default_uid_0" is already in use by 0123abcd.
+        # You have to remove that container to be able to reuse that name: that name is
+        # already in use'
+        r'the container name "[^"]+" is already in use by \S+\. You have to remove that '
+        r"container to be able to reuse that name: that name is already in use$",
+        Meaning.ALREADY_EXISTS,
+    ),
+    _answer(
+        "CRI-O 1.36",
+        "RunPodSandbox",
+        "UNKNOWN",
+        # 'the pod sandbox name "k8s_pod_default_uid_0" is already in use by 0123abcd. ...'
+        r'the pod sandbox name "[^"]+" is already in use by \S+\.',
+        Meaning.ALREADY_EXISTS,
+    ),
+)
+"""Runtime answers whose text says more than their gRPC code, with what they mean.
+The error keeps the runtime's code and text (``err.code``, ``err.details``); only its
+class follows the meaning. Each entry has a replay test in tests/unit/test_crio.py."""
+
+
+def meaning_of(rpc: str, code: str, details: str) -> Meaning | None:
+    """What a failed ``rpc`` answered with gRPC code ``code`` (its name, e.g.
+    ``"UNKNOWN"``) and ``details`` means, when it is a known answer; None otherwise
+    (the code's own class applies)."""
+    for answer in KNOWN_ANSWERS:
+        if rpc in answer.rpcs and code in answer.codes and re.search(answer.text, details):
+            return answer.meaning
+    return None
+
+
+# --- exec -----------------------------------------------------------------------------------
+
+CRIO_EXEC_TIMEOUT = (-1, b"command timed out")
+"""CRI-O's ExecSync reply for a command that passed its ``timeout``: status OK, exit code
+-1 and this stderr (containerd fails the call with DEADLINE_EXCEEDED instead). No process
+exits with -1 (exit codes are 0-255), so the pair cannot be a command's own result."""
+
+
+def exec_sync_timed_out(exit_code: int, stderr: bytes) -> bool:
+    """Whether an ExecSync reply that came back OK says the command timed out (CRI-O)."""
+    return (exit_code, stderr.strip()) == CRIO_EXEC_TIMEOUT
+
+
+# --- images ---------------------------------------------------------------------------------
+
+IMAGE_ID_PREFIX = "sha256:"
+"""containerd reports image ids as ``sha256:<hex>``, CRI-O as bare ``<hex>``."""
+
+IMAGE_ID_LIKE = re.compile(r"^(sha256:)?[0-9a-f]+$")
+"""A reference that may be an image id or id prefix, in either runtime's form."""
+
+
+def image_id_hex(value: str) -> str:
+    """An image id or id prefix without ``sha256:``, so both runtimes' ids compare."""
+    return value.removeprefix(IMAGE_ID_PREFIX)
+
+
+def image_status_query(reference: str) -> str:
+    """What to ask ImageStatus for ``reference``: an id or id prefix as bare hex, the
+    one form both runtimes resolve (containerd takes ids and prefixes with or without
+    ``sha256:``; CRI-O takes bare ones and would read ``sha256:<hex>`` as the short
+    image name ``sha256`` with tag ``<hex>``); anything else unchanged."""
+    if reference.startswith(IMAGE_ID_PREFIX) and IMAGE_ID_LIKE.match(reference):
+        return image_id_hex(reference)
+    return reference
+
+
+# --- containers -----------------------------------------------------------------------------
 
 SANDBOX_ID_KEYS = ("sandboxID",)
 """Where the verbose ``ContainerStatus`` info names the container's pod sandbox:
@@ -20,6 +201,8 @@ itself has no pod id."""
 def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
     """The pod sandbox id in a verbose ``ContainerStatus`` info, or None when this
     runtime does not report one (the caller then asks with a filtered list)."""
+    from cri_client._core.messages import decode_json_values  # protobuf: not for errors
+
     if "info" not in info:
         return None
     details = decode_json_values({"info": info["info"]}).get("info")

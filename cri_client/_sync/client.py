@@ -122,7 +122,9 @@ class CRIClient(BaseClient):
         """Pull (when missing), run a pod, create and start one container in it; the
         one verb for the common case, as ``docker run -d`` and ``crictl run``.
 
-        ``name`` names both the pod and its container; labels go on both. ``pull``:
+        ``name`` names both the pod and its container; labels go on both; a ready pod
+        with that name in ``namespace`` is refused (AlreadyExistsError), as
+        ``cri.pods.run`` refuses it. ``pull``:
         None pulls only a missing image, True always, False never. On any failure
         everything made so far is removed again, so nothing is left half-created
         (crictl leaves the sandbox behind), and the original error is raised.

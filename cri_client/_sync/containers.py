@@ -15,7 +15,12 @@ from datetime import datetime
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from cri_client._core.configs import MountSpec, container_config
+from cri_client._core.configs import (
+    MountSpec,
+    container_config,
+    container_log_directory,
+    with_user_specified_image,
+)
 from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, select_containers
 from cri_client._core.messages import decode_json_values, message_dict
@@ -24,6 +29,8 @@ from cri_client._core.public import publish
 from cri_client._core.requests import (
     exec_failure,
     exec_limits,
+    exec_reply_failure,
+    image_not_present,
     running_container_refused,
     stop_seconds,
 )
@@ -33,7 +40,7 @@ from cri_client._core.views import ContainerView, container_names, tty_from_insp
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
-from cri_client.errors import CRIError, ExecError, NotFoundError
+from cri_client.errors import CRIError, ExecError, NotFoundError, UnknownError
 from cri_client.types import ContainerState, ExecResult
 
 if TYPE_CHECKING:
@@ -102,10 +109,13 @@ class Container(ContainerView):
         ``timeout`` is the command's own limit in seconds (default: the client's
         timeout; ``math.inf``: none, as ``crictl exec -s`` without ``--timeout``); the
         runtime kills the command when it passes. Raises
-        :class:`~cri_client.errors.ExecTimeoutError` then, and
+        :class:`~cri_client.errors.ExecTimeoutError` then (on every runtime: containerd
+        fails the call, CRI-O answers exit code -1),
         :class:`~cri_client.errors.CommandNotFoundError` when the program does not
-        exist. A non-zero exit is a normal result unless ``check=True``, which raises
-        :class:`~cri_client.errors.ExecError` carrying the result.
+        exist, and :class:`~cri_client.errors.ContainerNotRunningError` when the
+        container is not running. A non-zero exit is a normal result unless
+        ``check=True``, which raises :class:`~cri_client.errors.ExecError` carrying
+        the result.
 
         >>> ctr.exec(["sh", "-c", "echo hi; exit 3"])
         ExecResult(exit_code=3, stdout=b'hi\\n', stderr=b'')
@@ -121,6 +131,9 @@ class Container(ContainerView):
             if failure is err:
                 raise
             raise failure from None
+        timed_out = exec_reply_failure(reply, command, seconds, self.id)
+        if timed_out is not None:
+            raise timed_out
         result = ExecResult(reply.exit_code, reply.stdout, reply.stderr)
         if check and result.exit_code != 0:
             raise ExecError(command, result, object_id=f"container_id={self.id}")
@@ -496,15 +509,25 @@ class ContainerManager:
         run_as_user: int | None = None,
         privileged: bool = False,
         config: pb.ContainerConfig | None = None,
+        pull: bool = False,
         rpc_timeout: float | None = None,
     ) -> Container:
         """Create a container in a pod (not started: call :meth:`Container.start`).
 
-        ``image`` is pulled first by nobody: pull it with ``cri.images.pull``, or use
-        ``cri.run`` which does. ``config`` takes a complete ``ContainerConfig``.
+        ``image`` must be on the node: pull it with ``cri.images.pull``, pass
+        ``pull=True`` (pulled when missing), or use ``cri.run``. A create that fails
+        for want of the image raises NotFoundError saying so (one ImageStatus after
+        the failure; none on success). ``config`` takes a complete ``ContainerConfig``.
+
+        As kubelet does, the container's log directory (``<name>/`` in the pod's) is
+        created first (CRI-O's conmon does not create it; removed again if the create
+        fails), and ``image.user_specified_image`` is the image as given (CRI-O's
+        signature policies need it).
 
         >>> ctr = cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
         """
+        if config is not None and not isinstance(config, pb.ContainerConfig):
+            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
         target = self._client.pods.get(pod) if isinstance(pod, str) else pod
         sandbox = target.sandbox_config()
         if config is None:
@@ -526,13 +549,33 @@ class ContainerManager:
                 run_as_user=run_as_user,
                 privileged=privileged,
             )
-        elif not isinstance(config, pb.ContainerConfig):
-            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
-        reply = self._client.api.create_container(
-            pod_sandbox_id=target.id, config=config, sandbox_config=sandbox
-        )
+        else:
+            config = with_user_specified_image(config)
+        wanted = config.image.image
+        if pull and not self._client.images.exists(wanted):
+            self._client.images.pull(wanted)
+        log_directory = container_log_directory(sandbox, config)
+        made = log_directory if log_directory and support.make_directory(log_directory) else None
+        try:
+            reply = self._client.api.create_container(
+                pod_sandbox_id=target.id, config=config, sandbox_config=sandbox
+            )
+        except BaseException as err:
+            if made is not None:
+                support.remove_directory(made)
+            if isinstance(err, NotFoundError | UnknownError) and not self._has_image(wanted):
+                raise image_not_present(wanted, err) from None
+            raise
         status = (self._client.api.container_status(container_id=reply.container_id)).status
         return Container(self._client, status, target.id)
+
+    def _has_image(self, image: str) -> bool:
+        """Whether the node has the image a failed create asked for; True when the
+        runtime cannot say (the create's own error is then the one to raise)."""
+        try:
+            return self._client.images.exists(image)
+        except CRIError:
+            return True
 
     @takes_rpc_timeout
     def get(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:

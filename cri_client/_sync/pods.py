@@ -9,17 +9,23 @@ Written once for asyncio (:class:`AsyncPod`, :class:`AsyncPodManager`);
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cri_client._core.configs import default_log_directory, pod_sandbox_config
-from cri_client._core.defaults import SAMPLE_INTERVAL
-from cri_client._core.listing import pod_filter, select_pods
+from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.listing import container_filter, pod_filter, select_pods
 from cri_client._core.messages import decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, resolve_reference
 from cri_client._core.public import publish
-from cri_client._core.requests import ready_pod_refused, sandbox_config_from
+from cri_client._core.requests import (
+    ready_pod_exists,
+    ready_pod_refused,
+    sandbox_config_from,
+    stop_seconds,
+)
 from cri_client._core.validation import (
     check_labels,
     check_reference,
@@ -30,6 +36,7 @@ from cri_client._core.views import PodView, pod_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
+from cri_client._sync.concurrency import all_at_once
 from cri_client.errors import NotFoundError
 from cri_client.types import PodState
 
@@ -108,11 +115,34 @@ class Pod(PodView):
         return PortForward(open_url, remote_port, local_port, open_timeout=self._client.timeout)
 
     @takes_rpc_timeout
-    def stop(self, *, rpc_timeout: float | None = None) -> Pod:
-        """Stop the sandbox: its containers are killed and its network torn down.
-        Returns self with its new status, as ``Container.stop`` does."""
+    def stop(
+        self, *, grace_period: float = DEFAULT_STOP_TIMEOUT, rpc_timeout: float | None = None
+    ) -> Pod:
+        """Stop the pod as kubelet does: its running containers first, all at once, each
+        with SIGTERM and SIGKILL ``grace_period`` seconds later (0: SIGKILL at once);
+        then the sandbox, whose network is torn down. Returns self with its new status,
+        as ``Container.stop`` does.
+
+        The containers are stopped here, not left to StopPodSandbox, because runtimes
+        read that call differently: containerd kills them at once, CRI-O gives them
+        what is left of the call's deadline (a minute, by default). Here the grace
+        period is the caller's on every runtime.
+
+        >>> pod.stop(grace_period=0)   # what pod.remove(force=True) does
+        """
+        seconds = stop_seconds(grace_period, "grace_period")
+        running = self._client._lister.list(
+            support.CONTAINERS,
+            container_filter(all=False, id=None, state=None, labels=None, pod_id=self.id),
+        )
+        all_at_once([partial(self._stop_container, ctr.id, seconds) for ctr in running])
         self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
         return self.reload()
+
+    def _stop_container(self, container_id: str, seconds: int) -> None:
+        """StopContainer; a container removed meanwhile is as stopped as it gets."""
+        with suppress(NotFoundError):
+            self._client.api.stop_container(container_id=container_id, timeout=seconds)
 
     def wait_ready(self, timeout: float | None = None) -> Pod:
         """Wait until the sandbox is ready (events where the runtime has them, status
@@ -150,11 +180,20 @@ class Pod(PodView):
 
     @takes_rpc_timeout
     def remove(
-        self, *, force: bool = False, missing_ok: bool = False, rpc_timeout: float | None = None
+        self,
+        *,
+        force: bool = False,
+        grace_period: float | None = None,
+        missing_ok: bool = False,
+        rpc_timeout: float | None = None,
     ) -> None:
         """Remove the pod and everything in it. A ready pod is refused unless ``force``,
-        which stops it first (as ``crictl rmp -f``)."""
-        self._client.pods.remove(self.id, force=force, missing_ok=missing_ok)
+        which stops it first (as ``crictl rmp -f``), its containers with
+        ``grace_period`` seconds between SIGTERM and SIGKILL (default 0: at once).
+        See :meth:`PodManager.remove`."""
+        self._client.pods.remove(
+            self.id, force=force, grace_period=grace_period, missing_ok=missing_ok
+        )
 
 
 class PodManager:
@@ -186,12 +225,22 @@ class PodManager:
         """Create and start a pod sandbox, built like kubelet builds one
         (:func:`cri_client.configs.pod_sandbox_config` documents every default).
 
-        ``config`` takes a complete ``PodSandboxConfig`` instead of the other arguments.
+        A ready pod with this name in this namespace is refused (AlreadyExistsError
+        naming it, one list RPC first): a second one would get a new uid and make every
+        later lookup by name ambiguous. Pass ``uid`` or a non-zero ``attempt`` to make
+        one anyway. The pod's log directory is created when missing, and removed again
+        when the runtime refuses the pod.
+
+        ``config`` takes a complete ``PodSandboxConfig`` instead of the other arguments
+        (its uid is the caller's: no name check).
 
         >>> pod = cri.pods.run("web", labels={"app": "web"}, runtime_handler="runsc")
         >>> pod.ready, pod.ip
         (True, '10.88.0.7')
         """
+        if config is not None and not isinstance(config, pb.PodSandboxConfig):
+            raise TypeError(f"config must be a PodSandboxConfig, not {type(config).__name__}")
+        check_name_in_use = config is None and uid is None and attempt == 0
         if config is None:
             config = pod_sandbox_config(
                 name,
@@ -207,14 +256,30 @@ class PodManager:
                 port_mappings=port_mappings,
                 cgroup_parent=cgroup_parent,
             )
-        elif not isinstance(config, pb.PodSandboxConfig):
-            raise TypeError(f"config must be a PodSandboxConfig, not {type(config).__name__}")
         check_runtime_handler(runtime_handler)
-        if config.log_directory:
-            os.makedirs(config.log_directory, mode=0o755, exist_ok=True)
-        reply = self._client.api.run_pod_sandbox(config=config, runtime_handler=runtime_handler)
+        if check_name_in_use:
+            existing = self._ready_pod_named(name, namespace)
+            if existing is not None:
+                raise ready_pod_exists(existing)
+        created = bool(config.log_directory) and support.make_directory(config.log_directory)
+        try:
+            reply = self._client.api.run_pod_sandbox(config=config, runtime_handler=runtime_handler)
+        except BaseException:
+            if created:
+                support.remove_directory(config.log_directory)
+            raise
         status = (self._status(reply.pod_sandbox_id)).status
         return Pod(self._client, status, config)
+
+    def _ready_pod_named(self, name: str, namespace: str) -> Pod | None:
+        """The ready pod with this name in this namespace, if there is one (one list)."""
+        ready = self._client._lister.list(
+            support.POD_SANDBOXES, pod_filter(id=None, state=PodState.READY, labels=None)
+        )
+        for pod in ready:
+            if (pod.metadata.name, pod.metadata.namespace) == (name, namespace):
+                return Pod(self._client, pod)
+        return None
 
     @takes_rpc_timeout
     def get(self, reference: str | Pod, *, rpc_timeout: float | None = None) -> Pod:
@@ -292,9 +357,18 @@ class PodManager:
         return [Pod(self._client, pod) for pod in selected]
 
     @takes_rpc_timeout
-    def stop(self, reference: str | Pod, *, rpc_timeout: float | None = None) -> Pod:
-        """Stop a pod by reference or object (see :meth:`get`); returns it stopped."""
-        return (self.get(reference)).stop()
+    def stop(
+        self,
+        reference: str | Pod,
+        *,
+        grace_period: float = DEFAULT_STOP_TIMEOUT,
+        rpc_timeout: float | None = None,
+    ) -> Pod:
+        """Stop a pod by reference or object (see :meth:`get`), its containers first
+        with ``grace_period`` seconds between SIGTERM and SIGKILL (see
+        :meth:`Pod.stop`); returns it stopped."""
+        stop_seconds(grace_period, "grace_period")
+        return (self.get(reference)).stop(grace_period=grace_period)
 
     @takes_rpc_timeout
     def remove(
@@ -302,21 +376,35 @@ class PodManager:
         reference: str | Pod,
         *,
         force: bool = False,
+        grace_period: float | None = None,
         missing_ok: bool = False,
         rpc_timeout: float | None = None,
     ) -> None:
-        """Remove a pod by reference; ``force`` stops a ready pod first. Its log
-        directory goes too when it has the default layout, as kubelet removes it."""
+        """Remove a pod by reference. A ready pod is refused unless ``force``, which
+        stops it first (:meth:`Pod.stop`) with ``grace_period`` seconds between
+        SIGTERM and SIGKILL for its containers: default 0, at once, as ``crictl rmp -f``
+        does on containerd (``force`` means now; stop the pod first for a graceful
+        end). ``grace_period`` without ``force`` is refused: nothing would use it. Its
+        log directory goes too when it has the default layout, as kubelet removes it.
+
+        >>> cri.pods.remove("web", force=True)                   # at once
+        >>> cri.pods.remove("web", force=True, grace_period=5)   # SIGTERM, 5 s
+        """
+        if grace_period is not None:
+            if not force:
+                raise ValueError(
+                    f"grace_period={grace_period!r} needs force=True: only a forced removal "
+                    "stops the pod"
+                )
+            stop_seconds(grace_period, "grace_period")
         try:
             pod = self.get(reference)
             if pod.ready:
                 if not force:
                     raise ready_pod_refused(pod)
-                pod.stop()
+                pod.stop(grace_period=grace_period or 0)
             self._client.api.remove_pod_sandbox(pod_sandbox_id=pod.id)
-            import shutil  # here: at module level it costs every import ~4 ms (bz2, lzma)
-
-            shutil.rmtree(default_log_directory(pod.namespace, pod.name, pod.uid), True)
+            support.remove_directory(default_log_directory(pod.namespace, pod.name, pod.uid))
         except NotFoundError:
             if not missing_ok:
                 raise

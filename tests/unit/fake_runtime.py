@@ -1,4 +1,5 @@
-"""A fake CRI server on a unix socket, for fault injection only.
+"""A fake CRI server on a unix socket, for fault injection and for replaying the exact
+answers of a runtime CI cannot start (CRI-O).
 
 It answers the RPCs a test gives it handlers for and UNIMPLEMENTED otherwise; it is
 never a stand-in for containerd's behaviour, which the integration tests check.

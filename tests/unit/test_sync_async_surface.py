@@ -24,9 +24,10 @@ import pytest
 
 import cri_client
 from cri_client import aio, logs
+from cri_client._async import concurrency as aio_concurrency
 from cri_client._async import events as aio_events
 from cri_client._async import terminal as aio_terminal
-from cri_client._sync import events, terminal
+from cri_client._sync import concurrency, events, terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,7 @@ FUNCTIONS = [
     (logs.follow, logs.follow_async),
     (terminal.interact, aio_terminal.interact),
     (events.wait_for, aio_events.wait_for),
+    (concurrency.all_at_once, aio_concurrency.all_at_once),
 ]
 
 RETURNS_A_STREAM = {

@@ -143,11 +143,13 @@ def _configure_pod_references(parser: argparse.ArgumentParser) -> None:
 
 
 def _stopp(ctx: Context, args: argparse.Namespace) -> int:
+    """Each pod's containers are killed at once (grace period 0), then the sandbox is
+    stopped: what crictl's StopPodSandbox does on containerd, here on every runtime."""
     if not args.pods:
         raise UsageError("stopp: give at least one POD-ID")
     cri = ctx.client()
     for reference in args.pods:
-        cri.pods.get(reference).stop()
+        cri.pods.get(reference).stop(grace_period=0)
         ctx.stdout.write(f"Stopped sandbox {reference}\n")
     return 0
 
@@ -173,7 +175,7 @@ def _rmp(ctx: Context, args: argparse.Namespace) -> int:
         if pod.ready:
             if not args.force:
                 raise CommandError(f"pod sandbox {reference!r} is running, please stop it first")
-            pod.stop()
+            pod.stop(grace_period=0)
             ctx.stdout.write(f"Stopped sandbox {reference}\n")
         pod.remove(force=True)
         ctx.stdout.write(f"Removed sandbox {reference}\n")

@@ -1,0 +1,30 @@
+"""Several calls at once, with threads: :func:`all_at_once`.
+
+The twin of :mod:`cri_client._async.concurrency` (tasks there); generated code
+imports it by the same name in both flavours.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+MAX_THREADS = 16
+"""At most this many calls run at once; the rest wait for a free thread."""
+
+
+def all_at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run the calls concurrently and return their results in order, once all have
+    ended; the first failure is raised then, so none is left running behind the
+    caller's back (a pod's containers are stopped this way, each with its whole grace
+    period, as kubelet stops them). One call runs in this thread; each thread runs in
+    a copy of this thread's context, so a call's ``rpc_timeout`` applies there too."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(min(len(calls), MAX_THREADS), "cri-client") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
+    return [future.result() for future in futures]
