@@ -140,7 +140,7 @@ KNOWN_ANSWERS: tuple[KnownAnswer, ...] = (
 )
 """Runtime answers whose text says more than their gRPC code, with what they mean.
 The error keeps the runtime's code and text (``err.code``, ``err.details``); only its
-class follows the meaning. Each entry has a replay test in tests/unit/test_crio.py."""
+class follows the meaning. Each entry has a replay test in tests/unit/test_runtime_answers.py."""
 
 
 def meaning_of(rpc: str, code: str, details: str) -> Meaning | None:
