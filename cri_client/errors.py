@@ -33,6 +33,7 @@ __all__ = [
     "ClientClosedError",
     "CommandNotFoundError",
     "ContainerNotRunningError",
+    "CredentialHelperError",
     "CrictlConfigError",
     "DeadlineExceededError",
     "EndpointError",
@@ -259,6 +260,19 @@ class StreamError(CRIError):
     or has expired (they are single-use), the streaming server could not be reached,
     the connection broke, or the runtime reported an error instead of an exit status.
     It comes from the streaming server, not a gRPC call: ``code`` and ``rpc`` are None."""
+
+
+class CredentialHelperError(CRIError):
+    """A docker credential helper that ``config.json`` names for the registry (its
+    ``credHelpers`` or ``credsStore``) failed or gave no usable answer, so a pull
+    without ``auth`` stopped before any RPC. The message names the helper, the
+    config file and the registry, and carries the helper's own error text (never a
+    secret); ``helper`` and ``registry`` hold the first two."""
+
+    def __init__(self, details: str, *, helper: str, registry: str) -> None:
+        self.helper = helper
+        self.registry = registry
+        super().__init__(details)
 
 
 _BY_CODE: dict[grpc.StatusCode, type[CRIError]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cri_client._core.auth import auth_config
+from cri_client._core.auth import explicit_credentials, find_credentials, note_credentials
 from cri_client._core.model import resolve_reference
 from cri_client._core.public import publish
 from cri_client._core.requests import AuthSpec, auth_from
@@ -21,7 +21,7 @@ from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
-from cri_client.errors import NotFoundError
+from cri_client.errors import CRIError, NotFoundError
 from cri_client.types import ImageFsInfo
 
 if TYPE_CHECKING:
@@ -59,16 +59,25 @@ class ImageManager:
         self, reference: str, auth: AuthSpec | None = None, *, rpc_timeout: float | None = None
     ) -> Image:
         """Pull an image and return it. Credentials: ``auth`` (an ``AuthConfig``, a
-        dict of its fields, or ``(username, password)``), else the docker/podman
-        credential files (:mod:`cri_client.auth`), else anonymous.
+        dict of its fields, or ``(username, password)``), else docker's config.json
+        (its credential helpers too) and podman's auth.json (docs/images.md), else
+        anonymous. A failed pull's message names the registry and which of these
+        was used, never a secret; a failing helper raises ``CredentialHelperError``.
 
         >>> (cri.images.pull("127.0.0.1:5000/busybox:1.35")).size
         1062400
         """
         check_image_reference(reference)
-        credentials = auth_from(auth) if auth is not None else auth_config(reference)
-        request = pb.PullImageRequest(image=pb.ImageSpec(image=reference), auth=credentials)
-        reply = self._client.api.pull_image(request)
+        if auth is not None:
+            credentials = explicit_credentials(reference, auth_from(auth))
+        else:  # a worker thread: this reads files and may run a credential helper
+            credentials = support.blocking(find_credentials, reference)
+        request = pb.PullImageRequest(image=pb.ImageSpec(image=reference), auth=credentials.auth)
+        try:
+            reply = self._client.api.pull_image(request)
+        except CRIError as error:
+            note_credentials(error, credentials)
+            raise
         return Image(self._client, self._status(reply.image_ref))
 
     @takes_rpc_timeout

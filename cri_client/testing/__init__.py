@@ -18,8 +18,9 @@ Python use::
 
 from cri_client._core.public import publish
 from cri_client.testing._debian import install_dependencies
+from cri_client.testing._images import AuthRegistry
 from cri_client.testing._throwaway import ThrowawayContainerd
 
-__all__ = ["ThrowawayContainerd", "install_dependencies"]
+__all__ = ["AuthRegistry", "ThrowawayContainerd", "install_dependencies"]
 
-publish(ThrowawayContainerd, install_dependencies, module=__name__)
+publish(AuthRegistry, ThrowawayContainerd, install_dependencies, module=__name__)

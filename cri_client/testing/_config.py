@@ -79,6 +79,7 @@ class InstanceSettings:
     runsc: Path | None
     snapshotter: str
     restrict_oom_score_adj: bool
+    auth_registry: tuple[str, Path] | None = None  # address and CA of the secured registry
 
 
 def write_instance_files(settings: InstanceSettings) -> None:
@@ -103,6 +104,18 @@ def write_instance_files(settings: InstanceSettings) -> None:
             {"server": server, "host": {server: {"capabilities": ["pull", "resolve", "push"]}}}
         ),
     )
+    if settings.auth_registry is not None:
+        address, ca_file = settings.auth_registry
+        secured = f"https://{address}"
+        write_private_file(
+            instance.certs_d / address / "hosts.toml",
+            render_toml(
+                {
+                    "server": secured,
+                    "host": {secured: {"capabilities": ["pull", "resolve"], "ca": str(ca_file)}},
+                }
+            ),
+        )
     write_private_file(instance.cni_conf_dir / "10-cri-client.conflist", _conflist(instance))
     if settings.runsc is not None:
         write_private_file(instance.runsc_wrapper, asset("runsc-wrapper.sh"), mode=0o700)

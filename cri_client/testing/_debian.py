@@ -42,6 +42,9 @@ SYSTEM_PACKAGES = (
     "gcc",
     "libc6-dev",
     "iproute2",
+    # The secured registry (auth_registry=True): its CA and certificate, its htpasswd.
+    "openssl",
+    "apache2-utils",
 )
 # containerd 1.6 runs from the installed package; installed only for 1.6 (above).
 SYSTEM_CONTAINERD_PACKAGE = "containerd"

@@ -5,18 +5,28 @@ There is no internet, so both images are built here: ``pause`` from
 with every applet symlinked. umoci assembles them into an OCI layout (once per base
 dir) and skopeo pushes them to a docker-registry on 127.0.0.1 over plain http. The
 registry is shared by all instances under a base dir.
+
+Instances that ask for it (``ThrowawayContainerd(auth_registry=True)``) also get a
+second registry, :class:`SecuredRegistry`: TLS with a certificate from a CA made
+here (openssl) and htpasswd authentication (apache2-utils' ``htpasswd -B``), with
+busybox only. It is what docker's and podman's credential sources are tested
+against: the plain one stays anonymous for everything else.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import platform
+import secrets
 import shutil
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cri_client.testing._debian import registry_binary, unpacked_search_path
@@ -127,9 +137,17 @@ def image_reference(registry: str, image: tuple[str, str]) -> str:
 class Registry:
     """The docker-registry shared by the instances of one base dir."""
 
+    _images: tuple[tuple[str, str], ...] = (PAUSE, BUSYBOX)
+    _scheme = "http"
+    _ready_status = 200  # what GET /v2/ answers
+
     def __init__(self, layout: BaseLayout) -> None:
         self._layout = layout
-        self._dir = layout.registry
+        self._dir = self._directory(layout)
+
+    @staticmethod
+    def _directory(layout: BaseLayout) -> Path:
+        return layout.registry
 
     @property
     def _config(self) -> Path:
@@ -171,23 +189,26 @@ class Registry:
                 f" instances first or ask for port {port}"
             )
         address = f"127.0.0.1:{port}"
-        for image in (PAUSE, BUSYBOX):
+        for image in self._images:
             if not self._has_image(address, image):
                 run(
                     [
                         "skopeo", "--policy", self._dir / "policy.json", "copy", "-q",
-                        "--dest-tls-verify=false", f"oci:{self._layout.oci_layout}:{image[0]}",
+                        *self._push_options(), f"oci:{self._layout.oci_layout}:{image[0]}",
                         f"docker://{image_reference(address, image)}",
                     ]
                 )  # fmt: skip
         return address
+
+    def _push_options(self) -> list[str]:
+        return ["--dest-tls-verify=false"]
 
     def _choose_port(self, requested: int | None) -> int:
         if requested is not None:
             if not _port_is_free(requested):
                 raise RuntimeError(f"registry port {requested} is already in use")
             return requested
-        for candidate in (self._remembered_port(), DEFAULT_REGISTRY_PORT):
+        for candidate in (self._remembered_port(), self._default_port()):
             if candidate is not None and _port_is_free(candidate):
                 return candidate
         with socket.socket() as probe:
@@ -195,9 +216,14 @@ class Registry:
             port: int = probe.getsockname()[1]
             return port
 
+    @staticmethod
+    def _default_port() -> int | None:
+        return DEFAULT_REGISTRY_PORT
+
     def _start(self, port: int) -> int:
         started = time.monotonic()
         make_private_dir(self._dir / "storage")
+        extra_config = self._prepare(port)
         # JSON strings are valid YAML double-quoted scalars.
         write_private_file(
             self._config,
@@ -207,7 +233,7 @@ class Registry:
             f"  filesystem: {{rootdirectory: {json.dumps(str(self._dir / 'storage'))}}}\n"
             "  delete: {enabled: true}\n"
             "  maintenance: {uploadpurging: {enabled: false}}\n"
-            f"http:\n  addr: {json.dumps(f'127.0.0.1:{port}')}\n",
+            f"http:\n  addr: {json.dumps(f'127.0.0.1:{port}')}\n{extra_config}",
         )
         write_private_file(
             self._dir / "policy.json", '{"default": [{"type": "insecureAcceptAnything"}]}\n'
@@ -228,36 +254,164 @@ class Registry:
         if process.poll() is not None:
             tail = (self._dir / "registry.log").read_text(errors="replace")[-1500:]
             raise RuntimeError(f"docker-registry exited on start: {tail}")
-        log.info("registry up on 127.0.0.1:%d in %.2f s", port, time.monotonic() - started)
+        log.info(
+            "%s up on 127.0.0.1:%d in %.2f s", self._dir.name, port, time.monotonic() - started
+        )
         return port
+
+    def _prepare(self, port: int) -> str:
+        """Write what the registry needs besides its config; return more config lines."""
+        return ""
 
     def stop(self) -> None:
         pid = self.pid()
         if pid is not None:
             terminate([pid], grace=5)
-            log.info("registry stopped")
+            log.info("%s stopped", self._dir.name)
         self._pid_file.unlink(missing_ok=True)
 
-    @staticmethod
-    def _answers(port: int) -> bool:
+    def _opener(self) -> urllib.request.OpenerDirector:
+        return _DIRECT
+
+    def _headers(self) -> dict[str, str]:
+        return {}
+
+    def _status(self, request: urllib.request.Request, timeout: float) -> int | None:
+        """The HTTP status of ``request``, None when nothing answers."""
         try:
-            with _DIRECT.open(f"http://127.0.0.1:{port}/v2/", timeout=1) as response:
-                return bool(response.status == 200)
+            with self._opener().open(request, timeout=timeout) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
         except (OSError, urllib.error.URLError):
-            return False
+            return None
+
+    def _answers(self, port: int) -> bool:
+        request = urllib.request.Request(f"{self._scheme}://127.0.0.1:{port}/v2/")
+        return self._status(request, 1) == self._ready_status
+
+    def _has_image(self, address: str, image: tuple[str, str]) -> bool:
+        request = urllib.request.Request(
+            f"{self._scheme}://{address}/v2/{image[0]}/manifests/{image[1]}",
+            method="HEAD",
+            headers={"Accept": "application/vnd.oci.image.manifest.v1+json", **self._headers()},
+        )
+        return self._status(request, 5) == 200
+
+
+@dataclass(frozen=True)
+class AuthRegistry:
+    """The secured registry as tests see it: where it is, the one user it accepts,
+    and the CA that signed its certificate (containerd trusts it via hosts.toml)."""
+
+    address: str
+    username: str
+    password: str = field(repr=False)
+    ca_file: Path
+
+    @property
+    def busybox_image(self) -> str:
+        return image_reference(self.address, BUSYBOX)
+
+
+class SecuredRegistry(Registry):
+    """A second docker-registry of the base dir, on its own port and directory: https
+    with a certificate for 127.0.0.1 signed by a CA made here, and htpasswd (bcrypt)
+    authentication of one user whose random password is kept in the directory."""
+
+    _images = (BUSYBOX,)
+    _scheme = "https"
+    _ready_status = 401  # nothing without credentials: that is the point
+    USERNAME = "cri-client"
 
     @staticmethod
-    def _has_image(address: str, image: tuple[str, str]) -> bool:
-        request = urllib.request.Request(
-            f"http://{address}/v2/{image[0]}/manifests/{image[1]}",
-            method="HEAD",
-            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    def _directory(layout: BaseLayout) -> Path:
+        return layout.auth_registry
+
+    @staticmethod
+    def _default_port() -> int | None:
+        return None  # any free port: 5000 is the plain registry's
+
+    @property
+    def ca_file(self) -> Path:
+        return self._dir / "ca.pem"
+
+    def credentials(self, address: str) -> AuthRegistry:
+        return AuthRegistry(
+            address=address,
+            username=self.USERNAME,
+            password=(self._dir / "password").read_text().strip(),
+            ca_file=self.ca_file,
         )
-        try:
-            with _DIRECT.open(request, timeout=5) as response:
-                return bool(response.status == 200)
-        except (OSError, urllib.error.URLError):
-            return False
+
+    def _prepare(self, port: int) -> str:
+        tls = make_private_dir(self._dir / "tls")
+        _make_certificates(tls, self.ca_file)
+        password = secrets.token_urlsafe(18)
+        write_private_file(self._dir / "password", password + "\n")
+        line = run(["htpasswd", "-nbB", self.USERNAME, password]).strip()
+        write_private_file(self._dir / "htpasswd", line + "\n")
+        # skopeo's --dest-cert-dir takes CA certificates named *.crt.
+        write_private_file(self._dir / "certs" / "ca.crt", self.ca_file.read_text())
+        token = base64.b64encode(f"{self.USERNAME}:{password}".encode()).decode()
+        push_auth = {"auths": {f"127.0.0.1:{port}": {"auth": token}}}
+        write_private_file(self._dir / "push-auth.json", json.dumps(push_auth))
+        return (
+            f"  tls:\n    certificate: {json.dumps(str(tls / 'server.pem'))}\n"
+            f"    key: {json.dumps(str(tls / 'server.key'))}\n"
+            "auth:\n  htpasswd:\n    realm: cri-client-test\n"
+            f"    path: {json.dumps(str(self._dir / 'htpasswd'))}\n"
+        )
+
+    def _push_options(self) -> list[str]:
+        return [
+            f"--dest-cert-dir={self._dir / 'certs'}",
+            f"--dest-authfile={self._dir / 'push-auth.json'}",
+        ]
+
+    def _opener(self) -> urllib.request.OpenerDirector:
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        return urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
+
+    def _headers(self) -> dict[str, str]:
+        password = (self._dir / "password").read_text().strip()
+        token = base64.b64encode(f"{self.USERNAME}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+
+def _make_certificates(tls: Path, ca_file: Path) -> None:
+    """A CA (``ca_file``) and a server certificate for 127.0.0.1 and localhost signed by
+    it, valid for 30 days; Go wants the address as a subjectAltName, not the CN."""
+    write_private_file(
+        tls / "server.ext",
+        "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+        "extendedKeyUsage = serverAuth\n"
+        "basicConstraints = critical, CA:FALSE\n",
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(
+        [
+            "openssl", "req", "-x509", *ec, "-days", "30", "-subj", "/CN=cri-client test CA",
+            "-keyout", tls / "ca.key", "-out", ca_file,
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ]
+    )  # fmt: skip
+    run(
+        [
+            "openssl", "req", *ec, "-subj", "/CN=127.0.0.1",
+            "-keyout", tls / "server.key", "-out", tls / "server.csr",
+        ]
+    )  # fmt: skip
+    run(
+        [
+            "openssl", "x509", "-req", "-in", tls / "server.csr", "-days", "30",
+            "-CA", ca_file, "-CAkey", tls / "ca.key", "-CAcreateserial",
+            "-extfile", tls / "server.ext", "-out", tls / "server.pem",
+        ]
+    )  # fmt: skip
 
 
 def _port_is_free(port: int) -> bool:

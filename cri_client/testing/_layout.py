@@ -6,6 +6,7 @@ Everything lives under one base dir (default ``/tmp/cri-client``)::
     <base>/debian/               private apt sources.list, lists, cache; x/<pkg>-<ver>/ (dpkg -x)
     <base>/images/oci/           OCI layout with the pause and busybox images (built once)
     <base>/registry/             docker-registry config, storage, pid file, log, remembered port
+    <base>/auth-registry/        the same for the TLS + htpasswd registry, plus its CA and password
     <base>/containerd-<version>/ one containerd instance (see InstanceLayout)
 
 Directories are created 0700 and files 0600 (0700 for scripts) whatever the
@@ -107,6 +108,10 @@ class BaseLayout:
     @property
     def registry(self) -> Path:
         return self.root / "registry"
+
+    @property
+    def auth_registry(self) -> Path:
+        return self.root / "auth-registry"
 
     def instance(self, version: str) -> InstanceLayout:
         return InstanceLayout(self.root / f"containerd-{check_version(version)}", version)

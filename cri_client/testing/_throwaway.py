@@ -33,7 +33,9 @@ from cri_client.testing._images import (
     BUSYBOX,
     BUSYBOX_BINARY,
     PAUSE,
+    AuthRegistry,
     Registry,
+    SecuredRegistry,
     build_images,
     image_reference,
 )
@@ -50,6 +52,7 @@ log = logging.getLogger("cri_client.testing")
 
 _READY_TIMEOUT = 60.0
 _TOOLS = ("umoci", "skopeo", "gcc", "ip", "mount", "umount")
+_AUTH_REGISTRY_TOOLS = ("openssl", "htpasswd")
 _FILES = (
     RUNC,
     BUSYBOX_BINARY,
@@ -68,6 +71,7 @@ class _Running:
     pid: int
     started_at_ms: int
     ready_after_ms: int
+    auth_registry: str | None = None  # address of the secured registry, when asked for
 
     def save(self, instance: InstanceLayout) -> None:
         write_private_file(instance.state_file, json.dumps(dataclasses.asdict(self)) + "\n")
@@ -92,6 +96,10 @@ class ThrowawayContainerd:
     Needs root and the packages ``python -m cri_client.testing install`` sets up.
     Several versions can run at once under one base dir (they share the registry),
     and separate base dirs never collide (own sockets, state, bridge and subnet).
+
+    ``auth_registry=True`` adds a second registry for credential tests
+    (:attr:`auth_registry`): https with a CA of its own, which containerd trusts
+    through hosts.toml, and one htpasswd user; the plain registry is unchanged.
     """
 
     def __init__(
@@ -101,12 +109,14 @@ class ThrowawayContainerd:
         base_dir: str | os.PathLike[str] = DEFAULT_BASE_DIR,
         registry_port: int | None = None,
         runsc: bool = True,
+        auth_registry: bool = False,
     ) -> None:
         self.version = check_version(version)
         self._layout = BaseLayout.at(base_dir)
         self._instance = self._layout.instance(version)
         self._registry_port = registry_port
         self._want_runsc = runsc
+        self._want_auth_registry = auth_registry
         self._running: _Running | None = None
         self.socket_path = str(self._instance.socket)
         self.endpoint = f"unix://{self.socket_path}"
@@ -127,6 +137,15 @@ class ThrowawayContainerd:
     def registry(self) -> str:
         """``127.0.0.1:<port>`` of the local registry serving the test images."""
         return self._started().registry
+
+    @property
+    def auth_registry(self) -> AuthRegistry:
+        """The TLS + htpasswd registry (address, user, password, CA) serving busybox;
+        only with ``auth_registry=True``."""
+        address = self._started().auth_registry
+        if address is None:
+            raise RuntimeError(f"{self!r} was started without auth_registry=True")
+        return SecuredRegistry(self._layout).credentials(address)
 
     @property
     def busybox_image(self) -> str:
@@ -220,6 +239,7 @@ class ThrowawayContainerd:
             others = [i for i in self._layout.instances() if i != self._instance]
             if not any(containerd_pid(other) for other in others):
                 Registry(self._layout).stop()
+                SecuredRegistry(self._layout).stop()
         if purge and self._instance.dir.exists():
             shutil.rmtree(self._instance.dir)
 
@@ -230,8 +250,15 @@ class ThrowawayContainerd:
                 f"containerd {self.version} under {self._layout.root} already runs with registry"
                 f" {running.registry}; stop it first to use port {self._registry_port}"
             )
+        if self._want_auth_registry and running.auth_registry is None:
+            raise RuntimeError(
+                f"containerd {self.version} under {self._layout.root} already runs without"
+                " auth_registry; stop it first"
+            )
         build_images(self._layout)
         Registry(self._layout).ensure(port)
+        if running.auth_registry is not None:
+            SecuredRegistry(self._layout).ensure(int(running.auth_registry.rsplit(":", 1)[1]))
         self._running = running
         log.info("reusing containerd %s (pid %d)", running.containerd_version, running.pid)
 
@@ -254,6 +281,8 @@ class ThrowawayContainerd:
         runsc = self._runsc_binary()
         build_images(self._layout)
         registry = Registry(self._layout).ensure(self._registry_port)
+        secured = SecuredRegistry(self._layout)
+        auth_registry = secured.ensure(None) if self._want_auth_registry else None
         snapshotter = "overlayfs" if overlay_snapshotter_works(instance.tmp) else "native"
         if snapshotter == "native":
             log.warning("overlay mounts fail under %s: using the native snapshotter", instance.dir)
@@ -266,6 +295,7 @@ class ThrowawayContainerd:
                 runsc=runsc,
                 snapshotter=snapshotter,
                 restrict_oom_score_adj=oom_score_adj_is_restricted(),
+                auth_registry=(auth_registry, secured.ca_file) if auth_registry else None,
             )
         )
         pid, containerd_version, ready_ms = self._launch(bin_dir)
@@ -276,6 +306,7 @@ class ThrowawayContainerd:
             pid=pid,
             started_at_ms=int(time.time() * 1000),
             ready_after_ms=ready_ms,
+            auth_registry=auth_registry,
         )
         running.save(instance)
         log.info(
@@ -315,7 +346,8 @@ class ThrowawayContainerd:
         bin_dir = unpacked_containerd(search, self.version)
         missing = [] if bin_dir else [f"containerd {self.version}"]
         missing += [] if registry_binary(search) else ["docker-registry"]
-        missing += [tool for tool in _TOOLS if shutil.which(tool) is None]
+        tools = (*_TOOLS, *(_AUTH_REGISTRY_TOOLS if self._want_auth_registry else ()))
+        missing += [tool for tool in tools if shutil.which(tool) is None]
         missing += [str(path) for path in _FILES if not path.exists()]
         if bin_dir is None or missing:
             command = install_command(self.version)
@@ -356,6 +388,10 @@ def describe_instances(base_dir: str | os.PathLike[str]) -> list[str]:
     lines.append(
         f"registry: up, pid {registry.pid()}, 127.0.0.1:{port}" if port else "registry: down"
     )
+    secured = SecuredRegistry(layout)
+    port = secured.running_port()
+    if port:
+        lines.append(f"auth registry: up, pid {secured.pid()}, 127.0.0.1:{port}")
     return lines
 
 
@@ -369,4 +405,5 @@ def stop_all(base_dir: str | os.PathLike[str], *, purge: bool = False) -> None:
         ThrowawayContainerd(instance.version, base_dir=layout.root).stop(purge=purge)
     with layout.locked():
         Registry(layout).stop()
+        SecuredRegistry(layout).stop()
         _teardown.clean_shared_host_dirs()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -13,8 +16,10 @@ import pytest
 
 from cri_client import CRIClient
 from cri_client._proto import api_pb2 as pb
+from cri_client.aio import AsyncCRIClient
 from cri_client.errors import CRIError
 
+from .credential_helper import FakeHelper
 from .fake_runtime import FakeRuntime, abort_with
 
 SECRET = "hunter2-s3cret"
@@ -104,4 +109,53 @@ def test_debug_log_names_each_rpc_and_its_object_but_no_body(
     assert len(lines) == 2
     assert lines[0].startswith("Version() ok ") and lines[0].endswith(" ms")
     assert lines[1].startswith("PullImage(image=r.example/a:1) NOT_FOUND ")
+    assert SECRET not in caplog.text
+
+
+def test_credentials_from_a_helper_reach_the_runtime_and_nothing_else(
+    sock: str, caplog: pytest.LogCaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sync and asyncio: the helper's secret goes into the request only; the failed
+    pull's error names the registry and the helper, and so does it for auth=, which
+    wins without running any helper."""
+    helper = FakeHelper(tmp_path / "bin")
+    helper.store({"registry.example": {"Username": "alice", "Secret": SECRET}})
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = tmp_path / ".docker" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"credHelpers": {"registry.example": "test"}}))
+    caplog.set_level(logging.DEBUG)
+    seen: list[pb.PullImageRequest] = []
+
+    def pull(request: pb.PullImageRequest, context: grpc.ServicerContext) -> Any:
+        seen.append(request)
+        context.abort(grpc.StatusCode.UNKNOWN, "failed to authorize: 401 Unauthorized")
+
+    async def pull_async(endpoint: str) -> str:
+        async with AsyncCRIClient(endpoint) as cri:
+            with pytest.raises(CRIError) as info:
+                await cri.images.pull("registry.example/app:1")
+        return f"{info.value} {info.value!r} {info.value.details}"
+
+    with FakeRuntime(sock, {"PullImage": pull}) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(CRIError) as info:
+            cri.images.pull("registry.example/app:1")
+        texts = [f"{info.value} {info.value!r} {info.value.details}"]
+        texts.append(asyncio.run(pull_async(fake.endpoint)))
+        with pytest.raises(CRIError) as explicit:
+            cri.images.pull("registry.example/app:1", auth=("bob", "other"))
+    for text in texts:
+        assert "401 Unauthorized [registry registry.example: credentials from" in text
+        assert f"{config} (credHelpers: test)]" in text
+        assert SECRET not in text
+    assert str(explicit.value).endswith(
+        "401 Unauthorized [registry registry.example: credentials from the auth= argument]"
+    )
+    assert [(r.auth.username, r.auth.password) for r in seen] == [
+        ("alice", SECRET),
+        ("alice", SECRET),
+        ("bob", "other"),
+    ]
+    assert helper.calls() == ["get registry.example"] * 2
     assert SECRET not in caplog.text
