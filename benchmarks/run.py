@@ -12,8 +12,9 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 4. 50 pods with one container each, created and removed sequentially, with 8
    threads, and with AsyncCRIClient and asyncio.gather;
 5. time and memory to list and wrap 500 containers;
+6. stats of 16 idle and of 16 exited containers: one list call and one container;
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
-   (docs/performance.md, appendix; section 6 there is measured by hand).
+   (docs/performance.md, section 8).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from contextlib import contextmanager
 
 import grpc
 
-from cri_client import CRIClient
+from cri_client import CRIClient, CRIError
 from cri_client._proto import api_pb2 as pb
 from cri_client._proto import api_pb2_grpc
 from cri_client.aio import AsyncCRIClient
@@ -290,6 +291,45 @@ def many_containers(endpoint: str, image: str, count: int, log_dir: str) -> None
             pod.remove(force=True)
 
 
+def stats_calls(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    """Whether a stats call needs its second sample (``interval``, 0.5 s) shows in
+    its time: a few milliseconds without, 500 and more with."""
+    print(f"\n6. stats calls, {count} containers per pod (median of 5), milliseconds")
+    with CRIClient(endpoint) as cri:
+        idle_pod = cri.pods.run("bench-idle", log_directory=log_dir)
+        done_pod = cri.pods.run("bench-exited", log_directory=log_dir)
+        try:
+            idle = [
+                cri.containers.create(idle_pod, f"idle{i}", image, command=["sleep", "600"])
+                for i in range(count)
+            ]
+            done = [
+                cri.containers.create(done_pod, f"done{i}", image, command=["true"])
+                for i in range(count)
+            ]
+            for ctr in idle + done:
+                ctr.start()
+            for ctr in done:
+                ctr.wait(timeout=60)
+            time.sleep(1)  # the idle ones have settled
+            calls: dict[str, Callable[[], object]] = {
+                f"containers.stats(), {count} idle": lambda: cri.containers.stats(pod=idle_pod),
+                f"containers.stats(), {count} exited": lambda: cri.containers.stats(pod=done_pod),
+                "ctr.stats(), idle": lambda: idle[0].stats(),
+                "ctr.stats(), exited": lambda: done[0].stats(),
+            }
+            for name, call in calls.items():
+                try:
+                    times = [per_call_us(call, 1) / 1000 for _ in range(5)]
+                except CRIError as err:
+                    print(f"{name:<36}{'fails':>10}  {type(err).__name__}")
+                    continue
+                print(f"{name:<36}{statistics.median(times):>10.1f}")
+        finally:
+            idle_pod.remove(force=True)
+            done_pod.remove(force=True)
+
+
 def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
     print(f"\n7. {pods} forced removals of a pod whose PID 1 ignores SIGTERM (grace_period=0)")
     times = []
@@ -310,7 +350,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,7", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,6,7", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -367,6 +407,8 @@ def main() -> None:
                 lifecycle(endpoint, image, 10 if args.quick else 50, log_dir)
             if 5 in sections:
                 many_containers(endpoint, image, 100 if args.quick else 500, log_dir)
+            if 6 in sections:
+                stats_calls(endpoint, image, 16, log_dir)
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
         finally:

@@ -43,6 +43,9 @@ if _typing.TYPE_CHECKING:
     from cri_client._sync.images import (
         ImageManager as ImageManager,
     )
+    from cri_client._sync.logstream import (
+        LogStream as LogStream,
+    )
     from cri_client._sync.pods import (
         Pod as Pod,
     )
@@ -135,6 +138,7 @@ _EXPORTS = {
     "ImageFsInfo": "cri_client.types",
     "ImageManager": "cri_client._sync.images",
     "LogRecord": "cri_client.types",
+    "LogStream": "cri_client._sync.logstream",
     "LowLevelAPI": "cri_client._api",
     "Pod": "cri_client._sync.pods",
     "PodManager": "cri_client._sync.pods",

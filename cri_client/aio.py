@@ -15,6 +15,7 @@ from cri_client._async.client import AsyncCRIClient
 from cri_client._async.containers import AsyncContainer, AsyncContainerManager
 from cri_client._async.events import AsyncEventStream
 from cri_client._async.images import AsyncImage, AsyncImageManager
+from cri_client._async.logstream import AsyncLogStream
 from cri_client._async.pods import AsyncPod, AsyncPodManager
 from cri_client._async.portforward import AsyncPortForward
 from cri_client._async.sessions import AsyncExecSession
@@ -28,6 +29,7 @@ __all__ = [
     "AsyncExecSession",
     "AsyncImage",
     "AsyncImageManager",
+    "AsyncLogStream",
     "AsyncLowLevelAPI",
     "AsyncPod",
     "AsyncPodManager",

@@ -191,15 +191,45 @@ class UnavailableError(CRIError):
 
 
 class AmbiguousReferenceError(CRIError, ValueError):
-    """An id prefix or name matched more than one object; ``candidates`` lists their ids."""
+    """An id prefix or name matched more than one object; ``candidates`` lists their ids.
 
-    def __init__(self, kind: str, reference: str, candidates: Sequence[str]) -> None:
+    ``matched`` says which rule matched several: ``"id prefix"`` or ``"name"``. The
+    message ends with what picks one: a longer id prefix for a prefix; for a name,
+    the qualified name (``namespace/name`` for pods, ``namespace/pod/container`` for
+    containers), unless the reference already is one (a pod and its next attempt
+    share it), then an id prefix. Ten candidates at most are listed, then how many
+    more there are.
+    """
+
+    def __init__(
+        self, kind: str, reference: str, candidates: Sequence[str], *, matched: str = "id prefix"
+    ) -> None:
         self.candidates = list(candidates)
-        shown = ", ".join(c[:13] for c in self.candidates[:10])
+        self.matched = matched
+        shown = ", ".join(c[:13] for c in self.candidates[:_SHOWN_CANDIDATES])
+        if len(self.candidates) > _SHOWN_CANDIDATES:
+            shown += f" and {len(self.candidates) - _SHOWN_CANDIDATES} more"
         super().__init__(
             f"{kind} reference {reference!r} is ambiguous: it matches {len(candidates)} "
-            f"{kind}s ({shown}); use a longer id prefix"
+            f"{kind}s ({shown}); {_disambiguation(kind, reference, matched)}"
         )
+
+
+_SHOWN_CANDIDATES = 10
+"""How many candidate ids an ambiguous reference's message lists."""
+
+_QUALIFIED_NAMES = {"pod": "namespace/name", "container": "namespace/pod/container"}
+"""The name form that tells apart objects of the same name, per kind of reference."""
+
+
+def _disambiguation(kind: str, reference: str, matched: str) -> str:
+    """What a caller can write instead of an ambiguous reference."""
+    if matched != "name":
+        return "use a longer id prefix"
+    qualified = _QUALIFIED_NAMES.get(kind)
+    if qualified is None or reference.count("/") >= qualified.count("/"):
+        return "use an id prefix"
+    return f"use {qualified} or an id prefix"
 
 
 class EndpointError(UnavailableError):

@@ -324,7 +324,11 @@ class ContainerStats:
     cpu_usage_nano_cores: int | None
     """The runtime's own rate: nanoseconds of CPU per second, i.e. 1e9 = one core."""
     cpu_percent: float | None
-    """The share of one CPU core (200.0 = two cores busy), like ``crictl stats``."""
+    """The share of one CPU core (200.0 = two cores busy), like ``crictl stats``.
+    Here, from one message: the runtime's rate, 0.0 included, or None when it sent
+    none. The clients' ``stats()`` calls also fill it from a second sample when the
+    rate is missing, or is a 0 that the runtime may send without having measured
+    anything (containerd: docs/events-and-stats.md)."""
     memory_working_set_bytes: int | None
     memory_usage_bytes: int | None
     memory_rss_bytes: int | None
@@ -343,7 +347,7 @@ class ContainerStats:
             timestamp=timestamp(cpu.timestamp or memory.timestamp),
             cpu_usage_core_nanoseconds=_value(cpu, "usage_core_nano_seconds"),
             cpu_usage_nano_cores=nano_cores,
-            cpu_percent=nano_cores / 1e7 if nano_cores else None,
+            cpu_percent=None if nano_cores is None else nano_cores / 1e7,
             memory_working_set_bytes=_value(memory, "working_set_bytes"),
             memory_usage_bytes=_value(memory, "usage_bytes"),
             memory_rss_bytes=_value(memory, "rss_bytes"),
@@ -386,7 +390,7 @@ class PodStats:
             timestamp=timestamp(cpu.timestamp or memory.timestamp),
             cpu_usage_core_nanoseconds=_value(cpu, "usage_core_nano_seconds"),
             cpu_usage_nano_cores=nano_cores,
-            cpu_percent=nano_cores / 1e7 if nano_cores else None,
+            cpu_percent=None if nano_cores is None else nano_cores / 1e7,
             memory_working_set_bytes=_value(memory, "working_set_bytes"),
             memory_usage_bytes=_value(memory, "usage_bytes"),
             network_rx_bytes=_value(network, "rx_bytes") if network.name else None,

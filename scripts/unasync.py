@@ -16,10 +16,11 @@ in a worker thread (``await to_thread(f, ...)``) becomes a plain call, and
     python scripts/unasync.py --check   # fail when one is stale (scripts/test.sh runs this)
 
 Hand-written pieces whose concurrency differs (threads vs tasks) are not here: the
-event stream, exec sessions, the terminal, port-forward and concurrent calls have a
-module of the same name in ``_sync/`` and ``_async/``, both over the I/O-free code in
-``cri_client/_core/``; ``tests/unit/test_sync_async_surface.py`` compares the two
-public surfaces name by name and signature by signature.
+event stream, exec sessions, the terminal, port-forward, concurrent calls and the
+followed log's stream have a module of the same name in ``_sync/`` and ``_async/``,
+both over the I/O-free code in ``cri_client/_core/``;
+``tests/unit/test_sync_async_surface.py`` compares the two public surfaces name by
+name and signature by signature.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ NAMES = {
     "AsyncExecSession": "ExecSession",
     "AsyncPortForward": "PortForward",
     "AsyncEventStream": "EventStream",
+    "AsyncLogStream": "LogStream",
     "AsyncLowLevelAPI": "LowLevelAPI",
     "AsyncResponseStream": "ResponseStream",
     "AsyncInvoker": "SyncInvoker",

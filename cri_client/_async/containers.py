@@ -43,6 +43,7 @@ from cri_client.types import ContainerState, ExecResult
 
 if TYPE_CHECKING:
     from cri_client._async.client import AsyncCRIClient
+    from cri_client._async.logstream import AsyncLogStream
     from cri_client._async.pods import AsyncPod
     from cri_client._async.sessions import AsyncExecSession
     from cri_client._core.logfile import LogFollower, Since
@@ -256,7 +257,7 @@ class AsyncContainer(ContainerView):
         limit_bytes: int | None = None,
         previous: bool = False,
         follow: Literal[True],
-    ) -> AsyncIterator[str]: ...
+    ) -> AsyncLogStream: ...
 
     @overload
     def logs(
@@ -270,7 +271,7 @@ class AsyncContainer(ContainerView):
         limit_bytes: int | None = None,
         previous: bool = False,
         follow: bool,
-    ) -> Awaitable[str] | AsyncIterator[str]: ...
+    ) -> Awaitable[str] | AsyncLogStream: ...
 
     def logs(
         self,
@@ -283,7 +284,7 @@ class AsyncContainer(ContainerView):
         limit_bytes: int | None = None,
         previous: bool = False,
         follow: bool = False,
-    ) -> Awaitable[str] | AsyncIterator[str]:
+    ) -> Awaitable[str] | AsyncLogStream:
         """The container's output, read from the log file the runtime writes (and its
         rotated files), as ``crictl logs`` and ``kubectl logs`` show it.
 
@@ -293,10 +294,11 @@ class AsyncContainer(ContainerView):
         time; ``limit_bytes``: the output is cut there; ``previous``: the log of the
         attempt before this one. Arguments are checked at once.
 
-        ``follow=True`` returns an iterator of lines that waits for new output,
-        survives log rotation, and ends once the container has stopped (close it to
-        stop early); a missing log file is reported by its first step. See
-        :mod:`cri_client.logs`.
+        ``follow=True`` returns the lines as a stream
+        (:class:`~cri_client.aio.AsyncLogStream`) that waits for new output, survives
+        log rotation, and ends once the container has stopped; ``aclose()`` stops it
+        earlier, also while another reader waits in it. A missing log file is reported
+        by its first step. See :mod:`cri_client.logs`.
 
         >>> print(await ctr.logs(tail=2), end="")
         line 9
@@ -349,7 +351,7 @@ class AsyncContainer(ContainerView):
         known: LogFollower | None,
         follower_at: Callable[[str], LogFollower],
         previous: bool,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncLogStream:
         from cri_client._async.support import follow_lines
 
         async def open_follower() -> LogFollower:
@@ -461,22 +463,37 @@ class AsyncContainer(ContainerView):
         stream: bool = False,
         count: int | None = None,
     ) -> Awaitable[ContainerStats] | AsyncIterator[ContainerStats]:
-        """CPU, memory and writable-layer usage (see :mod:`cri_client.stats`).
+        """CPU, memory and writable-layer usage (docs/events-and-stats.md).
         ``cpu_percent`` is set even on the first call (a second sample ``interval``
         seconds later when the runtime does not compute it); ``stream=True`` returns
         an iterator of a sample every ``interval`` seconds (``count`` of them, or until
-        you stop)."""
+        you stop). A container that is not running (created, exited) has no usage: its
+        sample is the one ``cri.containers.stats()`` lists, CPU and memory None."""
         from cri_client._async.support import sample_stream
 
         check_seconds(interval, "interval", allow_zero=False)
         if stream:
-            return sample_stream(self._stats_sample, interval, count)
+            return sample_stream(
+                self._stats_sample, interval, count, self._client._measures_zero_cpu_rate
+            )
         return self._stats_once(interval)
 
     async def _stats_sample(self) -> ContainerStats:
         from cri_client.types import ContainerStats
 
-        reply = await self._client.api.container_stats(container_id=self.id)
+        try:
+            reply = await self._client.api.container_stats(container_id=self.id)
+        except UnknownError:
+            # containerd (1.6 to 2.1) answers UNKNOWN, "unexpected metrics response:
+            # []", for a container without a running task (created, or exited). Its
+            # list reports that container, with no usage: give what cri.containers.stats()
+            # gives for it. Not listed either: the first answer stands.
+            listed = await self._client.api.list_container_stats(
+                filter=pb.ContainerStatsFilter(id=self.id)
+            )
+            if not listed.stats:
+                raise
+            return ContainerStats.from_message(listed.stats[0])
         return ContainerStats.from_message(reply.stats)
 
     async def _stats_once(self, interval: float) -> ContainerStats:
@@ -485,7 +502,11 @@ class AsyncContainer(ContainerView):
         async def sample() -> list[ContainerStats]:
             return [await self._stats_sample()]
 
-        return (await sample_twice(sample, lambda s: s.container_id, interval))[0]
+        return (
+            await sample_twice(
+                sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
+            )
+        )[0]
 
 
 class AsyncContainerManager:
@@ -651,10 +672,12 @@ class AsyncContainerManager:
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
-        """Usage of many containers with one RPC per sample (``crictl stats``): those
-        the runtime reports (containerd: created ones too), optionally of one ``pod``
-        (any pod reference, see ``cri.pods.get``), with ``labels``, or one full ``id``.
-        ``cpu_percent`` as in :meth:`AsyncContainer.stats`."""
+        """Usage of many containers with one RPC per sample (``crictl stats``):
+        those the runtime lists, optionally of one ``pod`` (any pod reference, see
+        ``cri.pods.get``), with ``labels``, or one full ``id``. containerd lists
+        created and exited containers too, with CPU and memory None (``crictl stats``
+        leaves those out of its table unless ``-a``). ``cpu_percent`` as in
+        :meth:`AsyncContainer.stats`."""
         from cri_client._async.support import sample_twice
         from cri_client.types import ContainerStats
 
@@ -668,7 +691,9 @@ class AsyncContainerManager:
             reply = await self._client.api.list_container_stats(filter=stats_filter)
             return [ContainerStats.from_message(s) for s in reply.stats]
 
-        return await sample_twice(sample, lambda s: s.container_id, interval)
+        return await sample_twice(
+            sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
+        )
 
     @takes_rpc_timeout
     async def list(

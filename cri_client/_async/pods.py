@@ -172,7 +172,7 @@ class AsyncPod(PodView):
     async def stats(
         self, *, interval: float = SAMPLE_INTERVAL, rpc_timeout: float | None = None
     ) -> PodStats:
-        """The pod's usage and its containers' (see :mod:`cri_client.stats`)."""
+        """The pod's usage and its containers' (docs/events-and-stats.md)."""
         from cri_client._async.support import sample_twice
         from cri_client.types import PodStats
 
@@ -180,7 +180,8 @@ class AsyncPod(PodView):
             reply = await self._client.api.pod_sandbox_stats(pod_sandbox_id=self.id)
             return [PodStats.from_message(reply.stats)]
 
-        return (await sample_twice(sample, lambda s: s.pod_id, interval))[0]
+        zero_is_measured = self._client._measures_zero_cpu_rate
+        return (await sample_twice(sample, lambda s: s.pod_id, interval, zero_is_measured))[0]
 
     @takes_rpc_timeout
     async def remove(
@@ -337,7 +338,9 @@ class AsyncPodManager:
             reply = await self._client.api.list_pod_sandbox_stats(filter=stats_filter)
             return [PodStats.from_message(s) for s in reply.stats]
 
-        return await sample_twice(sample, lambda s: s.pod_id, interval)
+        return await sample_twice(
+            sample, lambda s: s.pod_id, interval, self._client._measures_zero_cpu_rate
+        )
 
     @takes_rpc_timeout
     async def list(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from asyncio import sleep, to_thread
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -19,13 +19,20 @@ from google.protobuf.message import Message
 
 from cri_client import _api
 from cri_client._core.defaults import LOG_POLL_INTERVAL
-from cri_client._core.stats import Stats, with_cpu_percent
+from cri_client._core.stats import (
+    Stats,
+    has_zero_rate,
+    needs_second_sample,
+    with_cpu_percent,
+    without_zero_rate,
+)
 from cri_client._core.validation import check_seconds
 from cri_client._rpc import AsyncInvoker, Rpc
 from cri_client.errors import UnimplementedError
 
 if TYPE_CHECKING:
     # Loaded when a log is followed: most programs never read a log file.
+    from cri_client._async.logstream import AsyncLogStream
     from cri_client._core.logfile import LogFollower, Since
 
 P = ParamSpec("P")
@@ -129,20 +136,26 @@ async def sample_twice(
     sample: Callable[[], Awaitable[Sequence[Stats]]],
     key: Callable[[Stats], str],
     interval: float,
+    zero_is_measured: Callable[[], Awaitable[bool]],
 ) -> list[Stats]:
     """Samples with ``cpu_percent`` set: one sample when the runtime computes it, else a
-    second one ``interval`` seconds later (one RPC each, however many objects)."""
+    second one ``interval`` seconds later (one RPC each, however many objects). No
+    second sample for objects without CPU time (not running): it would tell nothing."""
     check_seconds(interval, "interval", allow_zero=False)
-    first = list(await sample())
-    if all(s.cpu_percent is not None for s in first):
+    first = await measured(await sample(), zero_is_measured)
+    if not any(needs_second_sample(s) for s in first):
         return first
     await sleep(interval)
     earlier = {key(s): s for s in first}
-    return [with_cpu_percent(earlier.get(key(s)), s) for s in await sample()]
+    later = await measured(await sample(), zero_is_measured)
+    return [with_cpu_percent(earlier.get(key(s)), s) for s in later]
 
 
 async def sample_stream(
-    sample: Callable[[], Awaitable[Stats]], interval: float, count: int | None = None
+    sample: Callable[[], Awaitable[Stats]],
+    interval: float,
+    count: int | None,
+    zero_is_measured: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[Stats]:
     """Samples every ``interval`` seconds (``count`` of them, or until the caller
     stops), each with ``cpu_percent`` from the runtime or from the previous sample."""
@@ -150,39 +163,57 @@ async def sample_stream(
     taken = 0
     while count is None or taken < count:
         started = monotonic()
-        current = with_cpu_percent(previous, await sample())
-        if previous is not None or current.cpu_percent is not None:
+        (current,) = await measured([await sample()], zero_is_measured)
+        current = with_cpu_percent(previous, current)
+        if previous is not None or not needs_second_sample(current):
             yield current
             taken += 1
         previous = current
         await sleep(max(0.0, interval - (monotonic() - started)))
 
 
+async def measured(
+    samples: Sequence[Stats], zero_is_measured: Callable[[], Awaitable[bool]]
+) -> list[Stats]:
+    """``samples`` without the CPU rates of 0 that this runtime may send unmeasured
+    (``zero_is_measured()`` is asked only when there is such a 0, so a runtime that
+    sends none costs no extra RPC)."""
+    if any(has_zero_rate(s) for s in samples) and not await zero_is_measured():
+        return [without_zero_rate(s) for s in samples]
+    return list(samples)
+
+
 # --- logs ----------------------------------------------------------------------------------
 
 
-async def follow_lines(
+def follow_lines(
     open_follower: Callable[[], Awaitable[LogFollower]], is_running: Callable[[], Awaitable[bool]]
-) -> AsyncIterator[str]:
+) -> AsyncLogStream:
     """Lines from the follower (made on the first step: finding the file may take an
-    RPC) until it is done, or the container stopped and one more poll brought nothing;
-    the files are closed when this ends or is closed."""
-    follower = await open_follower()
-    with follower:
-        for line in await blocking(follower.start):  # the whole file, maybe rotated ones
-            yield line
-        while not follower.done:
-            lines = follower.poll()
-            if lines is None:
-                if follower.stopping:
-                    break
-                follower.stopping = not await is_running()
-                await sleep(follower.interval)
-            else:
-                for line in lines:
-                    yield line
-        for line in follower.finish():
-            yield line
+    RPC) until it is done, or the container stopped and one more poll brought nothing,
+    or the stream is closed; the files are closed when this ends or is closed."""
+    from cri_client._async.logstream import AsyncLogStream
+
+    async def lines(pause: Callable[[float], Awaitable[bool]]) -> AsyncGenerator[str]:
+        follower = await open_follower()
+        with follower:
+            for line in await blocking(follower.start):  # the whole file, maybe rotated ones
+                yield line
+            while not follower.done:
+                polled = follower.poll()
+                if polled is None:
+                    if follower.stopping:
+                        break
+                    follower.stopping = not await is_running()
+                    if await pause(follower.interval):
+                        return  # closed: what is left unread stays so
+                else:
+                    for line in polled:
+                        yield line
+            for line in follower.finish():
+                yield line
+
+    return AsyncLogStream(lines)
 
 
 def follow(
@@ -195,7 +226,7 @@ def follow(
     timestamps: bool = False,
     limit_bytes: int | None = None,
     poll_interval: float = LOG_POLL_INTERVAL,
-) -> AsyncIterator[str]:
+) -> AsyncLogStream:
     """The log's lines as text (each ending with a newline), then new ones as they
     are written, like ``kubectl logs -f``.
 
@@ -206,8 +237,8 @@ def follow(
     (copytruncate) is read again from its start. It ends once ``is_running()`` is
     False and one more poll brings nothing, or after ``limit_bytes``. Arguments are
     checked and the file looked up now; files are opened on the first step and closed
-    when the iterator ends or is closed (``await lines.aclose()``, or
-    ``contextlib.aclosing``, releases them at once).
+    when the stream ends or is closed: ``await lines.aclose()`` (also while another
+    reader waits for output there: it ends promptly) or the end of ``async with lines``.
     """
     from cri_client._core.logfile import LogFollower
 

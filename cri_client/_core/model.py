@@ -85,17 +85,18 @@ def resolve_reference(
     """The one item a reference means: an exact id, else a unique id prefix, else a
     unique name (any of ``names(item)``). Raises NotFoundError or AmbiguousReferenceError."""
     candidates = list(items)
-    matchers: list[Callable[[T], bool]] = [
-        lambda item: item_id(item) == reference,
-        lambda item: item_id(item).startswith(reference),
-        lambda item: reference in names(item),
+    matchers: list[tuple[str, Callable[[T], bool]]] = [
+        ("id prefix", lambda item: item_id(item) == reference),
+        ("id prefix", lambda item: item_id(item).startswith(reference)),
+        ("name", lambda item: reference in names(item)),
     ]
-    for matches in matchers:
+    for matched, matches in matchers:
         found = [item for item in candidates if matches(item)]
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise AmbiguousReferenceError(kind, reference, [item_id(item) for item in found])
+            ids = [item_id(item) for item in found]
+            raise AmbiguousReferenceError(kind, reference, ids, matched=matched)
     raise NotFoundError(f"no {kind} matches {reference!r} (by id, id prefix or name)")
 
 

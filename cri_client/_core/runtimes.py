@@ -210,3 +210,20 @@ def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
         return None
     found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
     return found or None
+
+
+ZERO_CPU_RATE_UNMEASURED = ("containerd",)
+"""Runtimes whose ``usage_nano_cores`` of 0 may mean "no rate yet", not "idle".
+containerd (measured on 1.6, 1.7 and 2.1) computes the rate between its own previous
+sample of the container and this one, and sends 0 when it has none (the first
+``ListContainerStats`` or ``PodSandboxStats`` of a container) or when the two are too
+close together: a spinning container reads 0 then. containerd/containerd#13138
+leaves the field unset instead, as CRI-O does (it sends a rate only once it has an
+earlier sample). Until the containerd releases with that change can be told apart,
+every containerd's 0 is taken as unmeasured."""
+
+
+def zero_cpu_rate_is_measured(runtime_name: str) -> bool:
+    """Whether a ``usage_nano_cores`` of 0 from this runtime (``Version``'s
+    ``runtime_name``) means the container was idle over a measured window."""
+    return runtime_name not in ZERO_CPU_RATE_UNMEASURED

@@ -17,6 +17,7 @@ from cri_client._api import LowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
 from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
+from cri_client._core.runtimes import zero_cpu_rate_is_measured
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import SyncInvoker, takes_rpc_timeout
 from cri_client._sync.containers import Container, ContainerManager
@@ -79,6 +80,7 @@ class CRIClient(BaseClient):
         self.images = ImageManager(self)
         """Images: :class:`~cri_client.images.ImageManager`."""
         self._events_unimplemented = False
+        self._zero_cpu_rate_measured: bool | None = None
 
     @takes_rpc_timeout
     def version(self, *, rpc_timeout: float | None = None) -> RuntimeVersion:
@@ -95,6 +97,15 @@ class CRIClient(BaseClient):
             if not self._invoker.serves_v1alpha2():
                 raise
             raise unsupported_api_error(err.details, "Version") from None
+
+    def _measures_zero_cpu_rate(self) -> bool:
+        """Whether this runtime's CPU rate of 0 means idle (see
+        ``_core.runtimes.zero_cpu_rate_is_measured``): its name is asked once, the
+        first time a stats call gets a 0, and remembered."""
+        if self._zero_cpu_rate_measured is None:
+            name = (self.version()).runtime_name
+            self._zero_cpu_rate_measured = zero_cpu_rate_is_measured(name)
+        return self._zero_cpu_rate_measured
 
     @takes_rpc_timeout
     def status(self, *, verbose: bool = False, rpc_timeout: float | None = None) -> RuntimeStatus:

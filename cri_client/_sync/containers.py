@@ -46,6 +46,7 @@ from cri_client.types import ContainerState, ExecResult
 if TYPE_CHECKING:
     from cri_client._core.logfile import LogFollower, Since
     from cri_client._sync.client import CRIClient
+    from cri_client._sync.logstream import LogStream
     from cri_client._sync.pods import Pod
     from cri_client._sync.sessions import ExecSession
     from cri_client.types import ContainerStats, LogRecord
@@ -256,7 +257,7 @@ class Container(ContainerView):
         limit_bytes: int | None = None,
         previous: bool = False,
         follow: Literal[True],
-    ) -> Iterator[str]: ...
+    ) -> LogStream: ...
 
     @overload
     def logs(
@@ -270,7 +271,7 @@ class Container(ContainerView):
         limit_bytes: int | None = None,
         previous: bool = False,
         follow: bool,
-    ) -> str | Iterator[str]: ...
+    ) -> str | LogStream: ...
 
     def logs(
         self,
@@ -283,7 +284,7 @@ class Container(ContainerView):
         limit_bytes: int | None = None,
         previous: bool = False,
         follow: bool = False,
-    ) -> str | Iterator[str]:
+    ) -> str | LogStream:
         """The container's output, read from the log file the runtime writes (and its
         rotated files), as ``crictl logs`` and ``kubectl logs`` show it.
 
@@ -293,10 +294,11 @@ class Container(ContainerView):
         time; ``limit_bytes``: the output is cut there; ``previous``: the log of the
         attempt before this one. Arguments are checked at once.
 
-        ``follow=True`` returns an iterator of lines that waits for new output,
-        survives log rotation, and ends once the container has stopped (close it to
-        stop early); a missing log file is reported by its first step. See
-        :mod:`cri_client.logs`.
+        ``follow=True`` returns the lines as a stream
+        (:class:`~cri_client.LogStream`) that waits for new output, survives
+        log rotation, and ends once the container has stopped; ``close()`` stops it
+        earlier, also while another reader waits in it. A missing log file is reported
+        by its first step. See :mod:`cri_client.logs`.
 
         >>> print(ctr.logs(tail=2), end="")
         line 9
@@ -347,7 +349,7 @@ class Container(ContainerView):
         known: LogFollower | None,
         follower_at: Callable[[str], LogFollower],
         previous: bool,
-    ) -> Iterator[str]:
+    ) -> LogStream:
         from cri_client._sync.support import follow_lines
 
         def open_follower() -> LogFollower:
@@ -455,22 +457,37 @@ class Container(ContainerView):
         stream: bool = False,
         count: int | None = None,
     ) -> ContainerStats | Iterator[ContainerStats]:
-        """CPU, memory and writable-layer usage (see :mod:`cri_client.stats`).
+        """CPU, memory and writable-layer usage (docs/events-and-stats.md).
         ``cpu_percent`` is set even on the first call (a second sample ``interval``
         seconds later when the runtime does not compute it); ``stream=True`` returns
         an iterator of a sample every ``interval`` seconds (``count`` of them, or until
-        you stop)."""
+        you stop). A container that is not running (created, exited) has no usage: its
+        sample is the one ``cri.containers.stats()`` lists, CPU and memory None."""
         from cri_client._sync.support import sample_stream
 
         check_seconds(interval, "interval", allow_zero=False)
         if stream:
-            return sample_stream(self._stats_sample, interval, count)
+            return sample_stream(
+                self._stats_sample, interval, count, self._client._measures_zero_cpu_rate
+            )
         return self._stats_once(interval)
 
     def _stats_sample(self) -> ContainerStats:
         from cri_client.types import ContainerStats
 
-        reply = self._client.api.container_stats(container_id=self.id)
+        try:
+            reply = self._client.api.container_stats(container_id=self.id)
+        except UnknownError:
+            # containerd (1.6 to 2.1) answers UNKNOWN, "unexpected metrics response:
+            # []", for a container without a running task (created, or exited). Its
+            # list reports that container, with no usage: give what cri.containers.stats()
+            # gives for it. Not listed either: the first answer stands.
+            listed = self._client.api.list_container_stats(
+                filter=pb.ContainerStatsFilter(id=self.id)
+            )
+            if not listed.stats:
+                raise
+            return ContainerStats.from_message(listed.stats[0])
         return ContainerStats.from_message(reply.stats)
 
     def _stats_once(self, interval: float) -> ContainerStats:
@@ -479,7 +496,11 @@ class Container(ContainerView):
         def sample() -> list[ContainerStats]:
             return [self._stats_sample()]
 
-        return (sample_twice(sample, lambda s: s.container_id, interval))[0]
+        return (
+            sample_twice(
+                sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
+            )
+        )[0]
 
 
 class ContainerManager:
@@ -639,10 +660,12 @@ class ContainerManager:
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
-        """Usage of many containers with one RPC per sample (``crictl stats``): those
-        the runtime reports (containerd: created ones too), optionally of one ``pod``
-        (any pod reference, see ``cri.pods.get``), with ``labels``, or one full ``id``.
-        ``cpu_percent`` as in :meth:`Container.stats`."""
+        """Usage of many containers with one RPC per sample (``crictl stats``):
+        those the runtime lists, optionally of one ``pod`` (any pod reference, see
+        ``cri.pods.get``), with ``labels``, or one full ``id``. containerd lists
+        created and exited containers too, with CPU and memory None (``crictl stats``
+        leaves those out of its table unless ``-a``). ``cpu_percent`` as in
+        :meth:`Container.stats`."""
         from cri_client._sync.support import sample_twice
         from cri_client.types import ContainerStats
 
@@ -656,7 +679,9 @@ class ContainerManager:
             reply = self._client.api.list_container_stats(filter=stats_filter)
             return [ContainerStats.from_message(s) for s in reply.stats]
 
-        return sample_twice(sample, lambda s: s.container_id, interval)
+        return sample_twice(
+            sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
+        )
 
     @takes_rpc_timeout
     def list(

@@ -12,7 +12,7 @@ Written once for asyncio; ``cri_client/_sync/support.py`` is generated from it b
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from time import monotonic, sleep
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -20,7 +20,13 @@ from google.protobuf.message import Message
 
 from cri_client import _api
 from cri_client._core.defaults import LOG_POLL_INTERVAL
-from cri_client._core.stats import Stats, with_cpu_percent
+from cri_client._core.stats import (
+    Stats,
+    has_zero_rate,
+    needs_second_sample,
+    with_cpu_percent,
+    without_zero_rate,
+)
 from cri_client._core.validation import check_seconds
 from cri_client._rpc import Rpc, SyncInvoker
 from cri_client.errors import UnimplementedError
@@ -28,6 +34,7 @@ from cri_client.errors import UnimplementedError
 if TYPE_CHECKING:
     # Loaded when a log is followed: most programs never read a log file.
     from cri_client._core.logfile import LogFollower, Since
+    from cri_client._sync.logstream import LogStream
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -128,20 +135,26 @@ def sample_twice(
     sample: Callable[[], Sequence[Stats]],
     key: Callable[[Stats], str],
     interval: float,
+    zero_is_measured: Callable[[], bool],
 ) -> list[Stats]:
     """Samples with ``cpu_percent`` set: one sample when the runtime computes it, else a
-    second one ``interval`` seconds later (one RPC each, however many objects)."""
+    second one ``interval`` seconds later (one RPC each, however many objects). No
+    second sample for objects without CPU time (not running): it would tell nothing."""
     check_seconds(interval, "interval", allow_zero=False)
-    first = list(sample())
-    if all(s.cpu_percent is not None for s in first):
+    first = measured(sample(), zero_is_measured)
+    if not any(needs_second_sample(s) for s in first):
         return first
     sleep(interval)
     earlier = {key(s): s for s in first}
-    return [with_cpu_percent(earlier.get(key(s)), s) for s in sample()]
+    later = measured(sample(), zero_is_measured)
+    return [with_cpu_percent(earlier.get(key(s)), s) for s in later]
 
 
 def sample_stream(
-    sample: Callable[[], Stats], interval: float, count: int | None = None
+    sample: Callable[[], Stats],
+    interval: float,
+    count: int | None,
+    zero_is_measured: Callable[[], bool],
 ) -> Iterator[Stats]:
     """Samples every ``interval`` seconds (``count`` of them, or until the caller
     stops), each with ``cpu_percent`` from the runtime or from the previous sample."""
@@ -149,12 +162,22 @@ def sample_stream(
     taken = 0
     while count is None or taken < count:
         started = monotonic()
-        current = with_cpu_percent(previous, sample())
-        if previous is not None or current.cpu_percent is not None:
+        (current,) = measured([sample()], zero_is_measured)
+        current = with_cpu_percent(previous, current)
+        if previous is not None or not needs_second_sample(current):
             yield current
             taken += 1
         previous = current
         sleep(max(0.0, interval - (monotonic() - started)))
+
+
+def measured(samples: Sequence[Stats], zero_is_measured: Callable[[], bool]) -> list[Stats]:
+    """``samples`` without the CPU rates of 0 that this runtime may send unmeasured
+    (``zero_is_measured()`` is asked only when there is such a 0, so a runtime that
+    sends none costs no extra RPC)."""
+    if any(has_zero_rate(s) for s in samples) and not zero_is_measured():
+        return [without_zero_rate(s) for s in samples]
+    return list(samples)
 
 
 # --- logs ----------------------------------------------------------------------------------
@@ -162,26 +185,32 @@ def sample_stream(
 
 def follow_lines(
     open_follower: Callable[[], LogFollower], is_running: Callable[[], bool]
-) -> Iterator[str]:
+) -> LogStream:
     """Lines from the follower (made on the first step: finding the file may take an
-    RPC) until it is done, or the container stopped and one more poll brought nothing;
-    the files are closed when this ends or is closed."""
-    follower = open_follower()
-    with follower:
-        for line in blocking(follower.start):  # the whole file, maybe rotated ones
-            yield line
-        while not follower.done:
-            lines = follower.poll()
-            if lines is None:
-                if follower.stopping:
-                    break
-                follower.stopping = not is_running()
-                sleep(follower.interval)
-            else:
-                for line in lines:
-                    yield line
-        for line in follower.finish():
-            yield line
+    RPC) until it is done, or the container stopped and one more poll brought nothing,
+    or the stream is closed; the files are closed when this ends or is closed."""
+    from cri_client._sync.logstream import LogStream
+
+    def lines(pause: Callable[[float], bool]) -> Generator[str]:
+        follower = open_follower()
+        with follower:
+            for line in blocking(follower.start):  # the whole file, maybe rotated ones
+                yield line
+            while not follower.done:
+                polled = follower.poll()
+                if polled is None:
+                    if follower.stopping:
+                        break
+                    follower.stopping = not is_running()
+                    if pause(follower.interval):
+                        return  # closed: what is left unread stays so
+                else:
+                    for line in polled:
+                        yield line
+            for line in follower.finish():
+                yield line
+
+    return LogStream(lines)
 
 
 def follow(
@@ -194,7 +223,7 @@ def follow(
     timestamps: bool = False,
     limit_bytes: int | None = None,
     poll_interval: float = LOG_POLL_INTERVAL,
-) -> Iterator[str]:
+) -> LogStream:
     """The log's lines as text (each ending with a newline), then new ones as they
     are written, like ``kubectl logs -f``.
 
@@ -205,8 +234,8 @@ def follow(
     (copytruncate) is read again from its start. It ends once ``is_running()`` is
     False and one more poll brings nothing, or after ``limit_bytes``. Arguments are
     checked and the file looked up now; files are opened on the first step and closed
-    when the iterator ends or is closed (``lines.close()``, or
-    ``contextlib.closing``, releases them at once).
+    when the stream ends or is closed: ``lines.close()`` (also while another
+    reader waits for output there: it ends promptly) or the end of ``with lines``.
     """
     from cri_client._core.logfile import LogFollower
 

@@ -215,14 +215,14 @@ def run() -> NoReturn:
 
 
 def _fail_for(err: Exception) -> int:
-    """CRIError: 1 (an ambiguous reference: 2); ValueError from the library's argument
-    checks: 2; OSError (files the command reads or writes): 1; anything else is a bug
-    and keeps its traceback."""
-    from cri_client import AmbiguousReferenceError, CRIError
+    """CRIError: 1, an ambiguous reference included (what a reference matches is the
+    runtime's state, as for one that matches nothing, and ``rm``/``rmp`` report both
+    as failures with 1); ValueError from the library's argument checks: 2; OSError
+    (files the command reads or writes): 1; anything else is a bug and keeps its
+    traceback."""
+    from cri_client import CRIError
 
-    if isinstance(err, AmbiguousReferenceError):
-        return _fail(str(err), EXIT_USAGE)
-    if isinstance(err, CRIError):
+    if isinstance(err, CRIError):  # before ValueError: AmbiguousReferenceError is both
         return _fail(str(err), EXIT_RUNTIME_ERROR)
     if isinstance(err, ValueError):
         return _fail(str(err), EXIT_USAGE)

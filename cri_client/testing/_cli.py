@@ -1,8 +1,9 @@
-"""Command line: ``python -m cri_client.testing {install,up,down,status}``.
+"""Command line: ``python -m cri_client.testing {install,up,restart,down,status}``.
 
-``up`` prints nothing but ``export NAME=value`` lines on stdout, so that
-``eval "$(python -m cri_client.testing up)"`` works; progress and timings go to
-stderr. Exit status: 0 success, 1 failure (one-line message), 2 usage error.
+``up`` and ``restart`` print nothing but ``export NAME=value`` lines on stdout, so
+that ``eval "$(python -m cri_client.testing up)"`` works; progress and timings go to
+stderr, warnings marked as such. Exit status: 0 success, 1 failure (one-line
+message), 2 usage error.
 """
 
 from __future__ import annotations
@@ -46,17 +47,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_dir(install)
 
-    up = commands.add_parser("up", help="start an instance; print export lines for eval")
-    up.add_argument(
-        "--containerd",
-        choices=SUPPORTED_VERSIONS,
-        default=None,
-        help="version (default $CRI_CLIENT_TEST_CONTAINERD or 2.1)",
+    def add_version(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--containerd",
+            choices=SUPPORTED_VERSIONS,
+            default=None,
+            help="version (default $CRI_CLIENT_TEST_CONTAINERD or 2.1)",
+        )
+
+    up = commands.add_parser(
+        "up",
+        help="start an instance (a dead one's state is discarded); print export lines for eval",
     )
+    add_version(up)
     add_dir(up)
     up.add_argument("--registry-port", type=int, default=None, metavar="N")
     up.add_argument("--install", action="store_true", help="run install for the version first")
     up.add_argument("--no-runsc", action="store_true", help="only the runc handler")
+
+    restart = commands.add_parser(
+        "restart",
+        help="start a stopped or crashed instance's containerd again on its state (pods,"
+        " containers, images kept); print export lines for eval",
+    )
+    add_version(restart)
+    add_dir(restart)
 
     down = commands.add_parser("down", help="stop instances and remove all their traces")
     down.add_argument("--containerd", choices=[*SUPPORTED_VERSIONS, "all"], default="all")
@@ -73,17 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "install" and not set(args.versions) <= set(SUPPORTED_VERSIONS):
         parser.error(f"install: versions must be among {', '.join(SUPPORTED_VERSIONS)}")
-    logging.basicConfig(
-        level=logging.INFO,
-        format="[%(asctime)s] %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     try:
         if args.command == "install":
             install_dependencies(args.versions or ["2.1"], base_dir=args.dir)
         elif args.command == "up":
             _up(parser, args)
+        elif args.command == "restart":
+            started = time.monotonic()
+            runtime = ThrowawayContainerd(_version(parser, args), base_dir=args.dir)
+            _print_exports(runtime.restart_daemon())
+            log.info("restarted in %.2f s", time.monotonic() - started)
         elif args.command == "down":
             if args.containerd == "all":
                 stop_all(args.dir, purge=args.purge)
@@ -100,16 +117,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    version = args.containerd or os.environ.get("CRI_CLIENT_TEST_CONTAINERD", "2.1")
+class _Formatter(logging.Formatter):
+    """``[time] message`` for progress; a warning or an error also names its level,
+    so that it stands out among the progress lines."""
+
+    def __init__(self) -> None:
+        super().__init__("[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
+        self._marked = logging.Formatter("[%(asctime)s] %(levelname)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.WARNING:
+            return self._marked.format(record)
+        return super().format(record)
+
+
+def _version(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    version: str = args.containerd or os.environ.get("CRI_CLIENT_TEST_CONTAINERD", "2.1")
     if version not in SUPPORTED_VERSIONS:
         parser.error(f"$CRI_CLIENT_TEST_CONTAINERD={version!r} is not one of {SUPPORTED_VERSIONS}")
+    return version
+
+
+def _print_exports(runtime: ThrowawayContainerd) -> None:
+    for name, value in runtime.env().items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    version = _version(parser, args)
     started = time.monotonic()
     if args.install:
         install_dependencies([version], base_dir=args.dir)
     runtime = ThrowawayContainerd(
         version, base_dir=args.dir, registry_port=args.registry_port, runsc=not args.no_runsc
     ).start()
-    for name, value in runtime.env().items():
-        print(f"export {name}={shlex.quote(value)}")
+    _print_exports(runtime)
     log.info("up in %.2f s", time.monotonic() - started)

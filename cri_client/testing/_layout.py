@@ -194,6 +194,12 @@ class InstanceLayout:
         return self.dir / "state"
 
     @property
+    def cri_root(self) -> Path:
+        """The CRI plugin's own dir under ``root``: one subdir per pod sandbox
+        (``sandboxes/``) and per container (``containers/``) it knows."""
+        return self.root / "io.containerd.grpc.v1.cri"
+
+    @property
     def opt(self) -> Path:
         return self.dir / "opt"
 

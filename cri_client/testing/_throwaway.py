@@ -197,15 +197,30 @@ class ThrowawayContainerd:
         if pid is not None:
             terminate([pid], grace=10)
 
-    def restart_daemon(self) -> None:
-        """Start the containerd process again after :meth:`stop_daemon` (or a crash),
-        keeping its state, and wait until it is ready."""
-        running = self._started()
+    def restart_daemon(self) -> ThrowawayContainerd:
+        """Start the containerd process again on the same config, socket, root and
+        state (stopping it first if it runs) and wait until it is ready: pods,
+        containers and images are kept, since their shims outlive the daemon. Works
+        after :meth:`stop_daemon` or a crash, also in another process than the one
+        that started the instance (``python -m cri_client.testing restart``), where
+        :meth:`start` would discard the dead instance's state. RuntimeError when the
+        instance was never started or was torn down (:meth:`stop`). Returns self."""
+        if self._running is None and not self._instance.state_file.is_file():
+            raise RuntimeError(  # checked before locking, which would make the base dir
+                f"containerd {self.version} under {self._layout.root} has no state to"
+                " restart (never started, or stopped with down); use up"
+            )
         with self._layout.locked():
+            running = self._running or _Running.load(self._instance)
+            if running is None:
+                raise RuntimeError(f"{self._instance.state_file} is unreadable; use up")
             self.stop_daemon()
+            Registry(self._layout).ensure(int(running.registry.rsplit(":", 1)[1]))
             pid, _, ready_ms = self._launch(self._required_binaries())
             self._running = dataclasses.replace(running, pid=pid, ready_after_ms=ready_ms)
             self._running.save(self._instance)
+        log.info("containerd %s restarted on its state (pid %d)", self.version, pid)
+        return self
 
     def stop(self, *, purge: bool = False) -> None:
         """Full teardown (see ``_teardown``); stops the registry too unless another
@@ -266,10 +281,12 @@ class ThrowawayContainerd:
         started = time.monotonic()
         instance = self._instance
         if instance.dir.exists():
+            died = instance.pid_file.exists() or instance.state_file.exists()
+            if died:
+                log.warning("%s", self._discarding())
             # A previous run that was killed can leave shims, mounts, a bridge.
             _teardown.clean_instance_leftovers(instance)
-            if instance.pid_file.exists() or instance.state_file.exists():
-                log.info("previous containerd %s died; starting from empty state", self.version)
+            if died:
                 for directory in (
                     instance.root,
                     instance.state,
@@ -319,6 +336,25 @@ class ThrowawayContainerd:
             time.monotonic() - started,
         )
         return running
+
+    def _discarding(self) -> str:
+        """What starting afresh over a dead instance's dir throws away, said before it
+        happens: its pods and containers are lost for good (``restart`` keeps them)."""
+        cri_root = self._instance.cri_root
+
+        def count(kind: str) -> int:
+            try:
+                return sum(1 for _ in (cri_root / kind).iterdir())
+            except OSError:
+                return 0
+
+        return (
+            f"containerd {self.version} in {self._instance.dir} did not stop cleanly (it was"
+            f" killed or crashed): discarding its state, {count('sandboxes')} pod sandbox(es)"
+            f" and {count('containers')} container(s) with their processes, and its images."
+            f" To keep them, run instead: python -m cri_client.testing restart --containerd"
+            f" {self.version} --dir {self._layout.root}"
+        )
 
     def _launch(self, bin_dir: Path) -> tuple[int, str, int]:
         """Start the daemon on the written config; (pid, exact version, ms until ready)."""

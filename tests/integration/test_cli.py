@@ -392,6 +392,34 @@ def test_rm_and_stop_rules(
     assert other.reload().state.value == "exited"
 
 
+def test_an_ambiguous_reference_exits_1_in_every_command(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    """The same code for an ambiguous pod or container name whether the command
+    removes (``rm``/``rmp`` report each reference) or does anything else."""
+    name = "twin-" + suite["suite"]
+    pods = [
+        cri.pods.run(name, namespace=namespace, labels=suite, log_directory=log_dir)
+        for namespace in ("ns-one", "ns-two")
+    ]
+    for pod in pods:
+        cri.containers.create(pod, name, runtime.busybox_image, command=["sleep", "600"])
+    pod_hint = "use namespace/name or an id prefix"
+    container_hint = "use namespace/pod/container or an id prefix"
+    for args, hint in [
+        (("inspectp", name), pod_hint),
+        (("stopp", name), pod_hint),
+        (("rmp", name), pod_hint),
+        (("inspect", name), container_hint),
+        (("start", name), container_hint),
+        (("rm", name), container_hint),
+    ]:
+        failed = cli(runtime, *args, code=1)
+        assert "is ambiguous: it matches 2" in failed.stderr and hint in failed.stderr, args
+    assert len(cri.pods.list(labels=suite)) == 2  # nothing was removed or stopped
+    assert all(p.reload().ready for p in pods)
+
+
 def test_run_with_crictls_configs_and_rollback(
     cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str, tmp_path: Path
 ) -> None:

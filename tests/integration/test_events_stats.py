@@ -8,7 +8,7 @@ import time
 import pytest
 
 from cri_client import ContainerEvent, ContainerEventType, ContainerState, CRIClient
-from cri_client.errors import UnimplementedError, WaitTimeoutError
+from cri_client.errors import NotFoundError, UnimplementedError, WaitTimeoutError
 
 from .conftest import RuntimeUnderTest
 
@@ -121,3 +121,73 @@ def test_stats_of_a_busy_container_and_its_pod(
     assert pod_stats.cpu_percent is not None and pod_stats.cpu_percent > 30
     assert pod_stats.memory_working_set_bytes is not None
     assert pod_stats.memory_working_set_bytes > 0
+
+
+def rpcs_made(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The RPCs logged on ``cri_client.rpc`` (one DEBUG line each) since the last clear."""
+    return [record.getMessage().split("(")[0] for record in caplog.records]
+
+
+def test_stats_of_exited_containers_are_one_sample(
+    cri: CRIClient,
+    runtime: RuntimeUnderTest,
+    suite: dict[str, str],
+    log_dir: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A container that is not running has no CPU time: no second sample, no wait.
+    ctr.stats() gives the same entry as the list form (containerd fails ContainerStats
+    for it with UNKNOWN "unexpected metrics response: []")."""
+    pod = cri.pods.run("exited-" + suite["suite"], labels=suite, log_directory=log_dir)
+    done = cri.containers.create(pod, "done", runtime.busybox_image, command=["true"]).start()
+    assert done.wait(timeout=30).state is ContainerState.EXITED
+    created = cri.containers.create(pod, "created", runtime.busybox_image, command=["true"])
+    with caplog.at_level("DEBUG", logger="cri_client.rpc"):
+        listed = {s.name: s for s in cri.containers.stats(pod=pod, interval=30)}
+    assert rpcs_made(caplog) == ["ListContainerStats"]
+    assert set(listed) == {"done", "created"}
+    for ctr in (done, created):
+        caplog.clear()
+        with caplog.at_level("DEBUG", logger="cri_client.rpc"):
+            sample = ctr.stats(interval=30)
+        assert rpcs_made(caplog) == ["ContainerStats", "ListContainerStats"]
+        assert sample == listed[ctr.name]
+        assert (sample.container_id, sample.cpu_percent, sample.memory_usage_bytes) == (
+            ctr.id,
+            None,
+            None,
+        )
+    ctr = cri.containers.create(pod, "gone", runtime.busybox_image, command=["true"])
+    ctr.remove()
+    with pytest.raises(NotFoundError):
+        ctr.stats()
+
+
+def test_containerds_cpu_rate_of_0_is_not_taken_for_idle(
+    cri: CRIClient,
+    runtime: RuntimeUnderTest,
+    suite: dict[str, str],
+    log_dir: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """containerd sends ``usage_nano_cores`` 0, not unset, before it has an earlier
+    sample of a container, even for one spinning a core: the library asks the
+    runtime's name once and takes two samples. If this fails because containerd
+    stopped sending 0 there (containerd/containerd#13138), revisit
+    ``_core.runtimes.ZERO_CPU_RATE_UNMEASURED``."""
+    pod = cri.pods.run("zero-" + suite["suite"], labels=suite, log_directory=log_dir)
+    busy = cri.containers.create(pod, "busy", runtime.busybox_image, command=BUSY).start()
+    time.sleep(1)
+    cold = cri.api.list_container_stats(filter={"id": busy.id}).stats[0].cpu
+    assert cold.HasField("usage_nano_cores") and cold.usage_nano_cores.value == 0
+    assert cold.usage_core_nano_seconds.value > 10**8  # it did run
+    fresh = CRIClient(runtime.endpoint)  # a client that does not know the runtime yet
+    with fresh, caplog.at_level("DEBUG", logger="cri_client.rpc"):
+        busy.remove(force=True)
+        busy = fresh.containers.create(pod, "busy2", runtime.busybox_image, command=BUSY)
+        busy.start()
+        time.sleep(1)
+        caplog.clear()
+        (sample,) = fresh.containers.stats(pod=pod, interval=0.5)
+        assert rpcs_made(caplog) == ["ListContainerStats", "Version", "ListContainerStats"]
+    assert sample.cpu_percent is not None and sample.cpu_percent > 30

@@ -241,8 +241,10 @@ def test_container_lookup_and_list_filters(
         assert cri.containers.list(pod=pod_ref, all=True) == [beta, alpha], pod_ref
     with pytest.raises(NotFoundError):
         cri.containers.list(pod="no-such-pod-" + suite["suite"])
-    sampled = {s.container_id for s in cri.containers.stats(pod=pod.name)}
-    assert alpha.id in sampled and sampled <= {alpha.id, beta.id}  # this pod's only
+    usage = {s.container_id: s for s in cri.containers.stats(pod=pod.name)}
+    assert set(usage) == {alpha.id, beta.id}  # containerd lists the created one too
+    assert usage[alpha.id].cpu_percent is not None and usage[alpha.id].memory_usage_bytes
+    assert usage[beta.id].cpu_usage_core_nanoseconds is usage[beta.id].memory_usage_bytes is None
     assert cri.containers.get(beta) == beta and cri.containers.get(beta) is not beta
     assert pod.containers() == [beta, alpha]
     assert alpha.pod() == pod

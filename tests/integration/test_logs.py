@@ -165,6 +165,39 @@ def test_follow_survives_rotation_and_ends_when_the_container_exits(
     assert list(ctr.logs(follow=True, tail=2)) == ["line 39\n", "line 40\n"]
 
 
+def test_another_thread_stops_a_follower_of_a_quiet_container(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    """A thread iterating ``logs(follow=True)`` of a running container that writes
+    nothing more is ended by ``close()`` from another thread; the container runs on."""
+    pod = cri.pods.run("quiet-" + suite["suite"], labels=suite, log_directory=log_dir)
+    ctr = cri.containers.create(
+        pod,
+        "quiet",
+        runtime.busybox_image,
+        command=["sh", "-c", "echo hello; trap 'exit 0' TERM; while :; do sleep 1; done"],
+    ).start()
+    wait_until(lambda: ctr.logs() == "hello\n", "the first line")
+    lines = ctr.logs(follow=True)
+    got: list[str] = []
+    started, ended = threading.Event(), threading.Event()
+
+    def reader() -> None:
+        started.set()
+        got.extend(lines)
+        ended.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    wait_until(lambda: got == ["hello\n"], "the line to be read")
+    assert not ended.wait(1.5)  # still following: the container runs
+    lines.close()
+    thread.join(30)
+    assert ended.is_set() and got == ["hello\n"]
+    assert ctr.reload().state is ContainerState.RUNNING
+
+
 def test_previous_attempt_and_missing_files(
     cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
 ) -> None:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,3 +190,77 @@ def test_throwaway_runtime_runs_runc_and_runsc_and_leaves_nothing(base_dir: Path
     assert not (instance_dir / "containerd.sock").exists()
     with pytest.raises(RuntimeError, match="start"):
         runtime.env()
+
+
+def harness(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m cri_client.testing *args``, as a shell script runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "cri_client.testing", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def exports(stdout: str) -> dict[str, str]:
+    """The ``export NAME=value`` lines of ``up``/``restart`` (values need no quoting here)."""
+    lines = stdout.splitlines()
+    assert lines and all(line.startswith("export ") for line in lines), stdout
+    return dict(line.removeprefix("export ").split("=", 1) for line in lines)
+
+
+def kill_containerd(instance_dir: Path) -> None:
+    """SIGKILL the daemon, as a crash would (its shims, and so the pods, live on)."""
+    pid = int((instance_dir / "containerd.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}/exe").exists():  # gone once reaped; a zombie has no exe
+        assert time.monotonic() < deadline, f"containerd {pid} survived SIGKILL"
+        time.sleep(0.05)
+
+
+def test_restart_keeps_a_crashed_instance_and_up_says_what_it_discards(base_dir: Path) -> None:
+    directory = ["--containerd", VERSION, "--dir", str(base_dir)]
+    up = harness("up", *directory, "--registry-port", str(free_port()), "--no-runsc")
+    assert up.returncode == 0, up.stderr
+    env = exports(up.stdout)
+    instance_dir = base_dir / f"containerd-{VERSION}"
+    uid = uuid.uuid4().hex
+    with grpc.insecure_channel(env["CONTAINER_RUNTIME_ENDPOINT"]) as channel:
+        images = api_pb2_grpc.ImageServiceStub(channel)
+        image = pb.ImageSpec(image=env["CRI_CLIENT_TEST_BUSYBOX_IMAGE"])
+        images.PullImage(pb.PullImageRequest(image=image), timeout=120)
+        result = run_pod_and_exec(channel, image.image, "runc", uid, base_dir / "logs", ["true"])
+        assert result.exit_code == 0, result.stderr
+
+    kill_containerd(instance_dir)
+    restarted = harness("restart", *directory)
+    assert restarted.returncode == 0, restarted.stderr
+    assert exports(restarted.stdout) == env  # the same socket, registry and images
+    assert "discard" not in restarted.stderr
+    with grpc.insecure_channel(env["CONTAINER_RUNTIME_ENDPOINT"]) as channel:
+        runtime = api_pb2_grpc.RuntimeServiceStub(channel)
+        pods = runtime.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=30).items
+        assert [(p.metadata.uid, p.state) for p in pods] == [(uid, pb.SANDBOX_READY)]
+        containers = runtime.ListContainers(pb.ListContainersRequest(), timeout=30).containers
+        assert [c.state for c in containers] == [pb.CONTAINER_RUNNING]
+        exec_after = runtime.ExecSync(
+            pb.ExecSyncRequest(container_id=containers[0].id, cmd=["true"], timeout=20), timeout=30
+        )
+        assert exec_after.exit_code == 0  # the container's shim outlived the daemon
+
+    kill_containerd(instance_dir)
+    again = harness("up", *directory, "--no-runsc")
+    assert again.returncode == 0, again.stderr
+    warning = f"WARNING: containerd {VERSION} in {instance_dir} did not stop cleanly"
+    assert warning in again.stderr
+    assert "discarding its state, 1 pod sandbox(es) and 1 container(s)" in again.stderr
+    assert f"restart --containerd {VERSION} --dir {base_dir}" in again.stderr
+    with grpc.insecure_channel(exports(again.stdout)["CONTAINER_RUNTIME_ENDPOINT"]) as channel:
+        runtime = api_pb2_grpc.RuntimeServiceStub(channel)
+        assert not runtime.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=30).items
+
+    down = harness("down", *directory)
+    assert down.returncode == 0, down.stderr
+    gone = harness("restart", *directory)
+    assert gone.returncode == 1 and "no state to restart" in gone.stderr

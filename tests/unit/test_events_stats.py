@@ -10,11 +10,12 @@ from typing import Any
 import grpc
 import pytest
 
-from cri_client import ContainerEvent, ContainerEventType, ContainerStats, CRIClient
-from cri_client._core.stats import cpu_percent_between
+from cri_client import Container, ContainerEvent, ContainerEventType, ContainerStats, CRIClient
+from cri_client._core.stats import cpu_percent_between, has_zero_rate, without_zero_rate
 from cri_client._proto import api_pb2 as pb
 from cri_client._sync.support import sample_twice
-from cri_client.errors import UnimplementedError
+from cri_client.errors import UnimplementedError, UnknownError
+from cri_client.types import PodStats
 
 from .fake_runtime import FakeRuntime, abort_with
 
@@ -113,7 +114,11 @@ def test_sample_twice_takes_a_second_sample_only_when_needed() -> None:
         calls.append(1)
         return [stats("a", 5, 1.0, nano_cores=250_000_000)]
 
-    assert sample_twice(runtime_computes, lambda s: s.container_id, 0.01)[0].cpu_percent == 25.0
+    def never_asked() -> bool:
+        raise AssertionError("no rate of 0: the runtime's name is not needed")
+
+    first = sample_twice(runtime_computes, lambda s: s.container_id, 0.01, never_asked)
+    assert first[0].cpu_percent == 25.0
     assert len(calls) == 1
 
     samples = iter(
@@ -122,7 +127,152 @@ def test_sample_twice_takes_a_second_sample_only_when_needed() -> None:
             [stats("a", 2 * 10**8, 10.2), stats("b", 0, 10.2)],
         ]
     )
-    result = sample_twice(lambda: next(samples), lambda s: s.container_id, 0.01)
+    result = sample_twice(lambda: next(samples), lambda s: s.container_id, 0.01, never_asked)
     assert [s.cpu_percent for s in result] == [pytest.approx(100.0), 0.0]
     with pytest.raises(ValueError, match="interval"):
-        sample_twice(lambda: [stats("a", 0, 1.0)], lambda s: s.container_id, -1)
+        sample_twice(lambda: [stats("a", 0, 1.0)], lambda s: s.container_id, -1, never_asked)
+
+
+# --- stats calls against replayed replies ----------------------------------------------------
+
+CONTAINER_ID = "c" * 64
+
+
+def cpu_sample(cid: str, at: float, used_ns: int, nano_cores: int | None) -> pb.ContainerStats:
+    """A running container's ListContainerStats entry as containerd 2.1 sends it
+    (``usage_nano_cores`` present, maybe 0), or as CRI-O does before it has an
+    earlier sample (absent)."""
+    message = pb.ContainerStats(
+        attributes=pb.ContainerAttributes(id=cid, metadata=pb.ContainerMetadata(name=cid[:4]))
+    )
+    message.cpu.timestamp = int(at * 1e9)
+    message.cpu.usage_core_nano_seconds.value = used_ns
+    if nano_cores is not None:
+        message.cpu.usage_nano_cores.value = nano_cores
+    message.memory.timestamp = int(at * 1e9)
+    message.memory.working_set_bytes.value = 1 << 20
+    return message
+
+
+def exited_sample(cid: str) -> pb.ContainerStats:
+    """An exited container in containerd's ListContainerStats (1.6, 2.1): no CPU, no
+    memory, a writable layer."""
+    message = pb.ContainerStats(
+        attributes=pb.ContainerAttributes(id=cid, metadata=pb.ContainerMetadata(name="done"))
+    )
+    message.writable_layer.fs_id.mountpoint = "/var/lib/containerd/snapshots"
+    message.writable_layer.used_bytes.value = 0
+    message.writable_layer.inodes_used.value = 0
+    return message
+
+
+def runtime_named(name: str) -> Any:
+    def version(request: Any, context: Any) -> pb.VersionResponse:
+        return pb.VersionResponse(runtime_name=name, runtime_version="1.0.0")
+
+    return version
+
+
+def replay(*replies: pb.ListContainerStatsResponse) -> Any:
+    """ListContainerStats answering the replies in turn (the last one again after)."""
+    answers = list(replies)
+
+    def handler(request: Any, context: Any) -> pb.ListContainerStatsResponse:
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    return handler
+
+
+def test_a_reported_rate_of_zero_is_one_sample(sock: str) -> None:
+    """An idle container's 0 is 0.0 %, from one RPC, on a runtime that sends a rate
+    only once it has measured one (CRI-O)."""
+    reply = pb.ListContainerStatsResponse(
+        stats=[cpu_sample("a" * 64, 10.0, 5_000_000, 0), cpu_sample("b" * 64, 10.0, 9, 10**9)]
+    )
+    handlers = {"Version": runtime_named("cri-o"), "ListContainerStats": replay(reply)}
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        assert [s.cpu_percent for s in cri.containers.stats(interval=5)] == [0.0, 100.0]
+        assert fake.calls == ["ListContainerStats", "Version"]  # its name: asked once
+        assert [s.cpu_percent for s in cri.containers.stats(interval=5)] == [0.0, 100.0]
+        assert fake.calls == ["ListContainerStats", "Version", "ListContainerStats"]
+
+
+def test_containerds_rate_of_zero_takes_a_second_sample(sock: str) -> None:
+    """containerd sends 0 also before it has an earlier sample of the container (a
+    spinning one included): the rate then comes from two samples."""
+    first = pb.ListContainerStatsResponse(stats=[cpu_sample("a" * 64, 10.0, 10**9, 0)])
+    second = pb.ListContainerStatsResponse(stats=[cpu_sample("a" * 64, 10.5, 15 * 10**8, 0)])
+    handlers = {"Version": runtime_named("containerd"), "ListContainerStats": replay(first, second)}
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        (sample,) = cri.containers.stats(interval=0.01)
+        assert sample.cpu_percent == pytest.approx(100.0)  # 0.5 s of CPU in 0.5 s
+        assert sample.cpu_usage_nano_cores == 0  # what the runtime sent, kept
+        assert fake.calls == ["ListContainerStats", "Version", "ListContainerStats"]
+
+
+def test_exited_containers_take_no_second_sample(sock: str) -> None:
+    reply = pb.ListContainerStatsResponse(
+        stats=[cpu_sample("a" * 64, 10.0, 9, 10**9), exited_sample("e" * 64)]
+    )
+    with (
+        FakeRuntime(sock, {"ListContainerStats": replay(reply)}) as fake,
+        CRIClient(fake.endpoint) as cri,
+    ):
+        running, exited = cri.containers.stats(interval=5)
+        assert (running.cpu_percent, exited.cpu_percent) == (100.0, None)
+        assert exited.memory_working_set_bytes is None and exited.writable_layer_bytes == 0
+        assert fake.calls == ["ListContainerStats"]
+
+
+def test_stats_of_an_exited_container_are_its_list_entry(sock: str) -> None:
+    """containerd answers ContainerStats for a container without a task with UNKNOWN
+    (replayed here); the container's entry in the list is the answer, taken once."""
+
+    def status(request: Any, context: Any) -> pb.ContainerStatusResponse:
+        exited = pb.ContainerStatus(id=CONTAINER_ID, state=pb.CONTAINER_EXITED)
+        return pb.ContainerStatusResponse(status=exited, info={"info": '{"sandboxID": "p1"}'})
+
+    def listed(request: pb.ListContainerStatsRequest, context: Any) -> Any:
+        entries = [exited_sample(CONTAINER_ID)] if request.filter.id == CONTAINER_ID else []
+        return pb.ListContainerStatsResponse(stats=entries)
+
+    handlers = {
+        "ContainerStatus": status,
+        "ContainerStats": abort_with(grpc.StatusCode.UNKNOWN, "unexpected metrics response: []"),
+        "ListContainerStats": listed,
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        ctr = cri.containers.get(CONTAINER_ID)
+        sample = ctr.stats(interval=5)
+        assert (sample.container_id, sample.name) == (CONTAINER_ID, "done")
+        assert sample.cpu_percent is None and sample.cpu_usage_core_nanoseconds is None
+        assert sample.writable_layer_bytes == 0
+        assert fake.calls == ["ContainerStatus", "ContainerStats", "ListContainerStats"]
+
+
+def test_stats_of_an_unlisted_container_keep_the_runtimes_error(sock: str) -> None:
+    handlers = {
+        "ContainerStats": abort_with(grpc.StatusCode.UNKNOWN, "something else"),
+        "ListContainerStats": replay(pb.ListContainerStatsResponse()),
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        ctr = Container(cri, pb.ContainerStatus(id=CONTAINER_ID), "p1")
+        with pytest.raises(UnknownError, match="something else"):
+            ctr.stats()
+
+
+def test_a_pods_containers_drop_an_unmeasured_zero() -> None:
+    """pod.stats() takes a second sample for the pod; its containers' rates of 0 from
+    containerd are not shown as 0.0 either."""
+    message = pb.PodSandboxStats(attributes=pb.PodSandboxAttributes(id="p1"))
+    message.linux.cpu.usage_core_nano_seconds.value = 7
+    message.linux.cpu.usage_nano_cores.value = 0
+    message.linux.containers.extend(
+        [cpu_sample("a" * 64, 1.0, 7, 0), cpu_sample("b" * 64, 1.0, 7, 5)]
+    )
+    pod = PodStats.from_message(message)
+    assert pod.cpu_percent == 0.0 and [c.cpu_percent for c in pod.containers] == [0.0, 5e-7]
+    assert has_zero_rate(pod) and not has_zero_rate(pod.containers[1])
+    dropped = without_zero_rate(pod)
+    assert dropped.cpu_percent is None and dropped.cpu_usage_nano_cores == 0
+    assert [c.cpu_percent for c in dropped.containers] == [None, 5e-7]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import re
@@ -20,6 +21,7 @@ from cri_client._core.logfile import check_log_options, previous_log_path
 from cri_client.errors import NotFoundError
 from cri_client.logs import (
     follow,
+    follow_async,
     parse_lines,
     read_records,
     render,
@@ -462,6 +464,81 @@ def test_closing_the_iterator_releases_its_files(tmp_path: Path) -> None:
     assert open_fds() == before
     unused = follow(str(log), is_running=lambda: True, limit_bytes=5)
     unused.close()
+    assert open_fds() == before
+
+
+def test_another_thread_closes_a_follower_waiting_on_a_quiet_log(tmp_path: Path) -> None:
+    """A reader blocked in next() (the log is quiet, the container runs) ends with
+    StopIteration when another thread closes the stream, and the files are closed."""
+    log = tmp_path / "0.log"
+    write(log, cri(0, "only line"))
+    before = open_fds()
+    lines = follow(str(log), is_running=lambda: True, poll_interval=3600)
+    assert next(lines) == "only line\n"
+    waiting, ended = threading.Event(), threading.Event()
+    read: list[str] = []
+
+    def reader() -> None:
+        waiting.set()
+        read.extend(lines)  # blocks: nothing more is written
+        ended.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    assert waiting.wait(5)
+    assert not ended.wait(0.3)  # it does wait for more
+    with pytest.raises(RuntimeError, match="another thread is already reading"):
+        next(lines)
+    lines.close()  # from this thread, while the reader waits in next()
+    thread.join(30)
+    assert ended.is_set() and read == []
+    assert open_fds() == before
+    with pytest.raises(StopIteration):
+        next(lines)
+    lines.close()  # again: nothing to do
+
+
+def test_a_follower_closed_between_lines_ends_and_works_as_a_context_manager(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "0.log"
+    write(log, cri(0, "one"), cri(1, "two"))
+    before = open_fds()
+    with follow(str(log), is_running=lambda: True, poll_interval=3600) as lines:
+        assert next(lines) == "one\n"
+    assert open_fds() == before
+    assert list(lines) == []
+
+
+def test_another_task_closes_an_async_follower_waiting_on_a_quiet_log(tmp_path: Path) -> None:
+    """The asyncio twin: ``aclose()`` from another task ends a pending ``__anext__``."""
+    log = tmp_path / "0.log"
+    write(log, cri(0, "only line"))
+    before = open_fds()
+
+    async def running() -> bool:
+        return True
+
+    async def scenario() -> list[str]:
+        lines = follow_async(str(log), is_running=running, poll_interval=3600)
+        assert await lines.__anext__() == "only line\n"
+        reader = asyncio.create_task(collect(lines))
+        await asyncio.sleep(0.3)
+        assert not reader.done()  # it does wait for more
+        with pytest.raises(RuntimeError, match="another task is already reading"):
+            await lines.__anext__()
+        await lines.aclose()
+        read = await asyncio.wait_for(reader, 30)
+        with pytest.raises(StopAsyncIteration):
+            await lines.__anext__()
+        async with follow_async(str(log), is_running=running) as other:
+            assert await other.__anext__() == "only line\n"
+        return read
+
+    async def collect(lines: Any) -> list[str]:
+        return [line async for line in lines]
+
+    assert asyncio.run(scenario()) == []
     assert open_fds() == before
 
 

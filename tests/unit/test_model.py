@@ -65,3 +65,47 @@ def test_reference_by_id_prefix_then_name() -> None:
         lookup("db")
     with pytest.raises(NotFoundError, match="no pod matches 'zzz'"):
         lookup("zzz")
+
+
+def ambiguity(kind: str, reference: str, items: list[tuple[str, str]]) -> str:
+    """The message of the AmbiguousReferenceError that looking ``reference`` up raises."""
+    with pytest.raises(AmbiguousReferenceError) as info:
+        resolve_reference(kind, reference, items, lambda i: i[0], lambda i: (i[1], f"ns/{i[1]}"))
+    return str(info.value)
+
+
+def test_an_ambiguous_reference_says_what_picks_one() -> None:
+    """An id prefix needs a longer prefix; a name needs its qualified form, which
+    differs per kind; a qualified name that is still ambiguous needs an id prefix."""
+    assert ambiguity("pod", "aaaa", ITEMS) == (
+        "pod reference 'aaaa' is ambiguous: it matches 2 pods (aaaa1111, aaaa2222);"
+        " use a longer id prefix"
+    )
+    assert ambiguity("pod", "db", ITEMS) == (
+        "pod reference 'db' is ambiguous: it matches 2 pods (aaaa2222, cccc4444);"
+        " use namespace/name or an id prefix"
+    )
+    assert ambiguity("pod", "ns/db", ITEMS) == (
+        "pod reference 'ns/db' is ambiguous: it matches 2 pods (aaaa2222, cccc4444);"
+        " use an id prefix"
+    )
+    assert ambiguity("container", "db", ITEMS) == (
+        "container reference 'db' is ambiguous: it matches 2 containers (aaaa2222, cccc4444);"
+        " use namespace/pod/container or an id prefix"
+    )
+    assert ambiguity("image", "db", ITEMS) == (
+        "image reference 'db' is ambiguous: it matches 2 images (aaaa2222, cccc4444);"
+        " use an id prefix"
+    )
+
+
+def test_an_ambiguous_reference_counts_the_candidates_it_does_not_show() -> None:
+    many = [(f"{n:02d}" + "f" * 62, "web") for n in range(12)]
+    shown = ", ".join(f"{n:02d}" + "f" * 11 for n in range(10))
+    assert ambiguity("container", "web", many) == (
+        f"container reference 'web' is ambiguous: it matches 12 containers ({shown}"
+        " and 2 more); use namespace/pod/container or an id prefix"
+    )
+    assert ambiguity("pod", "0", many) == (  # ten: all shown, nothing to count
+        f"pod reference '0' is ambiguous: it matches 10 pods ({shown}); use a longer id prefix"
+    )

@@ -7,7 +7,7 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from datetime import timezone
 from typing import IO, TYPE_CHECKING
@@ -267,7 +267,7 @@ def _logs(ctx: Context, args: argparse.Namespace) -> int:
     return _follow(writer, followers)
 
 
-def _follow(writer: _LogWriter, followers: dict[str, Iterator[str]]) -> int:
+def _follow(writer: _LogWriter, followers: Mapping[str, Iterator[str]]) -> int:
     errors: list[BaseException] = []
 
     def pump(stream: str, lines: Iterator[str]) -> None:
