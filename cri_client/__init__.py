@@ -101,6 +101,9 @@ if _typing.TYPE_CHECKING:
         PodStats as PodStats,
     )
     from cri_client.types import (
+        Resubscribed as Resubscribed,
+    )
+    from cri_client.types import (
         RuntimeCondition as RuntimeCondition,
     )
     from cri_client.types import (
@@ -146,6 +149,7 @@ _EXPORTS = {
     "PodStats": "cri_client.types",
     "PortForward": "cri_client._sync.portforward",
     "ResponseStream": "cri_client._rpc",
+    "Resubscribed": "cri_client.types",
     "RuntimeCondition": "cri_client.types",
     "RuntimeHandler": "cri_client.types",
     "RuntimeStatus": "cri_client.types",

@@ -323,6 +323,19 @@ class ResponseStream(Iterator[Resp]):
     def close(self) -> None:
         self._call.cancel()
 
+    def _ended_within(self, timeout: float) -> bool:
+        """Whether the call ended (completed, failed or was cancelled) within
+        ``timeout`` seconds; the messages it received are still there to read. The
+        event stream uses it to tell a subscription that works from one that fails
+        at once (grpcio's sync calls have no read with a timeout)."""
+        try:
+            self._call.exception(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            return False
+        except grpc.FutureCancelledError:
+            return True
+        return True
+
     def __enter__(self) -> ResponseStream[Resp]:
         return self
 

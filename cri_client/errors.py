@@ -37,6 +37,7 @@ __all__ = [
     "CrictlConfigError",
     "DeadlineExceededError",
     "EndpointError",
+    "EventsDisabledError",
     "ExecError",
     "ExecTimeoutError",
     "FailedPreconditionError",
@@ -170,11 +171,23 @@ class UnimplementedError(CRIError):
     """The runtime does not implement this RPC (e.g. containerd 1.6 and
     GetContainerEvents)."""
 
-    code = grpc.StatusCode.UNIMPLEMENTED
+    code: grpc.StatusCode | None = grpc.StatusCode.UNIMPLEMENTED
 
 
 class UnsupportedAPIVersionError(UnimplementedError):
     """The runtime does not serve CRI ``runtime.v1``, the only version spoken here."""
+
+
+class EventsDisabledError(UnimplementedError):
+    """The runtime serves GetContainerEvents but ends every subscription at once,
+    without an event: its container events are switched off (CRI-O's default,
+    ``enable_pod_events = false``). An event stream raises it after a few such
+    subscriptions in a row instead of resubscribing forever; waits poll instead.
+    It is an :class:`UnimplementedError` because, to a caller, it means the same as
+    containerd 1.6's UNIMPLEMENTED: this runtime has no events. The runtime sent no
+    error status, so ``code`` is None."""
+
+    code = None
 
 
 class InternalError(CRIError):

@@ -31,6 +31,7 @@ __all__ = [
     "LogRecord",
     "PodState",
     "PodStats",
+    "Resubscribed",
     "RuntimeCondition",
     "RuntimeHandler",
     "RuntimeStatus",
@@ -277,6 +278,10 @@ class ContainerEvent:
     """The container's name; ``""`` for a sandbox event and for DELETED (the runtime
     no longer has the container's status then)."""
     raw: pb.ContainerEventResponse = field(repr=False, compare=False)
+    backlog: bool = False
+    """True for an event created before the stream subscribed: the runtime kept it for
+    a subscriber that was not there yet and hands it to the next one. Such events are
+    only yielded by ``cri.events(include_backlog=True)``; they are history, not news."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -284,7 +289,9 @@ class ContainerEvent:
         return self.container_id == self.pod_id
 
     @classmethod
-    def from_message(cls, message: pb.ContainerEventResponse) -> ContainerEvent:
+    def from_message(
+        cls, message: pb.ContainerEventResponse, *, backlog: bool = False
+    ) -> ContainerEvent:
         pod = message.pod_sandbox_status
         name = next(
             (s.metadata.name for s in message.containers_statuses if s.id == message.container_id),
@@ -300,7 +307,29 @@ class ContainerEvent:
             pod_uid=pod.metadata.uid,
             container_name=name,
             raw=message,
+            backlog=backlog,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Resubscribed:
+    """Yielded by an event stream (``cri.events()``) after it subscribed again: the
+    previous subscription broke (a runtime restart) or the runtime ended it, and events
+    that happened in between may be missing, since the CRI has no cursor to resume
+    from. A consumer that keeps state from events lists the containers and pods again
+    when it sees this; every event after it is delivered.
+
+    It is a type of its own, not a :class:`ContainerEventType`, so that it has no
+    container, pod or raw message to misread, and a type checker makes a consumer
+    tell the two apart (``isinstance(event, Resubscribed)``, or ``case Resubscribed():``
+    in a ``match``) before reading an event's fields. Only ``created_at`` is common.
+    """
+
+    created_at: datetime
+    """When the new subscription was found working (the client's clock, UTC)."""
+    reason: str
+    """Why the previous subscription ended: the error that broke it (``str()`` of the
+    :class:`~cri_client.errors.CRIError`), or ``"the runtime ended the stream"``."""
 
 
 # --- usage -------------------------------------------------------------------------------

@@ -164,18 +164,28 @@ class AsyncCRIClient(BaseClient):
             await pod.remove(force=True, missing_ok=True)
             raise
 
-    def events(self, *, resubscribe: bool = True) -> AsyncEventStream:
+    def events(
+        self, *, resubscribe: bool = True, include_backlog: bool = False
+    ) -> AsyncEventStream:
         """Container lifecycle events as they happen (``GetContainerEvents``), typed,
-        resubscribing when the stream breaks. containerd 1.6 has none: the first
-        step raises UnimplementedError.
+        resubscribing when the stream breaks. After a resubscription the stream yields
+        a :class:`~cri_client.types.Resubscribed` marker: events may be missing before
+        it, so list again. The runtime's backlog (events created before the stream
+        subscribed, which containerd hands to a new subscriber) is skipped unless
+        ``include_backlog=True``, which yields it marked ``backlog=True``.
+        containerd 1.6 has no events: the first step raises UnimplementedError; a
+        runtime with its events switched off (CRI-O's default) raises
+        EventsDisabledError, an UnimplementedError, after a few empty subscriptions.
 
         >>> async with cri.events() as events:
         ...     async for event in events:
+        ...         if isinstance(event, Resubscribed):
+        ...             continue  # events may be missing before this: list again
         ...         print(event.type, event.pod_namespace, event.pod_name, event.container_name)
         """
         from cri_client._async.events import AsyncEventStream
 
-        return AsyncEventStream(self, resubscribe)
+        return AsyncEventStream(self, resubscribe, include_backlog)
 
     async def close(self) -> None:
         """Close the channel. Calls made afterwards raise ClientClosedError."""

@@ -424,7 +424,8 @@ class AsyncContainer(ContainerView):
     ) -> AsyncContainer:
         """Wait until the container is in ``state`` (default: exited, e.g. a job that
         ends by itself); returns self with its new status. Uses runtime events where
-        there are any (containerd 1.7+), status polling where not (1.6).
+        there are any (containerd 1.7+), status polling where not (1.6, CRI-O with its
+        events off); a runtime restart during the wait is waited out.
         Raises :class:`~cri_client.errors.WaitTimeoutError` after ``timeout`` seconds.
 
         >>> (await (await cri.run(image, name="job", command=["true"])).wait()).exit_code

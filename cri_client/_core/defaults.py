@@ -28,8 +28,31 @@ WAIT_SAFETY_POLL_INTERVAL = 1.0
 """Seconds between status checks while events are watched (covers the moment
 between subscribing and the runtime registering the subscription)."""
 
-RESUBSCRIBE_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)
-"""Seconds to wait before each new event subscription after the stream broke."""
+RESUBSCRIBE_BACKOFF = (0.1, 0.2, 0.5)
+"""Seconds to wait before each new event subscription after the stream broke or ended,
+the last repeated. Capped at half a second so that a restarted runtime is seen again
+within about a second (the channel's own reconnect backoff is capped at 1 s, see
+``cri_client.endpoint``); a failed attempt on a unix socket costs next to nothing."""
+
+RESUBSCRIBED_SETTLE = 0.2
+"""Seconds a new subscription must stay open, without failing or ending, before the
+stream says it resubscribed (when no event proves it earlier): a runtime that is still
+down fails an attempt within milliseconds, one with events switched off ends it as fast."""
+
+EVENTS_OFF_AFTER = 3
+"""Subscriptions in a row that the runtime ended at once, without an event, after
+which the stream concludes that the runtime's events are switched off (CRI-O's
+``enable_pod_events = false``) and raises ``EventsDisabledError``."""
+
+EVENTS_OFF_WITHIN = 1.0
+"""Seconds: a subscription that ended without an event sooner than this after it was
+made counts towards :data:`EVENTS_OFF_AFTER`."""
+
+BACKLOG_CLOCK_TOLERANCE = 0.5
+"""Seconds: an event created earlier than this before the stream first subscribed is
+backlog (the runtime kept it for a subscriber that was not there: containerd keeps up
+to 1000 (1.7) or those of the last 5 minutes (2.x)). The margin allows for a clock
+step between reading the client's clock and the runtime stamping the event."""
 
 LOG_POLL_INTERVAL = 0.1
 """Seconds between looks at a followed log file when nothing new was there."""

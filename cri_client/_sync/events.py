@@ -12,29 +12,42 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from cri_client._core.events import STREAM_BREAKS, Resubscriptions, WaitClock, events_failed
+from cri_client._core.events import (
+    STREAM_BREAKS,
+    Subscriptions,
+    WaitClock,
+    events_failed,
+    wakes_wait,
+)
 from cri_client._core.public import publish
 from cri_client._proto import api_pb2 as pb
 from cri_client.errors import CRIError
-from cri_client.types import ContainerEvent
+from cri_client.types import ContainerEvent, Resubscribed
 
 if TYPE_CHECKING:
     from cri_client._rpc import ResponseStream
     from cri_client._sync.client import CRIClient
 
 
-class EventStream(Iterator[ContainerEvent]):
+class EventStream(Iterator[ContainerEvent | Resubscribed]):
     """``cri.events()``: typed events, resubscribing when the stream breaks (a runtime
     restart), until :meth:`close` (from any thread) or the end of a ``with`` block.
 
-    Events that happen while the stream is re-established are not replayed (the CRI
-    has no cursor); waits built on this re-check the state after each reconnection.
-    UNIMPLEMENTED (containerd 1.6) is raised on the first ``next()``.
+    Events that happen while the stream is re-established may be lost (the CRI has no
+    cursor): after each resubscription the stream yields a
+    :class:`~cri_client.types.Resubscribed` marker, and every event after it, so a
+    consumer knows to list again. The runtime's backlog (events from before the
+    subscription) is skipped unless ``include_backlog=True``. UNIMPLEMENTED
+    (containerd 1.6) is raised on the first ``next()``, and
+    :class:`~cri_client.errors.EventsDisabledError` once the runtime has ended a few
+    subscriptions in a row at once without an event (CRI-O with its events off).
     """
 
-    def __init__(self, client: CRIClient, resubscribe: bool = True) -> None:
+    def __init__(
+        self, client: CRIClient, resubscribe: bool = True, include_backlog: bool = False
+    ) -> None:
         self._client = client
-        self._plan = Resubscriptions(resubscribe)
+        self._plan = Subscriptions(resubscribe, include_backlog)
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._current: ResponseStream[pb.ContainerEventResponse] | None = None
@@ -47,22 +60,28 @@ class EventStream(Iterator[ContainerEvent]):
 
     def _subscribe(self) -> ResponseStream[pb.ContainerEventResponse]:
         with self._lock:
+            self._plan.subscribing()
             stream = self._client.api.get_container_events()
             self._current = stream
         if self._closed.is_set():
             stream.close()
         return stream
 
-    def _generate(self) -> Iterator[ContainerEvent]:
+    def _generate(self) -> Iterator[ContainerEvent | Resubscribed]:
         while not self._closed.is_set():
             try:
-                for message in self._subscribe():
-                    self._plan.event_received()
-                    yield ContainerEvent.from_message(message)
+                stream = self._subscribe()
+                settle = self._plan.settle_time()
+                if settle is not None and not stream._ended_within(settle):
+                    marker = self._plan.settled()  # open and quiet: it works
+                    if marker is not None and not self._closed.is_set():
+                        yield marker
+                for message in stream:
+                    yield from self._plan.received(message)
             except STREAM_BREAKS as err:
-                delay = self._plan.delay(err, self._closed.is_set())
+                delay = self._plan.ended(err, self._closed.is_set())
             else:  # the runtime ended the stream
-                delay = self._plan.delay(None, self._closed.is_set())
+                delay = self._plan.ended(None, self._closed.is_set())
             if delay is None:
                 return
             self._closed.wait(delay)
@@ -70,7 +89,7 @@ class EventStream(Iterator[ContainerEvent]):
     def __iter__(self) -> EventStream:
         return self
 
-    def __next__(self) -> ContainerEvent:
+    def __next__(self) -> ContainerEvent | Resubscribed:
         return next(self._events)
 
     def close(self) -> None:
@@ -97,16 +116,18 @@ def wait_for(
     """Return once ``reached()`` is true, or raise WaitTimeoutError after ``timeout``.
 
     Events (where the runtime has them) wake the wait as soon as a ``relevant`` one
-    arrives; the state is also re-checked every second, and every 0.2 s when the
-    runtime has no events. Callers never write a polling loop.
+    arrives, or the stream resubscribes (the awaited event may have been lost while
+    it was down); the state is also re-checked every second, and every 0.2 s when the
+    runtime has no events. A runtime that restarts during the wait is waited for (until
+    the timeout). Callers never write a polling loop.
     """
     clock = WaitClock(what, timeout)
-    wake: queue.Queue[ContainerEvent | CRIError] = queue.Queue()
+    wake: queue.Queue[ContainerEvent | Resubscribed | CRIError] = queue.Queue()
     events = None if client._events_unimplemented else EventStream(client)
     if events is not None:
         threading.Thread(target=_pump, args=(events, relevant, wake), daemon=True).start()
     try:
-        while not reached():
+        while not _check(clock, reached):
             try:
                 woke = wake.get(timeout=clock.next_check(events is not None))
             except queue.Empty:
@@ -121,16 +142,27 @@ def wait_for(
             events.close()
 
 
+def _check(clock: WaitClock, reached: Callable[[], bool]) -> bool:
+    """One look at the state; False while the runtime is away (restarting)."""
+    try:
+        done = reached()
+    except CRIError as err:
+        clock.check_failed(err)
+        return False
+    clock.check_passed()
+    return done
+
+
 def _pump(
     events: EventStream,
     relevant: Callable[[ContainerEvent], bool],
-    wake: queue.Queue[ContainerEvent | CRIError],
+    wake: queue.Queue[ContainerEvent | Resubscribed | CRIError],
 ) -> None:
-    """Background half of :func:`wait_for`: forward relevant events, or the error."""
+    """Background half of :func:`wait_for`: forward what should wake it, or the error."""
     try:
-        for event in events:
-            if relevant(event):
-                wake.put(event)
+        for item in events:
+            if wakes_wait(item, relevant):
+                wake.put(item)
     except CRIError as err:
         wake.put(err)
 

@@ -146,7 +146,8 @@ class Pod(PodView):
 
     def wait_ready(self, timeout: float | None = None) -> Pod:
         """Wait until the sandbox is ready (events where the runtime has them, status
-        polling where not); returns self. Raises WaitTimeoutError after ``timeout``."""
+        polling where not; a runtime restart is waited out); returns self. Raises
+        WaitTimeoutError after ``timeout``."""
         from cri_client._sync.events import wait_for
 
         if timeout is not None:

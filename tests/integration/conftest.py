@@ -15,10 +15,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cri_client import CRIClient
+
+if TYPE_CHECKING:
+    from cri_client.testing import ThrowawayContainerd as ThrowawayContainerdType
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,19 @@ def suite(cri: CRIClient, unique: str) -> Iterator[dict[str, str]]:
 def unique() -> str:
     """A short name unique to one test, for pods and labels."""
     return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def fresh_containerd(runtime: RuntimeUnderTest) -> Iterator[ThrowawayContainerdType]:
+    """A containerd of the version under test of its own, fresh: for tests that stop
+    and restart the daemon, or need its state untouched by other tests (no event
+    backlog, no other subscriber)."""
+    from cri_client.testing import ThrowawayContainerd
+
+    base_dir = tempfile.mkdtemp(prefix="cri-client-fresh-")
+    containerd = ThrowawayContainerd(runtime.version, base_dir=base_dir).start()
+    try:
+        yield containerd
+    finally:
+        containerd.stop(purge=True)
+        shutil.rmtree(base_dir, ignore_errors=True)

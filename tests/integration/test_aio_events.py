@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from cri_client import ContainerEvent, ContainerEventType, CRIClient
+from cri_client import ContainerEvent, ContainerEventType, CRIClient, Resubscribed
 from cri_client._async.events import wait_for
 from cri_client._proto import api_pb2 as pb
 from cri_client.aio import AsyncCRIClient
-from cri_client.errors import UnimplementedError, WaitTimeoutError
+from cri_client.errors import UnavailableError, UnimplementedError, WaitTimeoutError
+from cri_client.testing import ThrowawayContainerd
 
 from .conftest import RuntimeUnderTest
 from .test_events_stats import IDLE
@@ -37,6 +38,7 @@ def test_events_for_create_start_stop_remove(
 
             async def collect() -> None:
                 async for event in events:
+                    assert isinstance(event, ContainerEvent)  # no Resubscribed: nothing broke
                     seen.append(event)
                     ids = {e.container_id for e in seen if e.container_name == "evented"}
                     if {e.type for e in seen if e.container_id in ids} >= set(LIFECYCLE):
@@ -109,3 +111,60 @@ def test_wait_for_a_container_that_exits_by_itself(
 
     asyncio.run(scenario())
     assert idle.reload().state.value == "running"
+
+
+def test_a_watcher_sees_a_restart_marker_and_every_event_after_it(
+    fresh_containerd: ThrowawayContainerd, runtime: RuntimeUnderTest, log_dir: str
+) -> None:
+    """The asyncio twin of the sync test: a Resubscribed marker after the restart, before
+    the events of what was made after it; the runtime's backlog is not news."""
+    image = fresh_containerd.busybox_image
+
+    async def scenario(cri: CRIClient) -> None:
+        pod = await asyncio.to_thread(cri.pods.run, "arestart", log_directory=log_dir)
+        await asyncio.to_thread(cri.containers.create, pod, "old", image, command=IDLE)
+        await asyncio.sleep(1)  # that CREATED is backlog for the stream below
+        async with AsyncCRIClient(fresh_containerd.endpoint) as acri, acri.events() as events:
+            if runtime.version == "1.6":
+                with pytest.raises(UnimplementedError, match="GetContainerEvents"):
+                    await events.__anext__()
+                return
+            seen: list[ContainerEvent | Resubscribed] = []
+
+            async def until(done: Callable[[ContainerEvent | Resubscribed], bool]) -> None:
+                while not any(done(item) for item in seen):
+                    seen.append(await events.__anext__())
+
+            def created(name: str) -> Callable[[ContainerEvent | Resubscribed], bool]:
+                return lambda item: (
+                    isinstance(item, ContainerEvent)
+                    and item.container_name == name
+                    and item.type is ContainerEventType.CREATED
+                )
+
+            reader = asyncio.create_task(until(created("before")))
+            await asyncio.sleep(0.5)  # subscribed
+            await asyncio.to_thread(cri.containers.create, pod, "before", image, command=IDLE)
+            await asyncio.wait_for(reader, 30)
+
+            await asyncio.to_thread(fresh_containerd.stop_daemon)
+            await asyncio.to_thread(fresh_containerd.restart_daemon)
+            for _ in range(300):  # the sync client reconnects by itself within a second
+                try:
+                    await asyncio.to_thread(
+                        cri.containers.create, pod, "after", image, command=IDLE
+                    )
+                    break
+                except UnavailableError:
+                    await asyncio.sleep(0.1)
+            await asyncio.wait_for(until(created("after")), 30)
+
+        markers = [i for i, item in enumerate(seen) if isinstance(item, Resubscribed)]
+        names = [i.container_name if isinstance(i, ContainerEvent) else "-" for i in seen]
+        assert "old" not in names
+        assert len(markers) == 1 and names.index("before") < markers[0] < names.index("after")
+        assert events.reconnections >= 1
+
+    with CRIClient(fresh_containerd.endpoint) as cri:
+        cri.images.pull(image)
+        asyncio.run(scenario(cri))

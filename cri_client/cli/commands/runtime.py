@@ -57,9 +57,21 @@ def _configure_events(parser: argparse.ArgumentParser) -> None:
 def _events(ctx: Context, args: argparse.Namespace) -> int:
     """Every container event as it happens, one JSON document each (indented, as
     crictl prints them) or one YAML document each (with ``---`` between them), until
-    interrupted. The stream is resubscribed when the runtime restarts."""
+    interrupted. The runtime's backlog (events from before the subscription) is not
+    printed. The stream is resubscribed when the runtime restarts; crictl has no
+    document for that, so stdout stays crictl's and a warning on stderr says that
+    events may be missing. A runtime without events (containerd 1.6, CRI-O with
+    ``enable_pod_events = false``) is an error: exit 1, the reason on stderr."""
+    from cri_client import Resubscribed
+
     with until_interrupted(), ctx.client().events() as events:
         for event in events:
+            if isinstance(event, Resubscribed):
+                ctx.warn(
+                    f"events: subscribed again after: {event.reason}; "
+                    "events in between may be missing"
+                )
+                continue
             if args.output == "yaml":
                 ctx.stdout.write("---\n")
             write_document(proto_dict(event.raw), args.output, ctx.stdout)
