@@ -107,3 +107,8 @@ def fresh_containerd(runtime: RuntimeUnderTest) -> Iterator[ThrowawayContainerdT
     finally:
         containerd.stop(purge=True)
         shutil.rmtree(base_dir, ignore_errors=True)
+
+
+def rpcs_made(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The RPCs logged on ``cri_client.rpc`` (one DEBUG line each) since the last clear."""
+    return [record.getMessage().split("(")[0] for record in caplog.records]

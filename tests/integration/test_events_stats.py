@@ -20,7 +20,7 @@ from cri_client import (
 from cri_client.errors import NotFoundError, UnavailableError, UnimplementedError, WaitTimeoutError
 from cri_client.testing import ThrowawayContainerd
 
-from .conftest import RuntimeUnderTest
+from .conftest import RuntimeUnderTest, rpcs_made
 
 BUSY = ["sh", "-c", "while :; do :; done"]
 IDLE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
@@ -132,11 +132,6 @@ def test_stats_of_a_busy_container_and_its_pod(
     assert pod_stats.cpu_percent is not None and pod_stats.cpu_percent > 30
     assert pod_stats.memory_working_set_bytes is not None
     assert pod_stats.memory_working_set_bytes > 0
-
-
-def rpcs_made(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The RPCs logged on ``cri_client.rpc`` (one DEBUG line each) since the last clear."""
-    return [record.getMessage().split("(")[0] for record in caplog.records]
 
 
 def test_stats_of_exited_containers_are_one_sample(

@@ -24,7 +24,7 @@ from cri_client.errors import (
     NotFoundError,
 )
 
-from .conftest import RuntimeUnderTest
+from .conftest import RuntimeUnderTest, rpcs_made
 
 
 def run_pod(
@@ -338,13 +338,13 @@ def test_get_by_full_id_is_one_status_rpc(
     ctr = start_sleeper(cri, pod, runtime.busybox_image)
     with caplog.at_level("DEBUG", logger="cri_client.rpc"):
         found = cri.containers.get(ctr.id)
-    rpcs = [record.getMessage().split("(")[0] for record in caplog.records]
+    rpcs = rpcs_made(caplog)
     assert rpcs == ["ContainerStatus"]
     assert found == ctr and found.pod_id == pod.id and found.state is ContainerState.RUNNING
     caplog.clear()
     with caplog.at_level("DEBUG", logger="cri_client.rpc"):
         cri.containers.remove(ctr, force=True)
-    rpcs = [record.getMessage().split("(")[0] for record in caplog.records]
+    rpcs = rpcs_made(caplog)
     assert rpcs == ["ContainerStatus", "StopContainer", "RemoveContainer"]
     assert cri.containers.list(pod=pod, all=True) == []
 

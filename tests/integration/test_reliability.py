@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,36 +17,24 @@ from cri_client.testing import ThrowawayContainerd
 from .conftest import RuntimeUnderTest
 
 
-@pytest.fixture
-def own_containerd(runtime: RuntimeUnderTest) -> Iterator[ThrowawayContainerd]:
-    """A second instance of the same version, for tests that stop the daemon."""
-    base_dir = tempfile.mkdtemp(prefix="cri-client-restart-")
-    containerd = ThrowawayContainerd(runtime.version, base_dir=base_dir).start()
-    try:
-        yield containerd
-    finally:
-        containerd.stop(purge=True)
-        shutil.rmtree(base_dir, ignore_errors=True)
-
-
 def test_calls_fail_fast_while_containerd_is_down_and_work_again_after(
-    own_containerd: ThrowawayContainerd, log_dir: str
+    fresh_containerd: ThrowawayContainerd, log_dir: str
 ) -> None:
-    with CRIClient(own_containerd.endpoint) as cri:
+    with CRIClient(fresh_containerd.endpoint) as cri:
         pod = cri.run(
-            own_containerd.busybox_image,
+            fresh_containerd.busybox_image,
             name="survivor",
             command=["sleep", "600"],
             log_directory=log_dir,
         ).pod()
-        own_containerd.stop_daemon()
+        fresh_containerd.stop_daemon()
         for _ in range(3):
             started = time.monotonic()
             with pytest.raises(UnavailableError) as info:
                 cri.pods.list()
             assert time.monotonic() - started < 5  # fails fast, does not hang
-        assert own_containerd.socket_path in str(info.value)
-        own_containerd.restart_daemon()
+        assert fresh_containerd.socket_path in str(info.value)
+        fresh_containerd.restart_daemon()
         deadline = time.monotonic() + 10
         while True:  # the channel reconnects by itself (backoff capped at 1 s)
             try:
