@@ -3,7 +3,7 @@
 file is read by :func:`cri_client.endpoint.load_crictl_config`, as the library reads it.
 
 Every problem raises :class:`~cri_client.cli.context.UsageError` naming the file (or
-flag) and what is wrong with it: exit code 2, never a traceback.
+flag) and what is wrong with it: exit code 1, never a traceback.
 """
 
 from __future__ import annotations

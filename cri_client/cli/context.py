@@ -24,16 +24,23 @@ __all__ = [
     "CommandError",
     "Context",
     "Settings",
+    "ShowHelp",
     "UsageError",
     "until_interrupted",
 ]
 
 EXIT_RUNTIME_ERROR = 1
-EXIT_USAGE = 2
+EXIT_USAGE = 1  # crictl has no exit code of its own for usage errors
 
 
 class UsageError(Exception):
-    """A bad flag value, argument or config file: exit code 2, one line on stderr."""
+    """A bad flag value, argument or config file: exit code 1 (as crictl), one line on
+    stderr."""
+
+
+class ShowHelp(Exception):
+    """The command was given nothing to act on (``rm`` without a container or ``-a``):
+    its help goes to stdout and the exit code is 0, as crictl's ``ShowSubcommandHelp``."""
 
 
 class CommandError(Exception):

@@ -1,9 +1,12 @@
 """``cri-client``: argument parsing, settings, dispatch and exit codes.
 
-Exit codes: 0 success; 1 the runtime (or a stream, or a file) failed; 2 a usage
-error (bad flag, bad value, malformed config file, ambiguous reference); ``exec -s``
-and ``exec`` exit with the command's own code (127 when the program does not exist,
-124 when ``--timeout`` killed it). Expected failures print one line, never a traceback.
+Exit codes, as crictl's: 0 success, help included (``--help``, ``help``, a command
+given none of the arguments it needs); 1 any failure: the runtime (or a stream, or a
+file) failed, or a usage error (unknown or bad flag, malformed config file); ``exec
+-s`` and ``exec`` exit with the command's own code (127 when the program does not
+exist, 124 when ``--timeout`` killed it). Expected failures print one line, never a
+traceback; an unknown flag prints the help on stdout and crictl's ``flag provided but
+not defined: -NAME`` on stderr.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cri_client.cli.context import (
     CommandError,
     Context,
     Settings,
+    ShowHelp,
     UsageError,
 )
 
@@ -32,7 +36,7 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 _EPILOG = """\
-exit codes: 0 ok, 1 runtime error, 2 usage error; exec exits with the command's code.
+exit codes: 0 ok, 1 error (usage included); exec exits with the command's code.
 Global flags go before the command; see 'cri-client COMMAND --help'."""
 
 
@@ -65,12 +69,53 @@ def command_named(argv: Sequence[str]) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with crictl's exit codes: a usage error is 1, and a command that lacks
+    the arguments it needs prints its help on stdout with exit 0."""
+
+    is_command = False
+    _words: tuple[str, ...] = ()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._words = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        if self.is_command and message.startswith("the following arguments are required"):
+            flag = self._unknown_flag()
+            if flag is not None:  # Go's flag package parses flags first: that error wins
+                self.print_help(sys.stdout)
+                _flush_stdout()
+                self.exit(EXIT_USAGE, _undefined(flag))
+            self.print_help(sys.stdout)
+            self.exit(0)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def _unknown_flag(self) -> str | None:
+        """The first word before ``--`` that looks like a flag this command lacks."""
+        known = self._option_string_actions
+        for word in self._words:
+            if word == "--":
+                break
+            if not word.startswith("-") or word == "-" or word.lstrip("-")[:1].isdigit():
+                continue
+            if word.startswith("--"):
+                if word.split("=", 1)[0] not in known:
+                    return word
+            elif word[:2] not in known:  # -x, -xVALUE or -xyz (several short flags)
+                return word
+        return None
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every command, or with just the one named ``only`` (when it is
     one): building all 28 is a third of the start-up time of a command."""
     from cri_client import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cri-client",
         description="A client for CRI runtimes with crictl's commands, flags and output.",
         epilog=_EPILOG,
@@ -123,12 +168,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             description=command.help,
             allow_abbrev=False,
         )
+        assert isinstance(sub, _Parser)
+        sub.is_command = True
         command.configure(sub)
         sub.set_defaults(handler=command.handler)
     if not selected:
         help_parser = subparsers.add_parser("help", help="show the help of a command")
         help_parser.add_argument("topic", nargs="?", metavar="COMMAND")
-        help_parser.set_defaults(handler=None, parsers=subparsers.choices, root=parser)
+        help_parser.set_defaults(handler=None)
+    parser.set_defaults(parsers=subparsers.choices, root=parser)
     return parser
 
 
@@ -165,13 +213,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(command_named(arguments))
-    args = parser.parse_args(arguments)
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:
+        return _unknown_arguments(args, unknown, arguments)
     if args.handler is None:
         return _help(args)
     context: Context | None = None
     try:
         context = Context(settings_from(args, os.environ))
         return int(args.handler(context, args))
+    except ShowHelp:
+        args.parsers[args.command].print_help(sys.stdout)
+        return 0
     except UsageError as err:
         return _fail(str(err), EXIT_USAGE)
     except CommandError as err:
@@ -217,7 +270,7 @@ def run() -> NoReturn:
 def _fail_for(err: Exception) -> int:
     """CRIError: 1, an ambiguous reference included (what a reference matches is the
     runtime's state, as for one that matches nothing, and ``rm``/``rmp`` report both
-    as failures with 1); ValueError from the library's argument checks: 2; OSError
+    as failures with 1); ValueError from the library's argument checks: 1; OSError
     (files the command reads or writes): 1; anything else is a bug and keeps its
     traceback."""
     from cri_client import CRIError
@@ -232,12 +285,16 @@ def _fail_for(err: Exception) -> int:
 
 
 def _fail(message: str, code: int) -> int:
+    _flush_stdout()
+    sys.stderr.write(f"cri-client: {message}\n")
+    return code
+
+
+def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-    sys.stderr.write(f"cri-client: {message}\n")
-    return code
 
 
 def _silence_stdout() -> None:
@@ -245,6 +302,31 @@ def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+def _unknown_arguments(args: argparse.Namespace, unknown: list[str], argv: list[str]) -> int:
+    """An unknown flag: the help of the command (the main help, with every command, for
+    a flag before the command) on stdout and Go's flag package's line on stderr, exit 1,
+    as crictl (``--invalid=3`` is ``-invalid``). A surplus argument that is no flag is
+    argparse's usage error."""
+    flags = [word for word in unknown if word.startswith("-") and word != "-"]
+    if not flags:
+        args.root.error(f"unrecognized arguments: {' '.join(unknown)}")
+    flag = flags[0]
+    command = getattr(args, "command", None)
+    if command in argv and argv.index(flag) > argv.index(command):
+        args.parsers[command].print_help(sys.stdout)
+    else:
+        build_parser().print_help(sys.stdout)
+    _flush_stdout()
+    sys.stderr.write(_undefined(flag))
+    return EXIT_USAGE
+
+
+def _undefined(flag: str) -> str:
+    """Go's flag package's message: ``--invalid=3`` is ``-invalid``."""
+    name = flag.lstrip("-").split("=", 1)[0]
+    return f"flag provided but not defined: -{name}\n"
 
 
 def _help(args: argparse.Namespace) -> int:

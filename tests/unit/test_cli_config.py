@@ -145,11 +145,11 @@ def test_config_file_errors_are_usage_errors_and_a_broken_default_is_skipped(
 ) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(f"runtime-endpoint: unix://{tmp_path}/rt.sock\ncolour: blue\n")
-    assert main(["-c", str(broken), "version"]) == 2
+    assert main(["-c", str(broken), "version"]) == 1
     assert capsys.readouterr().err == (
         f"cri-client: config file {broken}: config option 'colour' is not valid\n"
     )
-    assert main(["-c", str(tmp_path / "absent.yaml"), "version"]) == 2
+    assert main(["-c", str(tmp_path / "absent.yaml"), "version"]) == 1
     assert capsys.readouterr().err == (
         f"cri-client: config file {tmp_path}/absent.yaml: No such file or directory\n"
     )

@@ -390,30 +390,30 @@ def test_only_the_named_commands_parser_is_built() -> None:
     assert everything.parse_args(["pods", "-q"]).quiet is True
 
 
-def test_usage_errors_exit_2_before_connecting(
+def test_usage_errors_exit_1_before_connecting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], empty_crictl_config: None
 ) -> None:
     bad = tmp_path / "pod.json"
     bad.write_text("{")
     nowhere = ["-r", f"unix://{tmp_path}/absent.sock"]
-    assert main([*nowhere, "runp", str(bad)]) == 2
+    assert main([*nowhere, "runp", str(bad)]) == 1
     assert capsys.readouterr().err.startswith(f"cri-client: {bad}: invalid JSON")
-    assert main([*nowhere, "pods", "--label", "x"]) == 2
+    assert main([*nowhere, "pods", "--label", "x"]) == 1
     assert "incorrectly specified label" in capsys.readouterr().err
-    assert main([*nowhere, "-t", "forever", "version"]) == 2
+    assert main([*nowhere, "-t", "forever", "version"]) == 1
     with pytest.raises(SystemExit) as exited:
         main([*nowhere, "pods", "--state", "gone"])
-    assert exited.value.code == 2
+    assert exited.value.code == 1
     assert "'gone' is not one of ready, notready" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exited:
         main([])
-    assert exited.value.code == 2
+    assert exited.value.code == 1
 
 
 def test_an_unreachable_runtime_is_exit_1_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], empty_crictl_config: None
 ) -> None:
-    assert main(["-c", str(tmp_path / "absent.yaml"), "version"]) == 2
+    assert main(["-c", str(tmp_path / "absent.yaml"), "version"]) == 1
     assert "absent.yaml: No such file" in capsys.readouterr().err
     assert main(["-r", f"unix://{tmp_path}/absent.sock", "version"]) == 1
     err = capsys.readouterr().err
@@ -428,7 +428,7 @@ def test_run_flushes_freezes_and_exits_through_the_interpreter(
     monkeypatch.setattr(sys, "argv", ["cri-client", "-t", "forever", "version"])
     with pytest.raises(SystemExit) as exited:
         run()
-    assert (exited.value.code, frozen) == (2, [True])
+    assert (exited.value.code, frozen) == (1, [True])
     assert (
         capsys.readouterr().err
         == "cri-client: --timeout: invalid duration 'forever' (use e.g. 10s, 1m30s, 500ms)\n"

@@ -27,7 +27,7 @@ from cri_client.cli.commands._common import (
 )
 from cri_client.cli.commands.pods import cancel_timeout
 from cri_client.cli.config import load_container_config, load_pod_config, parse_labels
-from cri_client.cli.context import CommandError, Context, UsageError
+from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ZERO_TIME,
     ago,
@@ -282,7 +282,7 @@ def _configure_references(parser: argparse.ArgumentParser) -> None:
 
 def _start(ctx: Context, args: argparse.Namespace) -> int:
     if not args.containers:
-        raise UsageError("start: give at least one CONTAINER-ID")
+        raise ShowHelp
     cri = ctx.client()
     for reference in args.containers:
         cri.containers.get(reference).start()
@@ -314,7 +314,7 @@ def _stop(ctx: Context, args: argparse.Namespace) -> int:
             ctx.stdout.write("No running containers found.\n")
             return 0
     elif not references:
-        raise UsageError("you must specify at least one CONTAINER-ID or use --all")
+        raise ShowHelp
     for reference in references:
         cri.containers.get(reference).stop(args.timeout)
         ctx.stdout.write(f"{reference}\n")
@@ -335,12 +335,15 @@ def _configure_rm(parser: argparse.ArgumentParser) -> None:
 def _rm(ctx: Context, args: argparse.Namespace) -> int:
     """As crictl: a running container is refused without ``-f``; with it, it is killed
     (its id printed) and removed (its id printed again); its log files go too."""
+    if not (args.containers or args.all):
+        raise ShowHelp
     cri = ctx.client()
     references = list(args.containers)
     if args.all:
         references = [ctr.id for ctr in cri.containers.list(all=True)]
-    elif not references:
-        raise UsageError("rm: give at least one CONTAINER-ID, or --all")
+        if not references:
+            ctx.stderr.write("No containers to remove\n")
+            return 0
 
     def remove(reference: str) -> None:
         ctr = cri.containers.get(reference)
@@ -471,7 +474,7 @@ def _update(ctx: Context, args: argparse.Namespace) -> int:
     """Sends every field, zeros included, as crictl does (zero means "unchanged" to
     the runtime)."""
     if not args.containers:
-        raise UsageError("update: give at least one CONTAINER-ID")
+        raise ShowHelp
     resources = {field: getattr(args, field) for _, field, _ in _UPDATE_FLAGS}
     resources.update(cpuset_cpus=args.cpuset_cpus, cpuset_mems=args.cpuset_mems)
     cri = ctx.client()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from cri_client.cli.arguments import Command, add_output_flag
 from cri_client.cli.commands._common import for_each, registry_auth, write_statuses
-from cri_client.cli.context import CommandError, Context, UsageError
+from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     go_map,
     human_size,
@@ -208,11 +208,17 @@ def _configure_pull(parser: argparse.ArgumentParser) -> None:
 
 def _pull(ctx: Context, args: argparse.Namespace) -> int:
     """Credentials: the flags, else ``$CRICTL_CREDS``/``$CRICTL_AUTH``, else the
-    docker/podman credential files (crictl reads none of those files)."""
+    docker/podman credential files (crictl reads none of those files). A failure is
+    crictl's ``pulling image: <the runtime's reason>``, exit 1."""
+    from cri_client.errors import CRIError
+
     creds = args.creds or os.environ.get("CRICTL_CREDS") or None
     auth = args.auth or os.environ.get("CRICTL_AUTH") or None
     credentials = registry_auth(creds, auth, args.username)
-    image = ctx.client().images.pull(args.image, auth=credentials)
+    try:
+        image = ctx.client().images.pull(args.image, auth=credentials)
+    except CRIError as err:
+        raise CommandError(f"pulling image: {err}") from None
     ctx.stdout.write(f"Image is up to date for {image.id}\n")
     return 0
 
@@ -229,6 +235,8 @@ def _configure_rmi(parser: argparse.ArgumentParser) -> None:
 
 
 def _rmi(ctx: Context, args: argparse.Namespace) -> int:
+    if not (args.images or args.all or args.prune):
+        raise ShowHelp
     cri = ctx.client()
     selected = dict.fromkeys(args.images, True)
     if args.all or args.prune:
@@ -241,8 +249,9 @@ def _rmi(ctx: Context, args: argparse.Namespace) -> int:
             if image_id:
                 selected[image_id] = False
     references = [ref for ref, remove in selected.items() if remove]
-    if not references and not (args.all or args.prune):
-        raise UsageError("rmi: give at least one IMAGE-ID, or --all or --prune")
+    if not references:
+        ctx.stderr.write("No images to remove\n")
+        return 0
 
     from cri_client.errors import CRIError, NotFoundError
 

@@ -20,7 +20,7 @@ from cri_client.cli.commands._common import (
     write_statuses,
 )
 from cri_client.cli.config import load_pod_config, parse_duration, parse_labels
-from cri_client.cli.context import CommandError, Context, UsageError
+from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ago,
     go_map,
@@ -146,7 +146,7 @@ def _stopp(ctx: Context, args: argparse.Namespace) -> int:
     """Each pod's containers are killed at once (grace period 0), then the sandbox is
     stopped: what crictl's StopPodSandbox does on containerd, here on every runtime."""
     if not args.pods:
-        raise UsageError("stopp: give at least one POD-ID")
+        raise ShowHelp
     cri = ctx.client()
     for reference in args.pods:
         cri.pods.get(reference).stop(grace_period=0)
@@ -163,12 +163,15 @@ def _configure_rmp(parser: argparse.ArgumentParser) -> None:
 
 
 def _rmp(ctx: Context, args: argparse.Namespace) -> int:
+    if not (args.pods or args.all):
+        raise ShowHelp
     cri = ctx.client()
     references = list(args.pods)
     if args.all:
         references = [pod.id for pod in cri.pods.list()]
-    elif not references:
-        raise UsageError("rmp: give at least one POD-ID, or --all")
+        if not references:
+            ctx.stderr.write("No pods to remove\n")
+            return 0
 
     def remove(reference: str) -> None:
         pod = cri.pods.get(reference)

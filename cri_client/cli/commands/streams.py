@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING
 from cri_client.cli.arguments import Command, add_filter_flags, integer, non_negative_int
 from cri_client.cli.commands.containers import select_containers
 from cri_client.cli.config import parse_since
-from cri_client.cli.context import Context, UsageError, until_interrupted
+from cri_client.cli.context import Context, ShowHelp, UsageError, until_interrupted
 
 if TYPE_CHECKING:
     from cri_client import Container, LogRecord
@@ -79,6 +79,8 @@ def _exec(ctx: Context, args: argparse.Namespace) -> int:
     if args.sync and args.interactive:
         raise UsageError("exec: -s cannot be combined with -i or -t")
     words = list(args.arguments)
+    if not _filtering(args) and len(words) < 2:
+        raise ShowHelp  # crictl: a CONTAINER and a COMMAND, or the help
     cri = ctx.client()
     if _filtering(args):
         containers = select_containers(cri, args)
@@ -86,8 +88,6 @@ def _exec(ctx: Context, args: argparse.Namespace) -> int:
             raise UsageError("exec: no container matches the filters")
         show_ids = not args.quiet
     else:
-        if len(words) < 2:
-            raise UsageError("exec: give a CONTAINER-ID and a COMMAND")
         containers = [cri.containers.get(words.pop(0))]
         show_ids = False
     if not words:
