@@ -343,6 +343,7 @@ _BY_MEANING: dict[Meaning, type[CRIError]] = {
     Meaning.NOT_FOUND: NotFoundError,
     Meaning.ALREADY_EXISTS: AlreadyExistsError,
     Meaning.NOT_RUNNING: ContainerNotRunningError,
+    Meaning.STARTING: UnavailableError,
 }
 
 _V1_MISSING = "unknown service runtime.v1."

@@ -31,6 +31,7 @@ class Meaning(enum.Enum):
     NOT_FOUND = "not found"
     ALREADY_EXISTS = "already exists"
     NOT_RUNNING = "not running"
+    STARTING = "starting"
 
 
 class KnownAnswer(NamedTuple):
@@ -48,6 +49,18 @@ class KnownAnswer(NamedTuple):
     text: str
     meaning: Meaning
 
+    def matches(self, rpc: str, code: str, details: str) -> bool:
+        """Whether a failed ``rpc`` with this gRPC code name and text is this answer."""
+        return (
+            (ANY_RPC in self.rpcs or rpc in self.rpcs)
+            and code in self.codes
+            and re.search(self.text, details) is not None
+        )
+
+
+ANY_RPC = "*"
+"""In :attr:`KnownAnswer.rpcs`: the runtime answers this way whatever was asked."""
+
 
 def _answer(runtimes: str, rpcs: str, codes: str, text: str, meaning: Meaning) -> KnownAnswer:
     return KnownAnswer(runtimes, frozenset(rpcs.split()), frozenset(codes.split()), text, meaning)
@@ -56,6 +69,16 @@ def _answer(runtimes: str, rpcs: str, codes: str, text: str, meaning: Meaning) -
 _CRIO_UNKNOWN_ID = r"container with ID starting with \S+ not found: ID does not exist"
 
 KNOWN_ANSWERS: tuple[KnownAnswer, ...] = (
+    # The runtime is starting: containerd's CRI plugin answers every RPC this way for a
+    # moment after a (re)start, before it is ready (seen on 1.7 under a running event
+    # watcher). Like UNAVAILABLE, it means "ask again soon".
+    _answer(
+        "containerd (its CRI plugin while it starts)",
+        ANY_RPC,
+        "UNKNOWN",
+        r"^server is not initialized yet$",
+        Meaning.STARTING,
+    ),
     # "This does not exist": CRI-O says UNKNOWN where containerd says NOT_FOUND.
     _answer(
         "CRI-O 1.36",
@@ -147,10 +170,7 @@ def meaning_of(rpc: str, code: str, details: str) -> Meaning | None:
     """What a failed ``rpc`` answered with gRPC code ``code`` (its name, e.g.
     ``"UNKNOWN"``) and ``details`` means, when it is a known answer; None otherwise
     (the code's own class applies)."""
-    for answer in KNOWN_ANSWERS:
-        if rpc in answer.rpcs and code in answer.codes and re.search(answer.text, details):
-            return answer.meaning
-    return None
+    return next((a.meaning for a in KNOWN_ANSWERS if a.matches(rpc, code, details)), None)
 
 
 # --- exec -----------------------------------------------------------------------------------

@@ -133,6 +133,29 @@ def test_event_stream_resubscribes_after_the_stream_ends_or_breaks(sock: str) ->
         assert time.monotonic() - started < 5
 
 
+def test_a_runtime_still_starting_is_a_break_not_an_error(sock: str) -> None:
+    """containerd's CRI plugin answers every RPC with UNKNOWN "server is not initialized
+    yet" for a moment after a restart (seen on 1.7 under a running watcher): the stream
+    subscribes again, as for UNAVAILABLE, instead of ending with an UnknownError."""
+    subscriptions = []
+
+    def events(request: Any, context: grpc.ServicerContext) -> Any:
+        subscriptions.append(1)
+        n = len(subscriptions)
+        if n == 2:
+            context.abort(grpc.StatusCode.UNKNOWN, "server is not initialized yet")
+        yield event(f"c{n}")
+        if n == 1:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "restarting")
+        until_cancelled(context)
+
+    with FakeRuntime(sock, {"GetContainerEvents": events}) as fake, CRIClient(fake.endpoint) as cri:
+        with cri.events() as stream:
+            got = take(stream, 3)
+        assert names(got) == ["c1", "resubscribed", "c3"]
+        assert len(subscriptions) == 3
+
+
 def test_one_marker_once_a_resubscription_works_after_failed_attempts(
     sock: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
