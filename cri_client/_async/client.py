@@ -1,8 +1,8 @@
 """The client: one persistent gRPC channel to the runtime's socket.
 
 Written once for asyncio (:class:`AsyncCRIClient`, on ``grpc.aio``);
-``cri_client/client.py`` (``CRIClient``, on grpcio's blocking calls) is generated from
-it by ``scripts/unasync.py``. Requests, deadlines, error mapping and logging are
+``cri_client/_sync/client.py`` (``CRIClient``, on grpcio's blocking calls) is generated
+from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and logging are
 :mod:`cri_client._rpc`'s, the same for both.
 """
 
@@ -72,11 +72,11 @@ class AsyncCRIClient(BaseClient):
         self.api = AsyncLowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.AsyncLowLevelAPI`."""
         self.pods = AsyncPodManager(self)
-        """Pod sandboxes: :class:`~cri_client.aio.pods.AsyncPodManager`."""
+        """Pod sandboxes: :class:`~cri_client.aio.AsyncPodManager`."""
         self.containers = AsyncContainerManager(self)
-        """Containers: :class:`~cri_client.aio.containers.AsyncContainerManager`."""
+        """Containers: :class:`~cri_client.aio.AsyncContainerManager`."""
         self.images = AsyncImageManager(self)
-        """Images: :class:`~cri_client.aio.images.AsyncImageManager`."""
+        """Images: :class:`~cri_client.aio.AsyncImageManager`."""
         self._events_unimplemented = False
         self._zero_cpu_rate_measured: bool | None = None
 

@@ -1,9 +1,9 @@
 """Containers: ``cri.containers.create()``, ``.list()``, ``.get()``, and the container object.
 
 Written once for asyncio (:class:`AsyncContainer`, :class:`AsyncContainerManager`);
-``cri_client/containers.py`` (``Container``, ``ContainerManager``) is generated from
-it by ``scripts/unasync.py``. What a container shows is
-:class:`cri_client._resources.ContainerView`.
+``cri_client/_sync/containers.py`` (``Container``, ``ContainerManager``) is generated
+from it by ``scripts/unasync.py``. What a container shows is
+:class:`cri_client._core.views.ContainerView`.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class AsyncContainer(ContainerView):
         self, cmd: Sequence[str], *, stdin: bool = False, tty: bool = False
     ) -> AsyncExecSession:
         """Run a command with its streams on a session
-        (:class:`~cri_client.aio.streaming.AsyncExecSession`; CRI Exec and the runtime's
+        (:class:`~cri_client.aio.AsyncExecSession`; CRI Exec and the runtime's
         streaming server): write to its stdin while it runs, read its output as it
         comes, then its exit code. See ``docs/streaming.md``.
 

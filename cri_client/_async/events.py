@@ -45,7 +45,7 @@ class AsyncEventStream(AsyncIterator[ContainerEvent | Resubscribed]):
                 else:
                     print(event.type, event.pod_name, event.container_name)
 
-    The same stream as :class:`~cri_client.events.EventStream`: a
+    The same stream as :class:`~cri_client.EventStream`: a
     :class:`~cri_client.types.Resubscribed` marker after each resubscription, the
     runtime's backlog skipped unless ``include_backlog=True``, UNIMPLEMENTED
     (containerd 1.6) raised on the first ``__anext__`` and
@@ -186,7 +186,7 @@ async def wait_for(
 ) -> None:
     """Return once ``await reached()`` is true, or raise WaitTimeoutError after ``timeout``.
 
-    :func:`cri_client.events.wait_for` for asyncio: a ``relevant`` event or a
+    :func:`cri_client._sync.events.wait_for` for asyncio: a ``relevant`` event or a
     resubscription wakes the wait at once, the state is also re-checked every second,
     and every 0.2 s when the runtime has no events; a runtime that restarts during the
     wait is waited for (until the timeout). The task that reads the events ends with

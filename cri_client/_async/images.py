@@ -1,8 +1,8 @@
 """Images: ``cri.images.pull(...)``, ``.list()``, ``.get()``, ``.remove()``, ``.fs_info()``.
 
 Written once for asyncio (:class:`AsyncImage`, :class:`AsyncImageManager`);
-``cri_client/images.py`` (``Image``, ``ImageManager``) is generated from it by
-``scripts/unasync.py``. What an image shows is :class:`cri_client._resources.ImageView`.
+``cri_client/_sync/images.py`` (``Image``, ``ImageManager``) is generated from it by
+``scripts/unasync.py``. What an image shows is :class:`cri_client._core.views.ImageView`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Pod sandboxes: ``cri.pods.run(...)``, ``.list()``, ``.get()``, and the pod object.
 
 Written once for asyncio (:class:`AsyncPod`, :class:`AsyncPodManager`);
-``cri_client/pods.py`` (``Pod``, ``PodManager``) is generated from it by
-``scripts/unasync.py``. What a pod shows is :class:`cri_client._resources.PodView`.
+``cri_client/_sync/pods.py`` (``Pod``, ``PodManager``) is generated from it by
+``scripts/unasync.py``. What a pod shows is :class:`cri_client._core.views.PodView`.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class AsyncPod(PodView):
         """Forward ``127.0.0.1:local_port`` (0: any free port, see ``.local_port``) to
         ``remote_port`` in the pod's network namespace, as ``kubectl port-forward``
         (CRI PortForward: each connection gets its own streaming URL). Use it as a
-        context manager; see :class:`~cri_client.aio.streaming.AsyncPortForward`.
+        context manager; see :class:`~cri_client.aio.AsyncPortForward`.
 
         >>> async with pod.port_forward(8080) as forward:
         ...     forward.local_port

@@ -25,7 +25,7 @@ from cri_client.errors import CRIError, StreamError
 
 class AsyncPortForward(ForwardCore, OpensOnAwait):
     """Forwards connections to ``127.0.0.1:<local_port>`` to a port inside a pod, for
-    asyncio: :class:`PortForward <cri_client.streaming.PortForward>`'s surface.
+    asyncio: :class:`PortForward <cri_client.PortForward>`'s surface.
 
     The ports are checked and the socket bound when it is made (so :attr:`local_port`
     is known at once, and a bad port raises ValueError before any RPC); connections are

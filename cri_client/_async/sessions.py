@@ -119,7 +119,7 @@ class OpensOnAwait:
 
 class AsyncExecSession(SessionCore, OpensOnAwait):
     """An interactive exec or attach session, for asyncio: :class:`ExecSession
-    <cri_client.streaming.ExecSession>`'s surface, awaited.
+    <cri_client.ExecSession>`'s surface, awaited.
 
     Making it does no I/O; it opens (the URL is fetched, the WebSocket connected) on
     ``await session`` or ``async with session``::
@@ -196,7 +196,7 @@ class AsyncExecSession(SessionCore, OpensOnAwait):
 
     async def close_stdin(self) -> None:
         """Signal end-of-file on stdin; as :meth:`ExecSession.close_stdin
-        <cri_client.streaming.ExecSession.close_stdin>` (on v4 without TTY it ends the
+        <cri_client.ExecSession.close_stdin>` (on v4 without TTY it ends the
         session). A no-op the second time."""
         action = self._stdin_close()
         if action is None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 async def interact(session: AsyncExecSession) -> int:
     """Wire ``session`` to this process's terminal until the command ends; return its
-    exit code. The asyncio twin of :func:`cri_client.streaming.interact`; the session is
+    exit code. The asyncio twin of :func:`cri_client._sync.terminal.interact`; the session is
     opened first if it is not yet.
 
     stdin goes to the command (read when the event loop sees it readable, or in a thread

@@ -3,8 +3,8 @@
 """The client: one persistent gRPC channel to the runtime's socket.
 
 Written once for asyncio (:class:`AsyncCRIClient`, on ``grpc.aio``);
-``cri_client/client.py`` (``CRIClient``, on grpcio's blocking calls) is generated from
-it by ``scripts/unasync.py``. Requests, deadlines, error mapping and logging are
+``cri_client/_sync/client.py`` (``CRIClient``, on grpcio's blocking calls) is generated
+from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and logging are
 :mod:`cri_client._rpc`'s, the same for both.
 """
 
@@ -74,11 +74,11 @@ class CRIClient(BaseClient):
         self.api = LowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.LowLevelAPI`."""
         self.pods = PodManager(self)
-        """Pod sandboxes: :class:`~cri_client.pods.PodManager`."""
+        """Pod sandboxes: :class:`~cri_client.PodManager`."""
         self.containers = ContainerManager(self)
-        """Containers: :class:`~cri_client.containers.ContainerManager`."""
+        """Containers: :class:`~cri_client.ContainerManager`."""
         self.images = ImageManager(self)
-        """Images: :class:`~cri_client.images.ImageManager`."""
+        """Images: :class:`~cri_client.ImageManager`."""
         self._events_unimplemented = False
         self._zero_cpu_rate_measured: bool | None = None
 
