@@ -1,4 +1,5 @@
-"""Several calls at once, with tasks: :func:`all_at_once`.
+"""Several calls at once, with tasks: :func:`all_at_once` (all or nothing) and
+:func:`each_at_most` (bulk work: at most N at a time, an outcome per call).
 
 The twin of :mod:`cri_client._sync.concurrency` (threads there); generated code
 imports it by the same name in both flavours.
@@ -25,3 +26,22 @@ async def all_at_once(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
             raise outcome
         results.append(outcome)
     return results
+
+
+async def each_at_most(
+    calls: Sequence[Callable[[], Awaitable[T]]], parallel: int
+) -> list[T | Exception]:
+    """Run the calls, at most ``parallel`` at a time, and return each one's result or
+    the exception it raised, in order: bulk work (prune, removal by selector, exec on
+    many containers) reports per item, so one failure neither stops nor hides the rest.
+    ``parallel`` must be at least 1 (the caller validates it)."""
+    limit = asyncio.Semaphore(parallel)
+
+    async def bounded(call: Callable[[], Awaitable[T]]) -> T | Exception:
+        async with limit:
+            try:
+                return await call()
+            except Exception as error:  # the caller reports it per item
+                return error
+
+    return list(await asyncio.gather(*(bounded(call) for call in calls)))

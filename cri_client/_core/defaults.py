@@ -68,3 +68,7 @@ ATTACH_EXIT_GRACE = 10.0
 
 ATTACH_EXIT_POLL = 0.05
 """Seconds between looks at the container's status during :data:`ATTACH_EXIT_GRACE`."""
+
+BULK_PARALLELISM = 4
+"""How many removals or execs bulk work (prune, removal by selector, exec on many
+containers) runs at once unless told; see docs/performance.md for the measurement."""

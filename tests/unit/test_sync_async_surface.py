@@ -52,6 +52,7 @@ FUNCTIONS = [
     (terminal.interact, aio_terminal.interact),
     (events.wait_for, aio_events.wait_for),
     (concurrency.all_at_once, aio_concurrency.all_at_once),
+    (concurrency.each_at_most, aio_concurrency.each_at_most),
 ]
 
 RETURNS_A_STREAM = {
