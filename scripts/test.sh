@@ -8,6 +8,9 @@
 #      cri_client/_async/ and of the API reference (docs/api.md)
 #   4. unit tests on the venv's Python, then on Python 3.10 and 3.13 (from pyenv)
 #   5. integration tests against a throwaway containerd 2.1, 1.7 and 1.6 (real runtime)
+#   6. the Ansible collection (ansible_collections/cri_client/cri): ansible-test sanity,
+#      then real playbooks on three containerd nodes (1.6 over SSH, 1.7, 2.1) with the
+#      newest and the oldest supported ansible-core (scripts/ansible.sh, tests/fleet/)
 #
 # Environment: CONTAINERD_VERSIONS (default "2.1 1.7 1.6"), UNIT_PYTHONS (default
 # "3.10 3.13"). Any failure stops the run with a non-zero exit.
@@ -23,6 +26,9 @@ py=$(scripts/bootstrap.sh dev)
 step "system packages and containerd ${versions// /, }"
 # shellcheck disable=SC2086
 "$py" -m cri_client.testing install $versions
+
+step "openssh-server and the ansible-core venvs"
+scripts/ansible.sh setup
 
 step "lint and types"
 .venv/bin/ruff check cri_client tests scripts benchmarks examples
@@ -62,4 +68,9 @@ for version in $versions; do
   step "integration tests (containerd $version)"
   CRI_CLIENT_TEST_CONTAINERD=$version "$py" -m pytest -q tests/integration
 done
+step "Ansible collection: ansible-test sanity"
+scripts/ansible.sh sanity
+
+step "Ansible collection: playbooks on three containerd nodes"
+"$py" -m pytest -q tests/fleet
 step "all passed"

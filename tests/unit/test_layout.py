@@ -37,7 +37,10 @@ PUBLIC_MODULES = {
     "cri_client.pb",
     "cri_client.types",
 }
-"""What ``cri_client/cli/`` may import besides itself: the documented public modules."""
+"""What ``cri_client/cli/`` may import besides itself, and all the Ansible collection
+(``ansible_collections/``) may import: the documented public modules."""
+
+COLLECTION_SOURCES = sorted((PACKAGE.parent / "ansible_collections").rglob("*.py"))
 
 
 def module_name(path: Path) -> str:
@@ -114,6 +117,17 @@ def test_the_command_line_imports_only_public_modules() -> None:
         if target not in PUBLIC_MODULES and not target.startswith("cri_client.cli")
     ]
     assert wrong == []
+
+
+def test_the_ansible_collection_imports_only_public_modules() -> None:
+    assert COLLECTION_SOURCES, "no ansible_collections/**/*.py found"
+    found = {
+        f"{path.relative_to(PACKAGE.parent)} line {line}: {target}"
+        for path in COLLECTION_SOURCES
+        for target, _, line in imports(path)
+    }
+    assert found, "the collection imports nothing from cri_client: is the walker blind?"
+    assert {entry for entry in found if entry.rsplit(": ", 1)[1] not in PUBLIC_MODULES} == set()
 
 
 def test_no_run_time_import_cycles() -> None:

@@ -1,0 +1,133 @@
+"""The Ansible collection across three local nodes (containerd 1.6 over SSH, 1.7 and 2.1
+local: tests/fleet/harness.py), timed, asserting nothing (numbers go to
+docs/performance.md, section 10):
+
+    python benchmarks/fleet.py [--rounds 3] [--ansible 2.19]
+
+1. Ansible's own cost: an empty play, then one ``ansible.builtin.ping`` task, on all
+   three nodes, and per connection kind on one node (local; SSH with and without
+   pipelining);
+2. the library's own time for the same work, in this process: one ``cri_info`` answer
+   and one pull of busybox per node;
+3. the documented pre-pull playbook (one image, removed before each round through the
+   library) with ``serial: 1`` against all nodes at once (``forks`` 3);
+4. the documented prune playbook (one exited container and its stopped pod per node,
+   made before each round through the library) the same two ways.
+
+Each figure is the median of ``--rounds`` runs of ``ansible-playbook``, wall clock from
+process start to exit. Needs what the fleet tests need (scripts/ansible.sh setup), and
+a cri-client with the prune API on the nodes' Python ($CRI_CLIENT_FLEET_PYTHON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fleet.harness import DOC_PLAYBOOKS, Ansible, Fleet, ansible_venvs, running_fleet
+
+EMPTY_PLAY = "- hosts: all\n  gather_facts: false\n  tasks: []\n"
+PING_PLAY = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+
+
+def median_seconds(rounds: int, prepare: Callable[[], None], run: Callable[[], float]) -> float:
+    samples = []
+    for _ in range(rounds):
+        prepare()
+        samples.append(run())
+    return statistics.median(samples)
+
+
+def playbook_seconds(ansible: Ansible, playbook: Path, *options: str) -> float:
+    done = ansible.playbook(playbook, *options)
+    if done.returncode != 0:
+        raise RuntimeError(f"{playbook.name} failed:\n{done.output}")
+    return done.seconds
+
+
+def remove_busybox(fleet: Fleet) -> None:
+    for node in fleet.nodes:
+        with node.client() as cri:
+            cri.images.remove(node.busybox_image, missing_ok=True)
+
+
+def leave_a_finished_pod(fleet: Fleet) -> None:
+    for node in fleet.nodes:
+        with node.client() as cri:
+            job = cri.run(node.busybox_image, name="done", command=["true"])
+            job.wait(timeout=60)
+            job.pod().stop(grace_period=0)
+
+
+def library_seconds(fleet: Fleet) -> dict[str, float]:
+    """In-process: one version+status+lists answer (cri_info's work) and one pull per node."""
+    info, pull = [], []
+    for node in fleet.nodes:
+        with node.client() as cri:
+            cri.images.remove(node.busybox_image, missing_ok=True)
+            started = time.perf_counter()
+            cri.version(), cri.status(), cri.pods.list(), cri.containers.list(all=True)
+            cri.images.list()
+            info.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            cri.images.pull(node.busybox_image)
+            pull.append(time.perf_counter() - started)
+    return {"info": statistics.mean(info), "pull": statistics.mean(pull)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ansible", help="the ansible-core venv suffix (default: newest)")
+    options = parser.parse_args()
+    venvs = ansible_venvs()
+    venv = next((v for v in venvs if v.name.endswith(f"-{options.ansible}")), venvs[0])
+    rounds = options.rounds
+    with running_fleet() as fleet:
+        ansible = Ansible(venv, fleet)
+        scratch = fleet.directory / "bench"
+        scratch.mkdir()
+        (scratch / "empty.yml").write_text(EMPTY_PLAY)
+        (scratch / "ping.yml").write_text(PING_PLAY)
+        nothing = lambda: None  # noqa: E731
+
+        def measure(label: str, prepare: Callable[[], None], playbook: Path, *args: str) -> None:
+            seconds = median_seconds(
+                rounds, prepare, lambda: playbook_seconds(ansible, playbook, *args)
+            )
+            print(f"{label:<62} {seconds:7.2f} s", flush=True)
+
+        print(f"ansible-core {ansible.version}, {rounds} rounds, median wall time")
+        measure("empty play, 3 nodes", nothing, scratch / "empty.yml")
+        measure("ping, 3 nodes (forks 3)", nothing, scratch / "ping.yml")
+        measure("ping, node17 (local)", nothing, scratch / "ping.yml", "-l", "node17")
+        measure("ping, node16 (SSH, ControlPersist)", nothing, scratch / "ping.yml", "-l", "node16")
+        measure("ping, node16 (SSH, pipelining)", nothing, scratch / "ping.yml", "-l", "node16",
+                "-e", "ansible_pipelining=true")  # fmt: skip
+        measure("cri_info, 3 nodes (forks 3)", nothing, DOC_PLAYBOOKS / "inventory.yml",
+                "-e", f"inventory_json={scratch / 'inventory.json'}")  # fmt: skip
+        library = library_seconds(fleet)
+        print(f"{'library, in process: cri_info work per node':<62} {library['info']:7.3f} s")
+        print(f"{'library, in process: one busybox pull per node':<62} {library['pull']:7.3f} s")
+        prepull = ["-e", '{"images": ["{{ cri_busybox }}"]}']
+        measure("pre-pull busybox, serial 1", lambda: remove_busybox(fleet),
+                DOC_PLAYBOOKS / "prepull.yml", *prepull, "-e", "wave_size=1")  # fmt: skip
+        measure("pre-pull busybox, all at once (forks 3)", lambda: remove_busybox(fleet),
+                DOC_PLAYBOOKS / "prepull.yml", *prepull, "-e", "wave_size=3")  # fmt: skip
+        prune = ["-e", "apply=true", "-e", "exited_before=0", "-e", "min_age=0",
+                 "-e", f"prune_summary={scratch / 'prune.json'}"]  # fmt: skip
+        finished = lambda: leave_a_finished_pod(fleet)  # noqa: E731
+        measure("prune (1 container, 1 pod per node), serial 1", finished,
+                DOC_PLAYBOOKS / "prune.yml", *prune, "-e", "wave_size=1")  # fmt: skip
+        measure("prune (1 container, 1 pod per node), all at once", finished,
+                DOC_PLAYBOOKS / "prune.yml", *prune, "-e", "wave_size=3")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
