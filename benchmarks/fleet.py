@@ -7,8 +7,8 @@ docs/performance.md, section 10):
 1. Ansible's own cost: an empty play, then one ``ansible.builtin.ping`` task, on all
    three nodes, and per connection kind on one node (local; SSH with and without
    pipelining);
-2. the library's own time for the same work, in this process: one ``cri_info`` answer
-   and one pull of busybox per node;
+2. the library's own time for the same work, in this process: one ``cri_info`` answer,
+   one pull of busybox and one prune per node;
 3. the documented pre-pull playbook (one image, removed before each round through the
    library) with ``serial: 1`` against all nodes at once (``forks`` 3);
 4. the documented prune playbook (one exited container and its stopped pod per node,
@@ -16,7 +16,7 @@ docs/performance.md, section 10):
 
 Each figure is the median of ``--rounds`` runs of ``ansible-playbook``, wall clock from
 process start to exit. Needs what the fleet tests need (scripts/ansible.sh setup), and
-a cri-client with the prune API on the nodes' Python ($CRI_CLIENT_FLEET_PYTHON).
+the prune API in the cri-client of this Python and of the nodes' ($CRI_CLIENT_FLEET_PYTHON).
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def leave_a_finished_pod(fleet: Fleet) -> None:
 
 
 def library_seconds(fleet: Fleet) -> dict[str, float]:
-    """In-process: one version+status+lists answer (cri_info's work) and one pull per node."""
-    info, pull = [], []
+    """In-process, per node: cri_info's work (version, status, three lists), one pull of
+    busybox, one prune of a finished pod and its container."""
+    info, pull, prune = [], [], []
     for node in fleet.nodes:
         with node.client() as cri:
             cri.images.remove(node.busybox_image, missing_ok=True)
@@ -78,7 +79,14 @@ def library_seconds(fleet: Fleet) -> dict[str, float]:
             started = time.perf_counter()
             cri.images.pull(node.busybox_image)
             pull.append(time.perf_counter() - started)
-    return {"info": statistics.mean(info), "pull": statistics.mean(pull)}
+    leave_a_finished_pod(fleet)
+    for node in fleet.nodes:
+        with node.client() as cri:
+            started = time.perf_counter()
+            cri.prune(exited_before=0, min_age=0, keep=["*/pause:*"])
+            prune.append(time.perf_counter() - started)
+    return {"info": statistics.mean(info), "pull": statistics.mean(pull),
+            "prune": statistics.mean(prune)}  # fmt: skip
 
 
 def main() -> None:
@@ -115,6 +123,7 @@ def main() -> None:
         library = library_seconds(fleet)
         print(f"{'library, in process: cri_info work per node':<62} {library['info']:7.3f} s")
         print(f"{'library, in process: one busybox pull per node':<62} {library['pull']:7.3f} s")
+        print(f"{'library, in process: one prune per node':<62} {library['prune']:7.3f} s")
         prepull = ["-e", '{"images": ["{{ cri_busybox }}"]}']
         measure("pre-pull busybox, serial 1", lambda: remove_busybox(fleet),
                 DOC_PLAYBOOKS / "prepull.yml", *prepull, "-e", "wave_size=1")  # fmt: skip

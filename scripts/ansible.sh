@@ -18,15 +18,8 @@ oldest=${ANSIBLE_OLDEST:-2.16}
 declare -A controller_python=(["$newest"]=3.13 ["$oldest"]=3.10)
 collection=ansible_collections/cri_client/cri
 
-find_python() {  # as scripts/test.sh: pyenv's X.Y, else pythonX.Y on PATH
-  local root candidate
-  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-  for candidate in "$root"/versions/"$1".*/bin/python "$(command -v "python$1" || true)"; do
-    [ -x "$candidate" ] && { echo "$candidate"; return 0; }
-  done
-  echo "ansible.sh: no Python $1 found (pyenv or python$1 on PATH)" >&2
-  return 1
-}
+# shellcheck source=scripts/find_python.sh
+source scripts/find_python.sh
 
 install_sshd() {
   [ -x /usr/sbin/sshd ] && return 0

@@ -42,15 +42,8 @@ step "unit tests ($("$py" -V))"
 "$py" -m pytest -q tests/unit
 
 # Other interpreters: pyenv's, else pythonX.Y on PATH. Missing one is a failure.
-find_python() {
-  local root candidate
-  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-  for candidate in "$root"/versions/"$1".*/bin/python "$(command -v "python$1" || true)"; do
-    [ -x "$candidate" ] && { echo "$candidate"; return 0; }
-  done
-  echo "test.sh: no Python $1 found (pyenv or python$1 on PATH)" >&2
-  return 1
-}
+# shellcheck source=scripts/find_python.sh
+source scripts/find_python.sh
 for version in $unit_pythons; do
   interpreter=$(find_python "$version")
   venv=.venv-$version

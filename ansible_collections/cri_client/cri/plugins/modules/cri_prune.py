@@ -11,10 +11,10 @@ DOCUMENTATION = r"""
 module: cri_prune
 short_description: Remove exited containers, idle pods and unused images, with the reason for each
 description:
-  - Runs the cri-client prune plan on the node's runtime: exited containers first, then
+  - Runs the cri-client prune plan on the node's runtime. Exited containers go first, then
     pods that run no container, then images nothing uses, each step freeing what the
     next may remove. Every candidate is reported with the reason it was removed or kept.
-  - Never removed, whatever the options say: a running container, a pod with one, an
+  - Never removed, whatever the options say, are a running container, a pod with one, an
     image a container of any state references, the sandbox image, a pinned image.
   - Check mode is the library's dry run; the result then lists what a run would
     remove.
