@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cri_client import CRIClient
-from cri_client.testing import ThrowawayContainerd
+from cri_client.testing import AuthRegistry, ThrowawayContainerd
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTION = REPO / "ansible_collections" / "cri_client" / "cri"
@@ -56,6 +56,8 @@ class Node:
     registry: str
     busybox_image: str
     pause_image: str
+    auth_registry: AuthRegistry | None
+    """The node's registry with a password (node16 only), for pulls with credentials."""
 
     def client(self) -> CRIClient:
         return CRIClient(self.endpoint)
@@ -274,7 +276,9 @@ def running_fleet() -> Iterator[Fleet]:
     """Three nodes up (in parallel), sshd up and the inventory written; all gone after."""
     directory = Path(tempfile.mkdtemp(prefix="cri-client-fleet-"))
     runtimes = [
-        ThrowawayContainerd(version, base_dir=directory / f"containerd-{name}")
+        ThrowawayContainerd(
+            version, base_dir=directory / f"containerd-{name}", auth_registry=name == "node16"
+        )
         for name, version, _, _ in NODES
     ]
     ssh = SshServer(directory / "ssh")
@@ -284,7 +288,8 @@ def running_fleet() -> Iterator[Fleet]:
         ssh.start()
         nodes = [
             Node(name, version, connection, handler, runtime.endpoint, runtime.registry,
-                 runtime.busybox_image, runtime.pause_image)
+                 runtime.busybox_image, runtime.pause_image,
+                 runtime.auth_registry if name == "node16" else None)
             for (name, version, connection, handler), runtime in zip(NODES, runtimes, strict=True)
         ]  # fmt: skip
         python = os.environ.get("CRI_CLIENT_FLEET_PYTHON", sys.executable)

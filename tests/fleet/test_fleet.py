@@ -101,6 +101,21 @@ def test_the_ssh_node_was_reached_over_ssh(ansible: Ansible, clean_fleet: Fleet)
     assert "Accepted publickey for root from 127.0.0.1" in clean_fleet.sshd_log.read_text()
 
 
+def test_image_pull_with_credentials_over_ssh(ansible: Ansible, clean_fleet: Fleet) -> None:
+    node = clean_fleet.node("node16")
+    auth = node.auth_registry
+    assert auth is not None
+    pull = f"name={auth.busybox_image} username={auth.username} endpoint={{{{ cri_endpoint }}}}"
+    refused = ansible.adhoc("node16", "cri_client.cri.cri_image", f"{pull} password=not-it")
+    assert refused.returncode != 0 and "node16 | FAILED!" in refused.output, refused.output
+    assert f"registry {auth.address}" in refused.output  # the library's message, no secret
+    pulled = ansible.adhoc("node16", "cri_client.cri.cri_image", f"{pull} password={auth.password}")
+    assert pulled.returncode == 0 and "node16 | CHANGED" in pulled.output, pulled.output
+    assert auth.password not in pulled.output + refused.output
+    with node.client() as cri:
+        assert cri.images.exists(auth.busybox_image)
+
+
 def test_a_bad_argument_fails_naming_the_option(ansible: Ansible, clean_fleet: Fleet) -> None:
     run = succeeded(ansible.playbook(PLAYBOOKS / "bad_argument.yml"), clean_fleet)
     for node in clean_fleet.nodes:
