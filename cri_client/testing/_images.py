@@ -424,3 +424,40 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def push_random_image(registry: str, name: str, layer_sizes: list[int], work_dir: Path) -> str:
+    """Build an image of one file of random (incompressible) bytes per layer, of the
+    given sizes, push it to ``registry`` (plain http) as ``<name>:latest`` and return
+    its reference. For pulls big enough to watch (pull progress tests, benchmarks):
+    random data keeps the compressed layers as large as the files."""
+    oci, reference = work_dir / "oci", f"{registry}/{name}:latest"
+    shutil.rmtree(oci, ignore_errors=True)
+
+    def umoci(*args: str | Path) -> None:
+        run(["umoci", *args], umask=_IMAGE_UMASK)
+
+    architecture = _GOARCH.get(platform.machine(), platform.machine())
+    umoci("init", "--layout", oci)
+    umoci("new", "--image", f"{oci}:{name}")
+    for index, size in enumerate(layer_sizes):
+        data = work_dir / f"layer{index}"
+        with data.open("wb") as out:
+            for _ in range(0, size, 1 << 20):
+                out.write(secrets.token_bytes(min(1 << 20, size - out.tell())))
+        umoci("insert", "--image", f"{oci}:{name}", data, f"/data/layer{index}")
+        data.unlink()
+    umoci(
+        "config", "--image", f"{oci}:{name}", "--os", "linux", "--architecture", architecture,
+        "--author", "cri_client.testing",
+    )  # fmt: skip
+    policy = work_dir / "policy.json"
+    write_private_file(policy, '{"default": [{"type": "insecureAcceptAnything"}]}\n')
+    run(
+        [
+            "skopeo", "--policy", policy, "copy", "-q", "--dest-tls-verify=false",
+            f"oci:{oci}:{name}", f"docker://{reference}",
+        ]
+    )  # fmt: skip
+    shutil.rmtree(oci, ignore_errors=True)
+    return reference
