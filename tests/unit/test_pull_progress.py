@@ -9,6 +9,7 @@ import logging
 import time
 from typing import Any
 
+import grpc
 import pytest
 
 from cri_client import CRIClient, PullPhase, PullProgress
@@ -18,9 +19,10 @@ from cri_client._proto import api_pb2 as pb
 from cri_client._proto.containerd import content_pb2
 from cri_client.aio import AsyncCRIClient
 from cri_client.cli.progress import describe, pull_progress_display
+from cri_client.errors import NotFoundError
 from cri_client.types import LayerProgress
 
-from .fake_runtime import FakeRuntime
+from .fake_runtime import FakeRuntime, abort_with
 
 A, B, C = ("sha256:" + letter * 64 for letter in "abc")
 STARTED = 1_000_000.0
@@ -171,3 +173,14 @@ def test_plain_lines_are_rate_limited_and_say_each_phase() -> None:
         "done 10MB/10MB (100%), 1/2 layers, 0.8s",
     ]
     assert describe(PullProgress("r", PullPhase.DONE, 1.0, detailed=False)) == "done 1.0s"
+
+
+def test_a_failed_pull_raises_through_progress(sock: str) -> None:
+    failing = {
+        "PullImage": abort_with(grpc.StatusCode.NOT_FOUND, "example.test/app:2: not found"),
+    }
+    with FakeRuntime(sock, failing) as fake, CRIClient(fake.endpoint) as cri:
+        values: list[PullProgress] = []
+        with pytest.raises(NotFoundError, match="anonymous"):
+            cri.images.pull("example.test/app:2", progress=values.append)
+        assert values and all(v.phase is PullPhase.RESOLVING for v in values)
