@@ -450,7 +450,7 @@ def main() -> None:
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
             if 8 in sections:
-                pull_progress_cost(endpoint, image, 5 if args.quick else 15)
+                pull_progress_cost(endpoint, image, 5 if args.quick else 21)
         finally:
             channel.close()
             ctr.pod().remove(force=True)

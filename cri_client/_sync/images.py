@@ -106,11 +106,10 @@ class ImageManager:
             return Image(self._client, self._status(reply.image_ref))
         if not callable(progress):
             raise TypeError(f"progress must be callable, not {type(progress).__name__}")
-        image_id = ""
-        for value in self.pull_progress(reference, auth):
+        pulled: list[pb.Image] = []
+        for value in self._watch_pull(reference, auth, pulled):
             progress(value)
-            image_id = value.image_id
-        return Image(self._client, self._status(image_id))
+        return Image(self._client, pulled[0])
 
     def pull_progress(self, reference: str, auth: AuthSpec | None = None) -> Iterator[PullProgress]:
         """Pull an image, yielding its progress: a :class:`PullProgress` about four
@@ -127,6 +126,13 @@ class ImageManager:
         downloading 1048576 2228224
         done 2228224 2228224
         """
+        return self._watch_pull(reference, auth, [])
+
+    def _watch_pull(
+        self, reference: str, auth: AuthSpec | None, pulled: list[pb.Image]
+    ) -> Iterator[PullProgress]:
+        """The pull with its progress; the image is appended to ``pulled`` before the
+        last value (so that ``pull`` needs no second ImageStatus)."""
         request, credentials = self._pull_request(reference, auth)
         started = time.monotonic()
         tracker = PullTracker(reference, time.time())
@@ -143,6 +149,7 @@ class ImageManager:
                     yield tracker.observe(statuses, time.monotonic() - started)
             reply = pull.result()
             image = self._status(reply.image_ref)
+            pulled.append(image)
             layers = self._manifest_layers(image) if watching else None
             yield tracker.finish(image.id, layers, time.monotonic() - started)
         finally:

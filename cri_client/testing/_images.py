@@ -308,6 +308,7 @@ class AuthRegistry:
     username: str
     password: str = field(repr=False)
     ca_file: Path
+    password_file: Path
 
     @property
     def busybox_image(self) -> str:
@@ -342,6 +343,7 @@ class SecuredRegistry(Registry):
             username=self.USERNAME,
             password=(self._dir / "password").read_text().strip(),
             ca_file=self.ca_file,
+            password_file=self._dir / "password",
         )
 
     def _prepare(self, port: int) -> str:
