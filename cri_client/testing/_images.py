@@ -66,29 +66,34 @@ def build_images(layout: BaseLayout) -> None:
         _build_pause_rootfs(pause_root, work)
         _build_busybox_rootfs(busybox_root)
 
-        def umoci(*args: str | Path) -> None:
-            run(["umoci", *args], umask=_IMAGE_UMASK)
-
-        architecture = _GOARCH.get(platform.machine(), platform.machine())
-        common = ["--os", "linux", "--architecture", architecture, "--author", "cri_client.testing"]
-        umoci("init", "--layout", oci)
-        umoci("new", "--image", f"{oci}:pause")
-        umoci("insert", "--image", f"{oci}:pause", pause_root / "pause", "/pause")
-        umoci(
+        common = _config_platform()
+        _umoci("init", "--layout", oci)
+        _umoci("new", "--image", f"{oci}:pause")
+        _umoci("insert", "--image", f"{oci}:pause", pause_root / "pause", "/pause")
+        _umoci(
             "config", "--image", f"{oci}:pause", "--config.entrypoint", "/pause",
             "--config.user", "65535:65535", *common,
         )  # fmt: skip
-        umoci("new", "--image", f"{oci}:busybox")
-        umoci("insert", "--image", f"{oci}:busybox", busybox_root, "/")
-        umoci(
+        _umoci("new", "--image", f"{oci}:busybox")
+        _umoci("insert", "--image", f"{oci}:busybox", busybox_root, "/")
+        _umoci(
             "config", "--image", f"{oci}:busybox", "--config.cmd", "/bin/sh",
             "--config.env", f"PATH={_PATH}", *common,
         )  # fmt: skip
-        umoci("gc", "--layout", oci)
+        _umoci("gc", "--layout", oci)
         oci.rename(layout.oci_layout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("built pause and busybox images in %.1f s", time.monotonic() - started)
+
+
+def _umoci(*args: str | Path) -> None:
+    run(["umoci", *args], umask=_IMAGE_UMASK)
+
+
+def _config_platform() -> list[str]:
+    architecture = _GOARCH.get(platform.machine(), platform.machine())
+    return ["--os", "linux", "--architecture", architecture, "--author", "cri_client.testing"]
 
 
 def _build_pause_rootfs(rootfs: Path, work: Path) -> None:
@@ -435,24 +440,16 @@ def push_random_image(registry: str, name: str, layer_sizes: list[int], work_dir
     random data keeps the compressed layers as large as the files."""
     oci, reference = work_dir / "oci", f"{registry}/{name}:latest"
     shutil.rmtree(oci, ignore_errors=True)
-
-    def umoci(*args: str | Path) -> None:
-        run(["umoci", *args], umask=_IMAGE_UMASK)
-
-    architecture = _GOARCH.get(platform.machine(), platform.machine())
-    umoci("init", "--layout", oci)
-    umoci("new", "--image", f"{oci}:{name}")
+    _umoci("init", "--layout", oci)
+    _umoci("new", "--image", f"{oci}:{name}")
     for index, size in enumerate(layer_sizes):
         data = work_dir / f"layer{index}"
         with data.open("wb") as out:
             for _ in range(0, size, 1 << 20):
                 out.write(secrets.token_bytes(min(1 << 20, size - out.tell())))
-        umoci("insert", "--image", f"{oci}:{name}", data, f"/data/layer{index}")
+        _umoci("insert", "--image", f"{oci}:{name}", data, f"/data/layer{index}")
         data.unlink()
-    umoci(
-        "config", "--image", f"{oci}:{name}", "--os", "linux", "--architecture", architecture,
-        "--author", "cri_client.testing",
-    )  # fmt: skip
+    _umoci("config", "--image", f"{oci}:{name}", *_config_platform())
     policy = work_dir / "policy.json"
     write_private_file(policy, '{"default": [{"type": "insecureAcceptAnything"}]}\n')
     run(

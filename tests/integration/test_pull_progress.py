@@ -99,14 +99,19 @@ def test_pull_progress_async_iterator(
     check_progress(values, big_image[1])
 
 
-def test_cli_pull_plain_lines_when_not_a_tty(runtime: RuntimeUnderTest, absent: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cri_client", "-r", runtime.endpoint, "pull", absent],
+def cli_pull(runtime: RuntimeUnderTest, *args: str) -> subprocess.CompletedProcess[str]:
+    """``cri-client pull *args`` with stdout and stderr captured (not a terminal)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cri_client", "-r", runtime.endpoint, "pull", *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_cli_pull_plain_lines_when_not_a_tty(runtime: RuntimeUnderTest, absent: str) -> None:
+    result = cli_pull(runtime, absent)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()
@@ -116,13 +121,7 @@ def test_cli_pull_plain_lines_when_not_a_tty(runtime: RuntimeUnderTest, absent: 
 
 
 def test_cli_pull_quiet_prints_only_the_last_line(runtime: RuntimeUnderTest, absent: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cri_client", "-r", runtime.endpoint, "pull", "-q", absent],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = cli_pull(runtime, "-q", absent)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [result.stdout.strip()]
