@@ -69,6 +69,8 @@ class ThrottledProxy:
             self._loop.run_forever()
         finally:
             self._server.close()
+            # Connections still open are cut: asyncio's reports of them are noise.
+            self._loop.set_exception_handler(lambda loop, context: None)
             tasks = asyncio.all_tasks(self._loop)
             for task in tasks:
                 task.cancel()
