@@ -72,7 +72,8 @@ def load_container_config(path: str, warn: Any) -> pb.ContainerConfig:
 
 def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
     """Read JSON or YAML (crictl reads both with one YAML parser), then the protobuf
-    JSON mapping (snake_case names as in crictl's examples, or camelCase). Unknown
+    JSON mapping (snake_case names as in crictl's examples, or camelCase) with env
+    values as the text written (:func:`cri_client.configs.message_from_dict`). Unknown
     fields are ignored, as crictl ignores them, with a warning naming them."""
     try:
         with open(path, encoding="utf-8") as file:
@@ -89,8 +90,10 @@ def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
         warn(f"{path}: ignoring unknown field{plural} {', '.join(unknown)}")
     from google.protobuf import json_format
 
+    from cri_client.configs import message_from_dict
+
     try:
-        return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
+        return message_from_dict(data, message_type)
     except json_format.ParseError as err:
         raise UsageError(f"{path}: invalid {what}: {err}") from None
 

@@ -235,7 +235,7 @@ def _create(ctx: Context, args: argparse.Namespace) -> int:
     if pull:
         cri.images.pull(config.image.image, auth=auth)
     reply = cri.api.create_container(
-        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.sandbox_config()
+        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.config()
     )
     ctx.stdout.write(f"{reply.container_id}\n")
     return 0
