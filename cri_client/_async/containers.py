@@ -44,7 +44,13 @@ from cri_client._core.validation import check_command, check_labels, check_refer
 from cri_client._core.views import ContainerView, container_names, tty_from_inspect
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
-from cri_client.errors import CRIError, ExecError, NotFoundError, UnknownError
+from cri_client.errors import (
+    CRIError,
+    ExecError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnknownError,
+)
 from cri_client.types import ContainerState, ExecResult
 
 if TYPE_CHECKING:
@@ -128,11 +134,13 @@ class AsyncContainer(ContainerView):
         pulled when missing) before anything is stopped. ``timeout`` is the stop's
         grace period. When a step fails after the old container was removed,
         :class:`~cri_client.errors.RecreateError` says what exists now (a new
-        container that would not start is removed again) and carries the config.
+        container that would not start is removed again) and carries the config. A pod
+        that is not ready takes no new container: FailedPreconditionError before
+        anything changed (:meth:`AsyncPod.recreate` makes a new sandbox).
 
         >>> new = await ctr.recreate(env={"MODE": "debug"}, timeout=5)
         >>> new.attempt, await new.logs(previous=True)
-        (1, 'run 0\n')
+        (1, 'run demo\n')
         """
         changes = container_changes(
             image=image,
@@ -146,6 +154,12 @@ class AsyncContainer(ContainerView):
         seconds = stop_seconds(timeout)
         following = next_container_config(await self.config(), changes)
         pod = await self._client.pods._with_config(self.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={self.id}",
+            )
         await self._client.containers._ensure_image(following.image.image, pull)
         return await self._client.containers._replace(
             self.id, self._describe(), pod, following, seconds

@@ -553,6 +553,20 @@ class AsyncPodManager:
             if not missing_ok:
                 raise
 
+    @takes_rpc_timeout
+    async def recreate(
+        self,
+        reference: str | AsyncPod,
+        *,
+        new_sandbox: bool | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        rpc_timeout: float | None = None,
+    ) -> AsyncPod:
+        """Recreate a pod's containers by reference or object (see :meth:`get`):
+        :meth:`AsyncPod.recreate`."""
+        stop_seconds(timeout)
+        return await (await self.get(reference)).recreate(new_sandbox=new_sandbox, timeout=timeout)
+
     async def _with_config(self, pod_id: str) -> AsyncPod:
         """A pod by full id with its config, from one verbose status."""
         reply = await self._status(pod_id, verbose=True)

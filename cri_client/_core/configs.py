@@ -181,17 +181,27 @@ def env_entries(env: Mapping[str, str | bytes] | None) -> list[pb.KeyValue]:
         raise ValueError(f"env must be a mapping of names to str values, not {env!r}")
     entries = []
     for key, value in (env or {}).items():
-        if not isinstance(key, str) or not key or "=" in key or not isinstance(value, str | bytes):
+        if not isinstance(value, str | bytes):
             raise ValueError(
                 f"env entry {key!r}={value!r} needs a name without '=' and a str value"
             )
+        check_env_name(key, value)
         # KeyValue.value is bytes in this proto (same wire format as the older string).
         encoded = value.encode() if isinstance(value, str) else value
-        if "\x00" in key or b"\x00" in encoded:
+        if b"\x00" in encoded:
             # The runtime accepts it at create, but no process can be started with it.
             raise ValueError(f"env entry {key!r}={value!r} contains a NUL byte")
         entries.append(pb.KeyValue(key=key, value=encoded))
     return entries
+
+
+def check_env_name(key: object, value: object = None) -> str:
+    """An env variable's name: a non-empty str without '=' or NUL."""
+    if not isinstance(key, str) or not key or "=" in key:
+        raise ValueError(f"env entry {key!r}={value!r} needs a name without '=' and a str value")
+    if "\x00" in key:
+        raise ValueError(f"env entry {key!r}={value!r} contains a NUL byte")
+    return key
 
 
 def with_user_specified_image(config: pb.ContainerConfig) -> pb.ContainerConfig:

@@ -14,10 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from cri_client._core.configs import env_entries, with_user_specified_image
+from cri_client._core.configs import check_env_name, env_entries, with_user_specified_image
 from cri_client._core.messages import message_from_dict
 from cri_client._core.runtimes import config_in_info, runtime_spec_in_info, verbose_details
-from cri_client._core.validation import check_command, check_image_reference, check_labels
+from cri_client._core.validation import (
+    check_command,
+    check_image_reference,
+    check_label_key,
+    check_labels,
+)
 from cri_client._proto import api_pb2 as pb
 from cri_client.errors import CRIError, RecreateError
 
@@ -76,8 +81,8 @@ def _rebuilt_container_config(
     process (its argv as ``command``, env, working directory, terminal). The spec's
     env is the process's whole environment: the image's and the runtime's variables
     (``PATH``, ``HOSTNAME``) are kept as if the caller had set them."""
-    process = spec.get("process") if isinstance(spec.get("process"), dict) else {}
-    assert isinstance(process, dict)
+    found = spec.get("process")
+    process: dict[str, Any] = found if isinstance(found, dict) else {}
     pairs = (item.split("=", 1) for item in process.get("env") or () if isinstance(item, str))
     image = status.image.user_specified_image or status.image.image
     config = pb.ContainerConfig(
@@ -144,12 +149,13 @@ def container_changes(
 def _env_changes(env: Mapping[str, str | bytes | None] | None) -> dict[str, bytes | None]:
     if env is not None and not isinstance(env, Mapping):
         raise ValueError(f"env must be a mapping of names to str values, not {env!r}")
-    kept = {key: value for key, value in (env or {}).items() if value is not None}
-    checked: dict[str, bytes | None] = {e.key: e.value for e in env_entries(kept)}
+    checked: dict[str, bytes | None] = {}
     for key, value in (env or {}).items():
         if value is None:
-            env_entries({key: ""})  # the name alone, checked
-            checked[key] = None
+            checked[check_env_name(key, value)] = None
+        else:
+            [entry] = env_entries({key: value})
+            checked[entry.key] = entry.value
     return checked
 
 
@@ -158,14 +164,13 @@ def _label_changes(
 ) -> dict[str, str | None]:
     if values is not None and not isinstance(values, Mapping):
         raise ValueError(f"{field_name} must be a mapping of strings, not {values!r}")
-    kept = {key: value for key, value in (values or {}).items() if value is not None}
-    checked: dict[str, str | None] = dict(
-        check_labels(kept, field_name, annotations=field_name == "annotations")
-    )
+    annotations = field_name == "annotations"
+    checked: dict[str, str | None] = {}
     for key, value in (values or {}).items():
         if value is None:
-            check_labels({key: "x"}, field_name, annotations=True)  # the key alone
-            checked[key] = None
+            checked[check_label_key(key, field_name)] = None
+        else:
+            checked.update(check_labels({key: value}, field_name, annotations=annotations))
     return checked
 
 

@@ -46,7 +46,13 @@ from cri_client._core.views import ContainerView, container_names, tty_from_insp
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
-from cri_client.errors import CRIError, ExecError, NotFoundError, UnknownError
+from cri_client.errors import (
+    CRIError,
+    ExecError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnknownError,
+)
 from cri_client.types import ContainerState, ExecResult
 
 if TYPE_CHECKING:
@@ -128,11 +134,13 @@ class Container(ContainerView):
         pulled when missing) before anything is stopped. ``timeout`` is the stop's
         grace period. When a step fails after the old container was removed,
         :class:`~cri_client.errors.RecreateError` says what exists now (a new
-        container that would not start is removed again) and carries the config.
+        container that would not start is removed again) and carries the config. A pod
+        that is not ready takes no new container: FailedPreconditionError before
+        anything changed (:meth:`Pod.recreate` makes a new sandbox).
 
         >>> new = ctr.recreate(env={"MODE": "debug"}, timeout=5)
         >>> new.attempt, new.logs(previous=True)
-        (1, 'run 0\n')
+        (1, 'run demo\n')
         """
         changes = container_changes(
             image=image,
@@ -146,6 +154,12 @@ class Container(ContainerView):
         seconds = stop_seconds(timeout)
         following = next_container_config(self.config(), changes)
         pod = self._client.pods._with_config(self.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={self.id}",
+            )
         self._client.containers._ensure_image(following.image.image, pull)
         return self._client.containers._replace(self.id, self._describe(), pod, following, seconds)
 

@@ -545,6 +545,20 @@ class PodManager:
             if not missing_ok:
                 raise
 
+    @takes_rpc_timeout
+    def recreate(
+        self,
+        reference: str | Pod,
+        *,
+        new_sandbox: bool | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        rpc_timeout: float | None = None,
+    ) -> Pod:
+        """Recreate a pod's containers by reference or object (see :meth:`get`):
+        :meth:`Pod.recreate`."""
+        stop_seconds(timeout)
+        return (self.get(reference)).recreate(new_sandbox=new_sandbox, timeout=timeout)
+
     def _with_config(self, pod_id: str) -> Pod:
         """A pod by full id with its config, from one verbose status."""
         reply = self._status(pod_id, verbose=True)

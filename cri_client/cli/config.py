@@ -26,6 +26,7 @@ __all__ = [
     "load_container_config",
     "load_pod_config",
     "parse_duration",
+    "parse_env",
     "parse_labels",
     "parse_since",
 ]
@@ -148,6 +149,21 @@ def parse_labels(values: Sequence[str] | None, flag: str = "--label") -> dict[st
             raise UsageError(f"{flag}: incorrectly specified label {value!r}: use key=value")
         labels[parts[0]] = parts[1]
     return labels
+
+
+def parse_env(values: Sequence[str] | None) -> dict[str, str | None]:
+    """``-e KEY=VALUE`` (the value is the text after the first '='), and ``-e KEY-``
+    to remove a variable, as ``kubectl set env`` writes it."""
+    env: dict[str, str | None] = {}
+    for value in values or ():
+        key, equals, text = value.partition("=")
+        if equals:
+            env[key] = text
+        elif value.endswith("-") and len(value) > 1:
+            env[value[:-1]] = None
+        else:
+            raise UsageError(f"--env: {value!r} must be KEY=VALUE (or KEY- to remove KEY)")
+    return env
 
 
 _DURATION_UNITS = {

@@ -289,6 +289,9 @@ def test_pod_recreate_in_a_new_sandbox_keeps_uid_logs_and_runtime_handler(
     pod.stop(grace_period=0)
     with pytest.raises(FailedPreconditionError, match="nothing was changed"):
         pod.recreate(new_sandbox=False)
+    with pytest.raises(FailedPreconditionError, match="is not ready: it takes no new container"):
+        web.recreate()
+    assert web.reload().state is ContainerState.EXITED
 
     fresh = pod.recreate(timeout=0)
 
@@ -307,3 +310,40 @@ def test_pod_recreate_in_a_new_sandbox_keeps_uid_logs_and_runtime_handler(
     forced = fresh.recreate(new_sandbox=True, timeout=0)
     assert (forced.attempt, forced.state) == (2, PodState.READY)
     assert [c.attempt for c in forced.containers()] == [2]
+
+
+def test_cli_recreate_and_recreatep(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    name = "clire-" + suite["suite"]
+    pod = cri.pods.run(name, labels=suite, log_directory=log_dir)
+    old = started(cri, pod, runtime.busybox_image, "main")
+
+    done = cli(
+        runtime, "recreate", "-t", "0", "-e", "MODE=cli", "-e", "ONE-", f"default/{name}/main"
+    )
+
+    assert done.stderr == ""
+    new = cri.containers.get(done.stdout.strip())
+    assert (new.attempt, new.name, new.pod_id) == (1, "main", pod.id) and new.id != old.id
+    inside = env_inside(cri, new.id)
+    assert (inside["MODE"], inside["COUNT"], "ONE" in inside) == ("cli", "10", False)
+    wait_for_log(new, "run cli\n")
+    assert new.logs(previous=True) == "run demo\n"
+
+    missing = runtime.busybox_image.rsplit(":", 1)[0] + ":no-such-tag"
+    refused = cli(runtime, "recreate", "--image", missing, new.id, "no-such-container", code=1)
+    assert refused.stdout == ""
+    assert f"cri-client: {new.id}: " in refused.stderr and "nothing was stopped" in refused.stderr
+    assert "cri-client: no-such-container: " in refused.stderr
+    assert cli(runtime, "recreate", "-e", "NOEQUALS", new.id, code=1).stderr.startswith(
+        "cri-client"
+    )
+    assert new.reload().state is ContainerState.RUNNING
+
+    same = cli(runtime, "recreatep", "-t", "0", name)
+    assert same.stdout == f"{pod.id}\n" and same.stderr == ""
+    assert [c.attempt for c in pod.containers()] == [2]
+    fresh = cli(runtime, "recreatep", "--new-sandbox", "-t", "0", name).stdout.strip()
+    assert fresh != pod.id and cri.pods.get(fresh).attempt == 1
+    assert [c.attempt for c in cri.pods.get(fresh).containers()] == [3]
