@@ -26,6 +26,7 @@ from cri_client._core.messages import config_from_dict, decode_json_values, mess
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
 from cri_client._core.public import publish
 from cri_client._core.recreate import (
+    ContainerChanges,
     container_changes,
     container_config_from,
     next_container_config,
@@ -152,18 +153,7 @@ class AsyncContainer(ContainerView):
             annotations=annotations,
         )
         seconds = stop_seconds(timeout)
-        following = next_container_config(await self.config(), changes)
-        pod = await self._client.pods._with_config(self.pod_id)
-        if not pod.ready:
-            raise FailedPreconditionError(
-                f"{pod._describe()} is not ready: it takes no new container; recreate the "
-                "pod (pod.recreate() makes a new sandbox); nothing was changed",
-                object_id=f"container_id={self.id}",
-            )
-        await self._client.containers._ensure_image(following.image.image, pull)
-        return await self._client.containers._replace(
-            self.id, self._describe(), pod, following, seconds
-        )
+        return await self._client.containers._recreate(self, changes, seconds, pull)
 
     @takes_rpc_timeout
     async def start(self, *, rpc_timeout: float | None = None) -> AsyncContainer:
@@ -709,7 +699,7 @@ class AsyncContainerManager:
         """Recreate a container by reference or object (see :meth:`get`) from its own
         config, with changes: :meth:`AsyncContainer.recreate`. Everything is checked
         before the first RPC."""
-        container_changes(
+        changes = container_changes(
             image=image,
             command=command,
             args=args,
@@ -718,18 +708,23 @@ class AsyncContainerManager:
             labels=labels,
             annotations=annotations,
         )
-        stop_seconds(timeout)
-        return await (await self.get(reference)).recreate(
-            image=image,
-            command=command,
-            args=args,
-            working_dir=working_dir,
-            env=env,
-            labels=labels,
-            annotations=annotations,
-            timeout=timeout,
-            pull=pull,
-        )
+        seconds = stop_seconds(timeout)
+        return await self._recreate(await self.get(reference), changes, seconds, pull)
+
+    async def _recreate(
+        self, ctr: AsyncContainer, changes: ContainerChanges, stop_timeout: int, pull: bool
+    ) -> AsyncContainer:
+        """Read the config and the pod's, look up the image, then replace the container."""
+        following = next_container_config(await ctr.config(), changes)
+        pod = await self._client.pods._with_config(ctr.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={ctr.id}",
+            )
+        await self._ensure_image(following.image.image, pull)
+        return await self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
 
     async def _ensure_image(self, image: str, pull: bool) -> None:
         """Make sure ``image`` is on the node before anything is stopped: pulled when

@@ -27,6 +27,7 @@ from cri_client._core.messages import config_from_dict, decode_json_values, mess
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
 from cri_client._core.public import publish
 from cri_client._core.recreate import (
+    ContainerChanges,
     container_changes,
     container_config_from,
     next_container_config,
@@ -152,16 +153,7 @@ class Container(ContainerView):
             annotations=annotations,
         )
         seconds = stop_seconds(timeout)
-        following = next_container_config(self.config(), changes)
-        pod = self._client.pods._with_config(self.pod_id)
-        if not pod.ready:
-            raise FailedPreconditionError(
-                f"{pod._describe()} is not ready: it takes no new container; recreate the "
-                "pod (pod.recreate() makes a new sandbox); nothing was changed",
-                object_id=f"container_id={self.id}",
-            )
-        self._client.containers._ensure_image(following.image.image, pull)
-        return self._client.containers._replace(self.id, self._describe(), pod, following, seconds)
+        return self._client.containers._recreate(self, changes, seconds, pull)
 
     @takes_rpc_timeout
     def start(self, *, rpc_timeout: float | None = None) -> Container:
@@ -701,7 +693,7 @@ class ContainerManager:
         """Recreate a container by reference or object (see :meth:`get`) from its own
         config, with changes: :meth:`Container.recreate`. Everything is checked
         before the first RPC."""
-        container_changes(
+        changes = container_changes(
             image=image,
             command=command,
             args=args,
@@ -710,18 +702,23 @@ class ContainerManager:
             labels=labels,
             annotations=annotations,
         )
-        stop_seconds(timeout)
-        return (self.get(reference)).recreate(
-            image=image,
-            command=command,
-            args=args,
-            working_dir=working_dir,
-            env=env,
-            labels=labels,
-            annotations=annotations,
-            timeout=timeout,
-            pull=pull,
-        )
+        seconds = stop_seconds(timeout)
+        return self._recreate(self.get(reference), changes, seconds, pull)
+
+    def _recreate(
+        self, ctr: Container, changes: ContainerChanges, stop_timeout: int, pull: bool
+    ) -> Container:
+        """Read the config and the pod's, look up the image, then replace the container."""
+        following = next_container_config(ctr.config(), changes)
+        pod = self._client.pods._with_config(ctr.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={ctr.id}",
+            )
+        self._ensure_image(following.image.image, pull)
+        return self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
 
     def _ensure_image(self, image: str, pull: bool) -> None:
         """Make sure ``image`` is on the node before anything is stopped: pulled when

@@ -129,6 +129,8 @@ class Pod(PodView):
         """
         seconds = stop_seconds(timeout)
         reply = self._client.pods._status(self.id, verbose=True)
+        if self._config is None:
+            self._config = sandbox_config_from(reply)
         ready = reply.status.state == pb.SANDBOX_READY
         if new_sandbox is False and not ready:
             raise FailedPreconditionError(
@@ -157,7 +159,7 @@ class Pod(PodView):
         if ready and not new_sandbox:
             return self._recreate_in_place(latest, following, seconds)
         return self._recreate_in_new_sandbox(
-            sandbox_config_from(reply), reply.status.runtime_handler, latest, following, seconds
+            self._config, reply.status.runtime_handler, latest, following, seconds
         )
 
     def _recreate_in_place(
@@ -169,7 +171,9 @@ class Pod(PodView):
         """Each container replaced in this sandbox, one after the other."""
         recreated: list[str] = []
         for old, config in zip(latest, following, strict=True):
-            description = f"container {old.id[:13]} ({old.metadata.name})"
+            from cri_client._sync.containers import Container
+
+            description = Container(self._client, old, self.id)._describe()
             try:
                 self._client.containers._replace(old.id, description, self, config, seconds)
             except RecreateError as err:

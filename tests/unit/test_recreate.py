@@ -346,3 +346,13 @@ def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) ->
         "RemoveContainer",
         "CreateContainer",
     ]
+
+
+def test_cli_env_flags() -> None:
+    from cri_client.cli.config import parse_env
+
+    assert parse_env(["A=1", "B=x=y", "C=", "D-"]) == {"A": "1", "B": "x=y", "C": "", "D": None}
+    assert parse_env(None) == {}
+    for wrong in ("NOEQUALS", "-"):
+        with pytest.raises(UsageError, match="must be KEY=VALUE"):
+            parse_env([wrong])

@@ -18,6 +18,7 @@ from cri_client.cli.arguments import (
     non_negative_int,
 )
 from cri_client.cli.commands._common import (
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
     registry_auth,
@@ -545,13 +546,7 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
 
 def _configure_recreate(parser: argparse.ArgumentParser) -> None:
     _configure_references(parser)
-    parser.add_argument(
-        "-t",
-        "--timeout",
-        type=non_negative_int,
-        metavar="SECONDS",
-        help="seconds between SIGTERM and SIGKILL (default: the library's, 10)",
-    )
+    add_recreate_timeout(parser)
     parser.add_argument("--image", help="the new container's image (default: the same)")
     parser.add_argument(
         "-e",
@@ -570,10 +565,11 @@ def _recreate(ctx: Context, args: argparse.Namespace) -> int:
         raise ShowHelp
     env = parse_env(args.env)
     cri = ctx.client()
-    stop = {} if args.timeout is None else {"timeout": args.timeout}
 
     def recreate(reference: str) -> None:
-        new = cri.containers.recreate(reference, image=args.image, env=env, pull=args.pull, **stop)
+        new = cri.containers.recreate(
+            reference, image=args.image, env=env, pull=args.pull, timeout=args.timeout
+        )
         ctx.stdout.write(f"{new.id}\n")
 
     return for_each(ctx, args.containers, recreate)

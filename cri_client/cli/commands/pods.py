@@ -12,9 +12,9 @@ from cri_client.cli.arguments import (
     add_filter_flags,
     add_output_flag,
     limit,
-    non_negative_int,
 )
 from cri_client.cli.commands._common import (
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
     show_samples,
@@ -303,13 +303,7 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
 
 def _configure_recreatep(parser: argparse.ArgumentParser) -> None:
     _configure_pod_references(parser)
-    parser.add_argument(
-        "-t",
-        "--timeout",
-        type=non_negative_int,
-        metavar="SECONDS",
-        help="seconds between SIGTERM and SIGKILL (default: the library's, 10)",
-    )
+    add_recreate_timeout(parser)
     parser.add_argument(
         "--new-sandbox",
         action="store_true",
@@ -322,10 +316,11 @@ def _recreatep(ctx: Context, args: argparse.Namespace) -> int:
     if not args.pods:
         raise ShowHelp
     cri = ctx.client()
-    stop = {} if args.timeout is None else {"timeout": args.timeout}
 
     def recreate(reference: str) -> None:
-        pod = cri.pods.recreate(reference, new_sandbox=args.new_sandbox or None, **stop)
+        pod = cri.pods.recreate(
+            reference, new_sandbox=args.new_sandbox or None, timeout=args.timeout
+        )
         ctx.stdout.write(f"{pod.id}\n")
 
     return for_each(ctx, args.pods, recreate)
