@@ -356,3 +356,15 @@ def test_cli_env_flags() -> None:
     for wrong in ("NOEQUALS", "-"):
         with pytest.raises(UsageError, match="must be KEY=VALUE"):
             parse_env([wrong])
+
+
+def test_the_low_level_form_refuses_text_for_an_env_value_instead_of_garbling_it() -> None:
+    from cri_client._api import CREATE_CONTAINER
+    from cri_client._rpc import build_request
+
+    with pytest.raises(TypeError, match="CreateContainer: .*bytes"):
+        build_request(CREATE_CONTAINER, None, {"config": {"envs": [{"key": "A", "value": "x"}]}})
+    request = build_request(
+        CREATE_CONTAINER, None, {"config": {"envs": [{"key": "A", "value": b"10"}]}}
+    )
+    assert request.config.envs[0].value == b"10"
