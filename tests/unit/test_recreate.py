@@ -362,7 +362,7 @@ def test_the_low_level_form_refuses_text_for_an_env_value_instead_of_garbling_it
     from cri_client._api import CREATE_CONTAINER
     from cri_client._rpc import build_request
 
-    with pytest.raises(TypeError, match="CreateContainer: .*bytes"):
+    with pytest.raises(TypeError, match=r"CreateContainer: .*bytes"):
         build_request(CREATE_CONTAINER, None, {"config": {"envs": [{"key": "A", "value": "x"}]}})
     request = build_request(
         CREATE_CONTAINER, None, {"config": {"envs": [{"key": "A", "value": b"10"}]}}
