@@ -14,6 +14,9 @@ docs/compatibility.md has the table for people.
 * :func:`sandbox_id_from_info`: the pod id in a container's verbose status.
 * :data:`PULL_PROGRESS_SOURCES`, :func:`progress_service_missing`: which runtime shows
   a running pull's downloads, and the answers that say it does not.
+* :func:`config_in_info`, :func:`runtime_spec_in_info`: the config a container or pod
+  was made with, and its OCI spec, in a verbose status (containerd has the config,
+  CRI-O only the spec).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # --- error answers --------------------------------------------------------------------------
 
@@ -253,15 +256,48 @@ itself has no pod id."""
 def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
     """The pod sandbox id in a verbose ``ContainerStatus`` info, or None when this
     runtime does not report one (the caller then asks with a filtered list)."""
+    details = verbose_details(info)
+    found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
+    return found or None
+
+
+def verbose_details(info: Mapping[str, str]) -> dict[str, Any]:
+    """``info["info"]`` of a verbose status, decoded from its JSON; empty when the
+    runtime sent none (or something else than a JSON object)."""
     from cri_client._core.messages import decode_json_values  # protobuf: not for errors
 
     if "info" not in info:
-        return None
+        return {}
     details = decode_json_values({"info": info["info"]}).get("info")
-    if not isinstance(details, dict):
-        return None
-    found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
-    return found or None
+    return details if isinstance(details, dict) else {}
+
+
+# --- configs read back ----------------------------------------------------------------------
+
+CONFIG_KEYS = ("config",)
+"""Where a verbose ``ContainerStatus`` or ``PodSandboxStatus`` names the config the
+object was made with: ``info["info"]["config"]`` on containerd 1.6, 1.7 and 2.1, the
+CRI message as Go's ``encoding/json`` writes it (proto field names, enums as numbers,
+zero values left out, env values as plain text: the CRI those releases vendor has a
+``string`` there). Captured from each: ``tests/unit/data/verbose/``. containerd 1.6
+leaves out ``image.user_specified_image`` (its CRI has no such field)."""
+
+RUNTIME_SPEC_KEYS = ("runtimeSpec",)
+"""Where the verbose info has the OCI runtime spec the container runs with, on
+containerd and CRI-O alike. CRI-O's info (``sandboxID``, ``pid``, ``runtimeSpec``,
+``privileged``, from its ``server/container_status.go``; not captured from a running
+CRI-O) has no config: the config is rebuilt from the status and this spec."""
+
+
+def config_in_info(details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The config in decoded verbose details (:func:`verbose_details`), if any."""
+    return next((details[k] for k in CONFIG_KEYS if isinstance(details.get(k), dict)), None)
+
+
+def runtime_spec_in_info(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The OCI runtime spec in decoded verbose details; empty when there is none."""
+    found = next((details[k] for k in RUNTIME_SPEC_KEYS if isinstance(details.get(k), dict)), None)
+    return found or {}
 
 
 ZERO_CPU_RATE_UNMEASURED = ("containerd",)
