@@ -38,7 +38,7 @@ def web_containers(node: Node) -> dict[str, list[tuple[str, ContainerState, int]
         containers = cri.containers.list(all=True, pod="fleet/web")
     return {
         name: [(c.id, c.state, c.attempt) for c in containers if c.name == name]
-        for name in ("httpd", "sidecar")
+        for name in ("httpd", "sidecar", "extra")
     }
 
 
@@ -195,18 +195,31 @@ def test_inventory_playbook_writes_every_node_into_one_json_file(
 def test_restart_playbook_restarts_the_containers_running_an_image(
     ansible: Ansible, deployed_fleet: Fleet
 ) -> None:
+    quick_exit = ["sh", "-c", 'trap "exit 0" TERM; sleep 3600 & wait']
+    for node in deployed_fleet.nodes:  # one container the collection did not make
+        with node.client() as cri:
+            cri.containers.create(
+                "fleet/web", "extra", node.busybox_image, command=quick_exit
+            ).start()
     before = {node.name: web_containers(node) for node in deployed_fleet.nodes}
     run = succeeded(
-        ansible.playbook(DOC_PLAYBOOKS / "restart.yml", "-e", "image={{ cri_busybox }}"),
+        ansible.playbook(
+            DOC_PLAYBOOKS / "restart.yml", "-e", "image={{ cri_busybox }}", "-e", "stop_timeout=2"
+        ),
         deployed_fleet,
     )
-    assert set(run.changed().values()) == {1}, run.output  # httpd; the sidecar does not run
+    assert set(run.changed().values()) == {1}, run.output  # one task; the sidecar does not run
     for node in deployed_fleet.nodes:
         after = web_containers(node)
-        ((old_id, _, old_attempt),) = before[node.name]["httpd"]
-        assert [(s, a) for _, s, a in after["httpd"]] == [(ContainerState.RUNNING, old_attempt + 1)]
-        assert after["httpd"][0][0] != old_id
+        for name in ("httpd", "extra"):  # the module's settings; the runtime's copy of its config
+            ((old_id, _, old_attempt),) = before[node.name][name]
+            assert [(s, a) for _, s, a in after[name]] == [
+                (ContainerState.RUNNING, old_attempt + 1)
+            ]
+            assert after[name][0][0] != old_id
         assert after["sidecar"] == before[node.name]["sidecar"]
+        with node.client() as cri:
+            cri.containers.remove("fleet/web/extra", force=True)
 
 
 def finished_pod(node: Node) -> None:

@@ -24,7 +24,8 @@ description:
   - A CRI container that has exited cannot be started again; V(started) then makes a
     new one from the same settings (the next attempt, as kubelet restarts one).
     O(recreate=true) without O(image) or O(config) restarts a container this module
-    made from its stored settings.
+    made from its stored settings, and any other container from the runtime's copy of
+    the config it was created with (O(state=started) only).
 version_added: 0.1.0
 author:
   - cri-client authors (@cri-client)
@@ -121,7 +122,8 @@ options:
     description:
       - A complete CRI C(ContainerConfig) as a dict (protobuf JSON field names, for
         example C(metadata), C(image.image), C(command), C(envs), C(linux)), instead of
-        the options above. C(metadata.name) must be O(name) or left out.
+        the options above; env values are text. C(metadata.name) must be O(name) or
+        left out.
     type: dict
   stop_timeout:
     description: Seconds between SIGTERM and SIGKILL when the container is stopped or replaced.
@@ -189,7 +191,7 @@ from ansible_collections.cri_client.cri.plugins.module_utils.lookup import find_
 
 try:
     from cri_client import configs, pb
-    from google.protobuf.json_format import ParseDict
+    from google.protobuf.json_format import ParseError
 except ImportError:
     pass  # CRIModule fails with the install hint first
 
@@ -201,7 +203,8 @@ OPTION_SETTINGS = (
 
 
 def wanted_settings(params, current):
-    """The settings asked for: the options, ``config``, or those stored on ``current``."""
+    """The settings asked for: the options, ``config``, or those stored on ``current``;
+    None when there are none (a container this module did not make)."""
     if params["config"] is not None:
         return dict(config=params["config"])
     if params["image"] is not None:
@@ -211,10 +214,13 @@ def wanted_settings(params, current):
     return None
 
 
-def build_config(cri, pod, name, settings, attempt):
+def build_config(pod, name, settings, attempt):
     """The ContainerConfig for ``settings``, carrying their hash and themselves."""
     if "config" in settings:
-        config = ParseDict(settings["config"], pb.ContainerConfig())
+        try:
+            config = configs.message_from_dict(settings["config"], pb.ContainerConfig)
+        except ParseError as err:
+            raise ValueError("config is not a ContainerConfig: %s" % err)
         if config.metadata.name not in ("", name):
             raise ValueError("config.metadata.name is %r, not the name %r" % (config.metadata.name, name))
         config.metadata.name = name
@@ -223,7 +229,7 @@ def build_config(cri, pod, name, settings, attempt):
         options = dict((key, settings[key]) for key in OPTION_SETTINGS if key != "image")
         options["env"] = dict((key, str(value)) for key, value in settings["env"].items())
         config = configs.container_config(
-            name, settings["image"], pod=pod.sandbox_config(), attempt=attempt, **options
+            name, settings["image"], pod=pod.config(), attempt=attempt, **options
         )
     config.labels[CONFIG_HASH_LABEL] = config_hash(settings)
     config.annotations[SETTINGS_ANNOTATION] = json.dumps(settings, sort_keys=True)
@@ -244,11 +250,12 @@ def container_state(container):
 
 
 def replacement_reason(params, current, wanted_hash):
+    """Why ``current`` must be replaced, or None; ``wanted_hash`` None: settings unknown."""
     if current is None:
         return None
     if params["recreate"]:
         return "recreate"
-    if current.labels.get(CONFIG_HASH_LABEL) != wanted_hash:
+    if wanted_hash is not None and current.labels.get(CONFIG_HASH_LABEL) != wanted_hash:
         return "settings differ"
     if params["state"] == "started" and current.state.value in ("exited", "unknown"):
         return "it exited"
@@ -287,12 +294,17 @@ class ContainerTask(object):
             self.remove_all(existing, "state=absent")
             return self.finish(current, None, dict(state="absent"))
         settings = wanted_settings(params, current)
-        if settings is None:
-            self.cri_module.fail("image or config is required to create %s" % name)
-        wanted_hash = config_hash(settings)
+        if settings is None and (current is None or state != "started"):
+            self.cri_module.fail("image or config is required for %s in state %s" % (name, state))
+        wanted_hash = config_hash(settings) if settings is not None else None
         reason = replacement_reason(params, current, wanted_hash)
         after = current
-        if current is None or reason is not None:
+        if settings is None and reason is not None:
+            # Not made by this module: the library recreates it from the runtime's copy
+            # of its config (the next attempt, as kubelet restarts a container).
+            after = self.act("recreated %s from its config (%s)" % (name, reason),
+                             self.cri.containers.recreate, current, timeout=params["stop_timeout"])
+        elif current is None or reason is not None:
             if reason is not None:
                 if current.state.value == "running":
                     self.act("stopped %s" % name, current.stop, timeout=params["stop_timeout"])
@@ -302,11 +314,11 @@ class ContainerTask(object):
                 after = None
                 self.actions.append("created %s" % name)
             else:
-                config = build_config(self.cri, pod, name, settings, attempt)
+                config = build_config(pod, name, settings, attempt)
                 after = self.act("created %s" % name, self.cri.containers.create, pod, name,
                                  config.image.image, config=config, pull=params["pull"])
         after_state = container_state(after) if after is not None else dict(
-            state="created", attempt=0, config_hash=wanted_hash)
+            state="running" if settings is None else "created", config_hash=wanted_hash)
         running = after_state["state"] == "running"
         if state == "started" and not running:
             after = self.act("started %s" % name, self.cri.containers.start, after) or after

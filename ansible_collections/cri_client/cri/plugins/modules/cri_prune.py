@@ -100,6 +100,8 @@ summary:
   sample: {containers: {removed: 2, kept: 1}, pods: {removed: 1, kept: 1}, images: {removed: 1, kept: 2}}
 """
 
+import sys
+
 from ansible_collections.cri_client.cri.plugins.module_utils.common import CRIModule
 
 KINDS = (("containers", "container"), ("pods", "pod"), ("images", "image"))
@@ -107,6 +109,9 @@ KINDS = (("containers", "container"), ("pods", "pod"), ("images", "image"))
 
 def prune(cri_module, cri):
     params = cri_module.params
+    if not hasattr(cri, "prune"):
+        cri_module.fail("this cri-client has no prune API; upgrade it: %s -m pip install -U cri-client"
+                        % sys.executable)
     dry_run = cri_module.check_mode
     shared = dict(dry_run=dry_run)
     if params["parallel"] is not None:
