@@ -6,7 +6,8 @@ docs/performance.md, section 10):
 
 1. Ansible's own cost: an empty play, then one ``ansible.builtin.ping`` task, on all
    three nodes, and per connection kind on one node (local; SSH with and without
-   pipelining);
+   pipelining); ten pings and ten ``cri_info`` calls in one play on one node (the cost
+   of one more task once the connection is up);
 2. the library's own time for the same work, in this process: one ``cri_info`` answer,
    one pull of busybox and one prune per node;
 3. the documented pre-pull playbook (one image, removed before each round through the
@@ -37,6 +38,12 @@ from tests.fleet.harness import DOC_PLAYBOOKS, Ansible, Fleet, ansible_venvs, ru
 
 EMPTY_PLAY = "- hosts: all\n  gather_facts: false\n  tasks: []\n"
 PING_PLAY = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+TEN_PINGS_PLAY = PING_PLAY + '      loop: "{{ range(10) | list }}"\n'
+TEN_INFOS_PLAY = (
+    "- hosts: all\n  gather_facts: false\n  tasks:\n    - cri_client.cri.cri_info:\n"
+    '        endpoint: "{{ cri_endpoint }}"\n        gather: [version]\n'
+    '      loop: "{{ range(10) | list }}"\n'
+)
 
 
 def timed_rounds(rounds: int, prepare: Callable[[], None], run: Callable[[], float]) -> list[float]:
@@ -106,6 +113,8 @@ def main() -> None:
         scratch.mkdir()
         (scratch / "empty.yml").write_text(EMPTY_PLAY)
         (scratch / "ping.yml").write_text(PING_PLAY)
+        (scratch / "ping10.yml").write_text(TEN_PINGS_PLAY)
+        (scratch / "info10.yml").write_text(TEN_INFOS_PLAY)
         nothing = lambda: None  # noqa: E731
 
         def measure(label: str, prepare: Callable[[], None], playbook: Path, *args: str) -> None:
@@ -122,6 +131,11 @@ def main() -> None:
         measure("ping, node16 (SSH, ControlPersist)", nothing, scratch / "ping.yml", "-l", "node16")
         measure("ping, node16 (SSH, pipelining)", nothing, scratch / "ping.yml", "-l", "node16",
                 "-e", "ansible_pipelining=true")  # fmt: skip
+        for node, how in (("node17", "local"), ("node16", "SSH")):
+            measure(f"ping x10, {node} ({how})", nothing, scratch / "ping10.yml", "-l", node)
+            measure(f"cri_info x10, {node} ({how})", nothing, scratch / "info10.yml", "-l", node)
+        measure("ping x10, node16 (SSH, pipelining)", nothing, scratch / "ping10.yml",
+                "-l", "node16", "-e", "ansible_pipelining=true")  # fmt: skip
         measure("cri_info, 3 nodes (forks 3)", nothing, DOC_PLAYBOOKS / "inventory.yml",
                 "-e", f"inventory_json={scratch / 'inventory.json'}")  # fmt: skip
         library = library_seconds(fleet)
