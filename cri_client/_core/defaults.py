@@ -72,3 +72,7 @@ ATTACH_EXIT_POLL = 0.05
 BULK_PARALLELISM = 4
 """How many removals or execs bulk work (prune, removal by selector, exec on many
 containers) runs at once unless told; see docs/performance.md for the measurement."""
+
+STATUS_PARALLELISM = 8
+"""How many ContainerStatus calls ``containers.list(with_status=True)`` makes at once
+unless told (docs/performance.md: the measurement)."""

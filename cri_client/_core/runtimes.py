@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # --- error answers --------------------------------------------------------------------------
 
@@ -218,18 +218,46 @@ SANDBOX_ID_KEYS = ("sandboxID",)
 itself has no pod id."""
 
 
-def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
-    """The pod sandbox id in a verbose ``ContainerStatus`` info, or None when this
-    runtime does not report one (the caller then asks with a filtered list)."""
+SANDBOX_NAME_ANNOTATIONS = (
+    ("io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.sandbox-namespace"),
+    ("io.kubernetes.pod.name", "io.kubernetes.pod.namespace"),
+)
+"""Where the verbose ``ContainerStatus`` info names the container's pod, as
+``info["info"]["runtimeSpec"]["annotations"]``: containerd's own annotations (seen on
+1.6, 1.7 and 2.1, for containers in every state), then kubelet's names, which CRI-O
+copies into the spec (from its source; not replayed here)."""
+
+
+def _verbose_details(info: Mapping[str, str]) -> dict[str, Any]:
+    """containerd's and CRI-O's ``info["info"]`` JSON, decoded ({} when absent)."""
     from cri_client._core.messages import decode_json_values  # protobuf: not for errors
 
     if "info" not in info:
-        return None
+        return {}
     details = decode_json_values({"info": info["info"]}).get("info")
-    if not isinstance(details, dict):
-        return None
+    return details if isinstance(details, dict) else {}
+
+
+def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
+    """The pod sandbox id in a verbose ``ContainerStatus`` info, or None when this
+    runtime does not report one (the caller then asks with a filtered list)."""
+    details = _verbose_details(info)
     found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
     return found or None
+
+
+def sandbox_names_from_info(info: Mapping[str, str]) -> tuple[str, str] | None:
+    """The pod's (name, namespace) in a verbose ``ContainerStatus`` info, or None when
+    this runtime does not report them (the caller then asks with a filtered list)."""
+    spec = _verbose_details(info).get("runtimeSpec")
+    annotations = spec.get("annotations") if isinstance(spec, dict) else None
+    if not isinstance(annotations, dict):
+        return None
+    for name_key, namespace_key in SANDBOX_NAME_ANNOTATIONS:
+        name, namespace = annotations.get(name_key), annotations.get(namespace_key)
+        if isinstance(name, str) and isinstance(namespace, str) and name:
+            return (name, namespace)
+    return None
 
 
 ZERO_CPU_RATE_UNMEASURED = ("containerd",)

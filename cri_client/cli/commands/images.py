@@ -269,7 +269,7 @@ def _rmi(ctx: Context, args: argparse.Namespace) -> int:
         for name in image.repo_tags or image.repo_digests:
             ctx.stdout.write(f"Deleted: {name}\n")
 
-    return for_each(ctx, references, remove)
+    return for_each(ctx, references, remove, "Removing images")
 
 
 def _image_id(cri: CRIClient, reference: str) -> str:

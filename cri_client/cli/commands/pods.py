@@ -19,7 +19,7 @@ from cri_client.cli.commands._common import (
     write_key_values,
     write_statuses,
 )
-from cri_client.cli.config import load_pod_config, parse_duration, parse_labels
+from cri_client.cli.config import label_filter, load_pod_config, parse_duration
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ago,
@@ -56,11 +56,10 @@ def _configure_pods(parser: argparse.ArgumentParser) -> None:
 
 
 def _pods(ctx: Context, args: argparse.Namespace) -> int:
-    labels = parse_labels(args.label)
     pods = ctx.client().pods.list(
         id=args.id or None,
         state=args.state,
-        labels=labels or None,
+        labels=label_filter(args.label),
         name=args.name,
         namespace=args.namespace,
     )
@@ -183,7 +182,7 @@ def _rmp(ctx: Context, args: argparse.Namespace) -> int:
         pod.remove(force=True)
         ctx.stdout.write(f"Removed sandbox {reference}\n")
 
-    return for_each(ctx, references, remove)
+    return for_each(ctx, references, remove, "Removing pods")
 
 
 # --- inspectp -----------------------------------------------------------------------------
@@ -205,7 +204,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
     if not references:
         pods = cri.pods.list(
             state=args.state,
-            labels=parse_labels(args.label) or None,
+            labels=label_filter(args.label),
             name=args.name,
             namespace=args.namespace,
         )
@@ -270,10 +269,14 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
     cri = ctx.client()
     reference = args.id or args.pod
     pod_id = cri.pods.get(reference).id if reference else None
-    labels = parse_labels(args.label) or None
+    labels = label_filter(args.label)
     if args.output != "table":
-        stats_filter = {"id": pod_id or "", "label_selector": labels or {}}
-        replies = cri.api.list_pod_sandbox_stats(filter=stats_filter).stats
+        if isinstance(labels, str):  # a selector: the runtime's filter cannot take it all
+            samples = cri.pods.stats(id=pod_id, labels=labels, interval=float(args.seconds or 1))
+            replies = [sample.raw for sample in samples]
+        else:
+            stats_filter = {"id": pod_id or "", "label_selector": labels or {}}
+            replies = list(cri.api.list_pod_sandbox_stats(filter=stats_filter).stats)
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
