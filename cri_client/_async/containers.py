@@ -897,8 +897,7 @@ class AsyncContainerManager:
         [('web-0', 'web', 137)]
         """
         selector = label_selector(labels)
-        if with_status:
-            check_parallel(parallel)
+        check_parallel(parallel)
         server_side = container_filter(
             all=all, id=id, state=state, selector=selector, pod_id=await self._pod_id(pod)
         )

@@ -883,8 +883,7 @@ class ContainerManager:
         [('web-0', 'web', 137)]
         """
         selector = label_selector(labels)
-        if with_status:
-            check_parallel(parallel)
+        check_parallel(parallel)
         server_side = container_filter(
             all=all, id=id, state=state, selector=selector, pod_id=self._pod_id(pod)
         )
