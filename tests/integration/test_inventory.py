@@ -299,3 +299,24 @@ def test_cli_bulk_removal_is_quiet_off_a_terminal(
     assert done.stderr == ""
     assert done.stdout.split().count(ids[0]) >= 1
     assert states(cri, scratch) == {"keep-run": ContainerState.RUNNING}
+
+
+def test_asyncio_inventory_and_exec_many(runtime: RuntimeUnderTest, node: Node) -> None:
+    import asyncio
+
+    from cri_client.aio import AsyncCRIClient
+
+    async def scenario() -> tuple[dict[str, int | None], list[tuple[str, int | None]]]:
+        async with AsyncCRIClient(runtime.endpoint) as cri:
+            listed = await cri.containers.list(
+                all=True, labels=node.selector("role notin (run)"), with_status=True
+            )
+            outcomes = await cri.containers.exec_many(node.selector("app=db"), ["true"])
+            return (
+                {c.name: c.exit_code for c in listed},
+                [(o.name, o.result.exit_code if o.result else None) for o in outcomes],
+            )
+
+    codes, outcomes = asyncio.run(scenario())
+    assert codes == {"web-done": 0, "web-fail": 3, "web-new": None, "db-crash": 7}
+    assert outcomes == [("db-run", 0)]

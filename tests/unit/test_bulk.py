@@ -26,7 +26,7 @@ IDS = [c * 64 for c in "abc"]
 KUBELET_LABELS = {"io.kubernetes.pod.name": "web-0", "io.kubernetes.pod.namespace": "shop"}
 
 
-def container(index: int, state: int = pb.CONTAINER_RUNNING) -> pb.Container:
+def container(index: int, state: Any = pb.CONTAINER_RUNNING) -> pb.Container:
     return pb.Container(
         id=IDS[index],
         pod_sandbox_id="p" * 64,
