@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from cri_client.cli.config import label_filter
-from cri_client.cli.progress import progress
+from cri_client.cli.progress import bulk_progress
 
 
 class Terminal(io.StringIO):
@@ -18,7 +18,7 @@ class Terminal(io.StringIO):
 
 def test_no_bar_and_nothing_written_when_stderr_is_not_a_terminal() -> None:
     stream = io.StringIO()
-    with progress(stream, 50, "Removing containers") as advance:
+    with bulk_progress(stream, 50, "Removing containers") as advance:
         for _ in range(50):
             advance()
     assert stream.getvalue() == ""
@@ -26,12 +26,12 @@ def test_no_bar_and_nothing_written_when_stderr_is_not_a_terminal() -> None:
 
 def test_a_bar_on_a_terminal_for_two_items_or_more() -> None:
     stream = Terminal()
-    with progress(stream, 3, "Removing containers") as advance:
+    with bulk_progress(stream, 3, "Removing containers") as advance:
         for _ in range(3):
             advance()
     assert "Removing containers" in stream.getvalue()
     single = Terminal()
-    with progress(single, 1, "Removing containers") as advance:
+    with bulk_progress(single, 1, "Removing containers") as advance:
         advance()
     assert single.getvalue() == ""
 
@@ -39,9 +39,9 @@ def test_a_bar_on_a_terminal_for_two_items_or_more() -> None:
 def test_rich_is_loaded_neither_by_the_library_nor_by_the_cli_off_a_terminal() -> None:
     code = (
         "import io, sys, cri_client, cri_client.cli.main\n"
-        "from cri_client.cli.progress import progress\n"
+        "from cri_client.cli.progress import bulk_progress\n"
         "cri_client.CRIClient, cri_client.Container\n"
-        "with progress(io.StringIO(), 10, 'x') as advance: advance()\n"
+        "with bulk_progress(io.StringIO(), 10, 'x') as advance: advance()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -10,7 +10,7 @@ from typing import IO, Any
 from cri_client.cli.arguments import add_label_flag, add_output_flag, non_negative_int
 from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
 from cri_client.cli.output import render_table, write_document
-from cri_client.cli.progress import progress
+from cri_client.cli.progress import bulk_progress
 
 
 def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
@@ -38,7 +38,7 @@ def for_each(
     from cri_client.errors import CRIError
 
     failed = False
-    with progress(ctx.stderr, len(references), description) as advance:
+    with bulk_progress(ctx.stderr, len(references), description) as advance:
         for reference in references:
             try:
                 action(reference)
@@ -47,6 +47,18 @@ def for_each(
                 ctx.stderr.write(f"cri-client: {reference}: {err}\n")
             advance()
     return 1 if failed else 0
+
+
+def add_recreate_timeout(parser: argparse.ArgumentParser) -> None:
+    """``recreate``'s and ``recreatep``'s ``-t``: the library's graceful stop, 10 s."""
+    parser.add_argument(
+        "-t",
+        "--timeout",
+        type=non_negative_int,
+        default=10,
+        metavar="SECONDS",
+        help="seconds between SIGTERM and SIGKILL (default 10)",
+    )
 
 
 def registry_auth(
