@@ -29,6 +29,7 @@ from cri_client.cli.context import (
     ShowHelp,
     UsageError,
 )
+from cri_client.cli.jsonschema import SCHEMA_COMMANDS, SCHEMA_WORDS, run_jsonschema
 
 __all__ = ["build_parser", "command_named", "main", "run", "settings_from"]
 
@@ -212,7 +213,12 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(command_named(arguments))
+    command = command_named(arguments)
+    if command in SCHEMA_COMMANDS:
+        words = arguments[arguments.index(command) + 1 :]
+        if words[:1] and words[0] in SCHEMA_WORDS:
+            return run_jsonschema(command, words[1:], sys.stdout, sys.stderr)
+    parser = build_parser(command)
     args, unknown = parser.parse_known_args(arguments)
     if unknown:
         return _unknown_arguments(args, unknown, arguments)
