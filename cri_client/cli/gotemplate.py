@@ -102,10 +102,9 @@ class _Source:
         return 1 + self.text.count("\n", 0, pos)
 
     def location(self, pos: int) -> str:
-        start = self.text.rfind("\n", 0, pos)
-        column = len(self.text[start + 1 if start >= 0 else 0 : pos].encode())
-        if start < 0:
-            column = len(self.text[:pos].encode())
+        """Go's ``ErrorContext``: the column is the byte offset in the line."""
+        line_start = self.text.rfind("\n", 0, pos) + 1
+        column = len(self.text[line_start:pos].encode())
         return f"{self.name}:{self.line(pos)}:{column}"
 
     def fail(self, pos: int, message: str) -> NoReturn:
@@ -373,9 +372,7 @@ class _Parser:
         self.source.fail(token.pos, message)
 
     def parse(self) -> list[_Node]:
-        nodes, end = self.items(())
-        if end is not None:
-            self.fail(end, f"unexpected {{{{{end.value}}}}}")
+        nodes, _ = self.items(())
         return nodes
 
     def items(self, stops: tuple[str, ...]) -> tuple[list[_Node], _Token | None]:
@@ -402,8 +399,6 @@ class _Parser:
                     self.next()
                     nodes.append(self.branch(keyword))
                     continue
-                if keyword.value in _GO_ONLY and keyword.value not in ("slice", "html", "js"):
-                    self.unsupported(keyword)
             pipe = self.pipeline("command", token)
             nodes.append(_Action(token.pos, pipe))
         if stops:
@@ -699,7 +694,7 @@ class _State:
         name = self.source.name
         if self.node is None:
             raise TemplateExecError(f"template: {name}: {message}")
-        context = _node_text(self.node)
+        context = str(self.node)
         location = self.source.location(self.node.pos)
         raise TemplateExecError(
             f'template: {location}: executing "{name}" at <{context}>: {message}'
@@ -815,7 +810,7 @@ class _State:
 
     def not_a_function(self, args: list[_Node], final: Any) -> None:
         if len(args) > 1 or final is not _MISSING:
-            self.fail(f"can't give argument to non-function {_node_text(args[0])}")
+            self.fail(f"can't give argument to non-function {args[0]}")
 
     def arg(self, dot: Any, node: _Node) -> Any:
         """An argument's value (Go's evalArg for an ``interface{}`` parameter)."""
@@ -914,10 +909,6 @@ class _State:
         except _ArgError as err:
             self.node = arg_nodes[err.index] if err.index < len(arg_nodes) else identifier
             self.fail(str(err))
-
-
-def _node_text(node: _Node) -> str:
-    return str(node)
 
 
 _NUMBER_METHODS: dict[str, Callable[[Number], Any]] = {
@@ -1203,7 +1194,9 @@ def _string_arg(values: list[Any], index: int) -> str:
 
 
 def _title(values: list[Any]) -> str:
-    return re.sub(r"(?<![^\W\d_])[^\W\d_]", lambda m: m.group().upper(), _string_arg(values, 0))
+    # cases.Title(language.Und, cases.NoLower): each word's first letter upper-cased, the
+    # rest kept; an apostrophe does not start a word ("don't" is "Don't")
+    return re.sub(r"(?<![\w'\u2019])\w", lambda m: m.group().upper(), _string_arg(values, 0))
 
 
 def _print(values: list[Any]) -> str:

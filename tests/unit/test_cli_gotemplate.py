@@ -441,3 +441,10 @@ def test_else_if_and_go_1_23s_else_with(template: str, expected: str) -> None:
 def test_else_with_belongs_to_with_only() -> None:
     with pytest.raises(TemplateError, match="unexpected <with> in input"):
         parse("{{if .a}}A{{else with .b}}B{{end}}")
+
+
+def test_title_is_crictls_cases_title() -> None:
+    """``cases.Title(language.Und, cases.NoLower)``: words by Unicode's rules, so an
+    apostrophe stays inside a word, and the rest of each word is kept as it is."""
+    text = parse('{{title "hello wOrld don\'t x_y"}}').execute(go_data({}))
+    assert text == "Hello WOrld Don't X_y"
