@@ -21,12 +21,10 @@ import json
 import re
 from typing import IO, Any
 
-__all__ = ["SCHEMA_COMMANDS", "SCHEMA_WORDS", "jsonschema_of", "run_jsonschema"]
+__all__ = ["SCHEMA_COMMANDS", "jsonschema_of", "run_jsonschema"]
 
 SCHEMA_COMMANDS = ("pull", "runp", "create", "run")
 """The commands with crictl's ``jsonschema`` (alias ``js``) subcommand."""
-
-SCHEMA_WORDS = ("jsonschema", "js")
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -29,7 +29,6 @@ from cri_client.cli.context import (
     ShowHelp,
     UsageError,
 )
-from cri_client.cli.jsonschema import SCHEMA_COMMANDS, SCHEMA_WORDS, run_jsonschema
 
 __all__ = ["build_parser", "command_named", "main", "run", "settings_from"]
 
@@ -214,9 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     command = command_named(arguments)
-    if command in SCHEMA_COMMANDS:
-        words = arguments[arguments.index(command) + 1 :]
-        if words[:1] and words[0] in SCHEMA_WORDS:
+    words = arguments[arguments.index(command) + 1 :] if command else []
+    if words[:1] in (["jsonschema"], ["js"]):  # crictl's subcommand of pull/runp/create/run
+        from cri_client.cli.jsonschema import SCHEMA_COMMANDS, run_jsonschema
+
+        if command in SCHEMA_COMMANDS:
             return run_jsonschema(command, words[1:], sys.stdout, sys.stderr)
     parser = build_parser(command)
     args, unknown = parser.parse_known_args(arguments)
