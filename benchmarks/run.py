@@ -14,7 +14,9 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 5. time and memory to list and wrap 500 containers;
 6. stats of 16 idle and of 16 exited containers: one list call and one container;
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
-   (docs/performance.md, section 8).
+   (docs/performance.md, section 8);
+8. a pull of a 48 MB image (three random-data layers) from the local registry, with
+   and without progress (rounds alternate; docs/performance.md, section 10).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import grpc
 
@@ -346,11 +349,46 @@ def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
     )
 
 
+def pull_progress_cost(endpoint: str, image: str, rounds: int) -> None:
+    """Section 8: the same pull with and without ``progress=``, alternating, the image
+    removed (and its content collected) before each pull."""
+    from cri_client.testing._images import push_random_image
+
+    registry = image.split("/")[0]
+    if not registry.startswith("127.0.0.1:"):
+        print("\n8. pull progress: skipped (needs the throwaway runtime's local registry)")
+        return
+    sizes = [24 << 20, 16 << 20, 8 << 20]
+    with tempfile.TemporaryDirectory() as work:
+        reference = push_random_image(registry, "bench-progress", sizes, Path(work))
+    print(f"\n8. pull of {sum(sizes) / 1e6:.0f} MB in 3 layers, without and with progress")
+    plain: list[float] = []
+    watched: list[float] = []
+    looks: list[int] = []
+    with CRIClient(endpoint) as cri:
+        for _ in range(rounds):
+            for times, with_progress in ((plain, False), (watched, True)):
+                cri.images.remove(reference, missing_ok=True)
+                values: list[object] = []
+                started = time.perf_counter()
+                cri.images.pull(reference, progress=values.append if with_progress else None)
+                times.append(time.perf_counter() - started)
+                if with_progress:
+                    looks.append(len(values))
+        cri.images.remove(reference, missing_ok=True)
+    without, with_ = statistics.median(plain), statistics.median(watched)
+    print(
+        f"without progress {without * 1000:.0f} ms, with progress {with_ * 1000:.0f} ms "
+        f"(median of {rounds}; ratio {with_ / without:.3f}; {statistics.median(looks):.0f} "
+        "progress values per pull)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -411,6 +449,8 @@ def main() -> None:
                 stats_calls(endpoint, image, 16, log_dir)
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
+            if 8 in sections:
+                pull_progress_cost(endpoint, image, 5 if args.quick else 21)
         finally:
             channel.close()
             ctr.pod().remove(force=True)

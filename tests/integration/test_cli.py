@@ -629,7 +629,7 @@ def test_logs(
     again = container_config(
         "talker",
         runtime.busybox_image,
-        pod=pod.sandbox_config(),
+        pod=pod.config(),
         command=["echo", "second attempt"],
     )
     again.metadata.attempt = 1

@@ -62,6 +62,18 @@ def for_each(ctx: Context, references: Sequence[str], action: Callable[[str], No
     return 1 if failed else 0
 
 
+def add_recreate_timeout(parser: argparse.ArgumentParser) -> None:
+    """``recreate``'s and ``recreatep``'s ``-t``: the library's graceful stop, 10 s."""
+    parser.add_argument(
+        "-t",
+        "--timeout",
+        type=non_negative_int,
+        default=10,
+        metavar="SECONDS",
+        help="seconds between SIGTERM and SIGKILL (default 10)",
+    )
+
+
 def registry_auth(
     creds: str | None, auth: str | None, username: str | None
 ) -> tuple[str, str] | dict[str, str] | None:

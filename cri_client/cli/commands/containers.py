@@ -1,5 +1,5 @@
 """Containers: ``ps``, ``create``, ``start``, ``stop``, ``rm``, ``run``, ``inspect``,
-``update``, ``stats``."""
+``update``, ``stats``, and ``recreate`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cri_client.cli.arguments import (
     output_template,
 )
 from cri_client.cli.commands._common import (
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
     nothing_found,
@@ -28,7 +29,12 @@ from cri_client.cli.commands._common import (
     write_statuses,
 )
 from cri_client.cli.commands.pods import cancel_timeout
-from cri_client.cli.config import load_container_config, load_pod_config, parse_labels
+from cri_client.cli.config import (
+    load_container_config,
+    load_pod_config,
+    parse_env,
+    parse_labels,
+)
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ZERO_TIME,
@@ -238,7 +244,7 @@ def _create(ctx: Context, args: argparse.Namespace) -> int:
     if pull:
         cri.images.pull(config.image.image, auth=auth)
     reply = cri.api.create_container(
-        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.sandbox_config()
+        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.config()
     )
     ctx.stdout.write(f"{reply.container_id}\n")
     return 0
@@ -542,6 +548,37 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_recreate(parser: argparse.ArgumentParser) -> None:
+    _configure_references(parser)
+    add_recreate_timeout(parser)
+    parser.add_argument("--image", help="the new container's image (default: the same)")
+    parser.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="set an env variable of the new container (repeat; KEY- removes KEY)",
+    )
+    parser.add_argument("--pull", action="store_true", help="pull the image when it is missing")
+
+
+def _recreate(ctx: Context, args: argparse.Namespace) -> int:
+    """Each container stopped, removed, and created and started again from its own
+    config with ``attempt + 1``; prints the new ids."""
+    if not args.containers:
+        raise ShowHelp
+    env = parse_env(args.env)
+    cri = ctx.client()
+
+    def recreate(reference: str) -> None:
+        new = cri.containers.recreate(
+            reference, image=args.image, env=env, pull=args.pull, timeout=args.timeout
+        )
+        ctx.stdout.write(f"{new.id}\n")
+
+    return for_each(ctx, args.containers, recreate)
+
+
 COMMANDS = (
     Command("ps", "List containers", _configure_ps, _ps),
     Command("create", "Create a new container", _configure_create, _create),
@@ -554,4 +591,10 @@ COMMANDS = (
     ),
     Command("update", "Update one or more running containers", _configure_update, _update),
     Command("stats", "List container(s) resource usage statistics", _configure_stats, _stats),
+    Command(
+        "recreate",
+        "Recreate one or more containers from their own config (attempt + 1)",
+        _configure_recreate,
+        _recreate,
+    ),
 )

@@ -1,4 +1,5 @@
-"""Pod sandboxes: ``pods``, ``runp``, ``stopp``, ``rmp``, ``inspectp``, ``statsp``."""
+"""Pod sandboxes: ``pods``, ``runp``, ``stopp``, ``rmp``, ``inspectp``, ``statsp``, and
+``recreatep`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cri_client.cli.arguments import (
     output_template,
 )
 from cri_client.cli.commands._common import (
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
     nothing_found,
@@ -305,6 +307,31 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_recreatep(parser: argparse.ArgumentParser) -> None:
+    _configure_pod_references(parser)
+    add_recreate_timeout(parser)
+    parser.add_argument(
+        "--new-sandbox",
+        action="store_true",
+        help="in a new sandbox even when the pod is ready (one that is not always gets one)",
+    )
+
+
+def _recreatep(ctx: Context, args: argparse.Namespace) -> int:
+    """Each pod's containers recreated (``Pod.recreate``); prints the pod ids."""
+    if not args.pods:
+        raise ShowHelp
+    cri = ctx.client()
+
+    def recreate(reference: str) -> None:
+        pod = cri.pods.recreate(
+            reference, new_sandbox=args.new_sandbox or None, timeout=args.timeout
+        )
+        ctx.stdout.write(f"{pod.id}\n")
+
+    return for_each(ctx, args.pods, recreate)
+
+
 COMMANDS = (
     Command("pods", "List pods", _configure_pods, _pods),
     Command("runp", "Run a new pod", _configure_runp, _runp),
@@ -316,5 +343,11 @@ COMMANDS = (
         "List pod statistics (CPU and memory, sampled)",
         _configure_statsp,
         _statsp,
+    ),
+    Command(
+        "recreatep",
+        "Recreate the containers of one or more pods (in a new sandbox if not ready)",
+        _configure_recreatep,
+        _recreatep,
     ),
 )
