@@ -4,6 +4,7 @@ Every expected value below is what Go (1.19's ``text/template``, run the way cri
 ``tmplExecuteRawJSON`` runs it: ``json.Decoder.UseNumber``, ``missingkey=error``, the
 functions ``json``, ``title``, ``lower``, ``upper``) printed for the same template and
 document: ``OUT:`` and the output, or ``ERR:`` and the error.
+``scripts/check_go_template_answers.py`` asks Go again (it needs a Go toolchain).
 """
 
 # ruff: noqa: E501  (the table holds Go's answers verbatim, one case a line)
