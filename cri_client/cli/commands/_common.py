@@ -5,20 +5,39 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from cri_client.cli.arguments import add_label_flag, add_output_flag, non_negative_int
-from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
+from cri_client.cli.context import (
+    CommandError,
+    Context,
+    ShowHelp,
+    UsageError,
+    until_interrupted,
+)
 from cri_client.cli.output import render_table, write_document
 from cri_client.cli.progress import bulk_progress
 
+if TYPE_CHECKING:
+    from cri_client.cli.gotemplate import Template
 
-def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
+
+def write_statuses(
+    ctx: Context, documents: Sequence[Any], output: str, template: Template | None = None
+) -> None:
     """``inspect*`` documents as crictl's ``outputStatusData`` writes them: one object
-    for one, an array for several, keys sorted."""
+    for one, an array for several (a template gets the same: it runs once, on the
+    array), keys sorted; nothing for none."""
     if documents:
         document = documents[0] if len(documents) == 1 else list(documents)
-        write_document(document, output, ctx.stdout, sort_keys=True)
+        write_document(document, output, ctx.stdout, sort_keys=True, template=template)
+
+
+def nothing_found(ctx: Context) -> NoReturn:
+    """``inspect*`` with no id and nothing the filters select: crictl's error line on
+    stderr, then the command's help on stdout and exit 0 (crictl's ``ShowSubcommandHelp``)."""
+    ctx.stderr.write("cri-client: No IDs provided or nothing found per filter\n")
+    raise ShowHelp
 
 
 def write_key_values(out: IO[str], title: str, values: Mapping[str, str]) -> None:

@@ -16,11 +16,13 @@ from cri_client.cli.arguments import (
     integer,
     limit,
     non_negative_int,
+    output_template,
 )
 from cri_client.cli.commands._common import (
     add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    nothing_found,
     registry_auth,
     show_samples,
     write_key_values,
@@ -70,7 +72,7 @@ def _configure_ps(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show the image's first tag instead of its id",
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
 
 
 def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Container]:
@@ -106,12 +108,13 @@ def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Containe
 
 
 def _ps(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     cri = ctx.client()
     containers = select_containers(cri, args)
     out = ctx.stdout
     if args.output != "table":
         document = {"containers": [proto_dict(c.raw) for c in containers]}
-        write_document(document, args.output, out)
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{c.id}\n" for c in containers)
@@ -372,7 +375,7 @@ def _remove_log_files(ctx: Context, log_path: str) -> None:
 
 def _configure_inspect(parser: argparse.ArgumentParser) -> None:
     _configure_references(parser)
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -381,13 +384,14 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
 
 def _inspect(ctx: Context, args: argparse.Namespace) -> int:
     """Without CONTAINER-IDs, the containers the filters select (running ones unless
-    ``--all``)."""
+    ``--all``); none: crictl's error line on stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.containers)
     if not references:
         references = [ctr.id for ctr in select_containers(cri, args)]
         if not references:
-            raise UsageError("inspect: no CONTAINER-ID given and no container matches the filters")
+            nothing_found(ctx)
     verbose = not args.quiet
     documents = []
     for reference in references:
@@ -397,7 +401,7 @@ def _inspect(ctx: Context, args: argparse.Namespace) -> int:
             _write_container_status_table(ctx, reply, verbose)
         else:
             documents.append(status_document(container_status_dict(reply.status), reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 

@@ -9,8 +9,13 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cri_client.cli.arguments import Command, add_output_flag
-from cri_client.cli.commands._common import for_each, registry_auth, write_statuses
+from cri_client.cli.arguments import Command, add_output_flag, output_template
+from cri_client.cli.commands._common import (
+    for_each,
+    nothing_found,
+    registry_auth,
+    write_statuses,
+)
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     go_map,
@@ -85,7 +90,7 @@ def _configure_images(parser: argparse.ArgumentParser) -> None:
         metavar="FILTER",
         help="dangling=true|false, reference=REGEX, before=IMAGE, since=IMAGE (repeatable)",
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
     parser.add_argument("--digests", action="store_true", help="show digests")
     parser.add_argument(
         "--no-trunc", action="store_true", help="show output without truncating the ID"
@@ -145,12 +150,14 @@ def _until(value: str, images: list[Image]) -> list[Image]:
 
 
 def _images(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     cri = ctx.client()
     images = cri.images.list(reference=args.repository or None)
     images = filter_images(sorted_images(images), args.filter or ())
     out = ctx.stdout
     if args.output != "table":
-        write_document({"images": [proto_dict(i.raw) for i in images]}, args.output, out)
+        document = {"images": [proto_dict(i.raw) for i in images]}
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{image.id}\n" for image in images)
@@ -294,7 +301,7 @@ def _image_id(cri: CRIClient, reference: str) -> str:
 
 def _configure_inspecti(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="*", metavar="IMAGE-ID", help="image id, prefix or name")
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -302,13 +309,16 @@ def _configure_inspecti(parser: argparse.ArgumentParser) -> None:
 
 
 def _inspecti(ctx: Context, args: argparse.Namespace) -> int:
+    """Without IMAGE-IDs, every image (of ``--name``); none: crictl's error line on
+    stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.images)
     if not references:
         images = cri.images.list(reference=args.name or None)
         references = [image.id for image in sorted_images(images)]
         if not references:
-            raise UsageError("inspecti: no IMAGE-ID given and no image matches")
+            nothing_found(ctx)
     from cri_client.errors import NotFoundError
 
     verbose = not args.quiet
@@ -331,18 +341,19 @@ def _inspecti(ctx: Context, args: argparse.Namespace) -> int:
                 out.write(f"Info: {go_map(dict(reply.info))}\n")
             continue
         documents.append(status_document(proto_dict(reply.image), reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 
 def _configure_imagefsinfo(parser: argparse.ArgumentParser) -> None:
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
 
 
 def _imagefsinfo(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     reply = ctx.client().api.image_fs_info()
     if args.output != "table":
-        write_statuses(ctx, [status_document(proto_dict(reply), {})], args.output)
+        write_statuses(ctx, [status_document(proto_dict(reply), {})], args.output, template)
         return 0
     out = ctx.stdout
     for title, filesystems in (
