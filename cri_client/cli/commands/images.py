@@ -212,6 +212,13 @@ def _configure_pull(parser: argparse.ArgumentParser) -> None:
         "-u", "--username", metavar="USERNAME", help="registry user; the password is asked for"
     )
     parser.add_argument(
+        "--progress",
+        choices=("auto", "tty", "plain", "quiet"),
+        default="auto",
+        help="auto: bars on a terminal, else crictl's output alone; tty: bars;"
+        " plain: a line a second (logs); quiet: only the final line",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress, only the final line"
     )
 
@@ -219,18 +226,23 @@ def _configure_pull(parser: argparse.ArgumentParser) -> None:
 def _pull(ctx: Context, args: argparse.Namespace) -> int:
     """Credentials: the flags, else ``$CRICTL_CREDS``/``$CRICTL_AUTH``, else the
     docker/podman credential files (crictl reads none of those files). A failure is
-    crictl's ``pulling image: <the runtime's reason>``, exit 1."""
+    crictl's ``pulling image: <the runtime's reason>``, exit 1. Progress shows only
+    on a terminal unless asked for (``--progress plain``): in a pipe, stdout is
+    crictl's one line, which scripts read."""
     from cri_client.cli.progress import pull_progress_display
     from cri_client.errors import CRIError
 
     creds = args.creds or os.environ.get("CRICTL_CREDS") or None
     auth = args.auth or os.environ.get("CRICTL_AUTH") or None
     credentials = registry_auth(creds, auth, args.username)
+    style = "quiet" if args.quiet else args.progress
+    if style == "auto":
+        style = "tty" if ctx.stdout.isatty() else "quiet"
     try:
-        if args.quiet:
+        if style == "quiet":
             image = ctx.client().images.pull(args.image, auth=credentials)
         else:
-            with pull_progress_display(ctx.stdout) as show:
+            with pull_progress_display(ctx.stdout, bars=style == "tty") as show:
                 image = ctx.client().images.pull(args.image, auth=credentials, progress=show)
     except CRIError as err:
         raise CommandError(f"pulling image: {err}") from None
