@@ -88,10 +88,6 @@ T = TypeVar("T")
 Listed = tuple[pb.Container | pb.ContainerStatus, str]
 """A listed container (or its status) and its pod id."""
 
-Selection = Sequence[Any] | Mapping[str, str] | str
-"""What bulk work acts on: a sequence of containers (objects or references, checked
-at the call), or a label selector (a mapping or a selector string) that picks them."""
-
 
 class AsyncContainer(ContainerView):
     """A container. Attributes mirror the CRI status in snake_case; those only the
@@ -885,7 +881,7 @@ class AsyncContainerManager:
     @takes_rpc_timeout
     async def exec_many(
         self,
-        containers: Selection,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
         cmd: Sequence[str],
         *,
         timeout: float | None = None,
@@ -912,7 +908,7 @@ class AsyncContainerManager:
     @takes_rpc_timeout
     async def stop_many(
         self,
-        containers: Selection,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
         timeout: float = DEFAULT_STOP_TIMEOUT,
         *,
         parallel: int = BULK_PARALLELISM,
@@ -932,7 +928,7 @@ class AsyncContainerManager:
     @takes_rpc_timeout
     async def remove_many(
         self,
-        containers: Selection,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
         *,
         force: bool = False,
         parallel: int = BULK_PARALLELISM,
@@ -955,7 +951,7 @@ class AsyncContainerManager:
 
     async def _each(
         self,
-        containers: Selection,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
         action: Callable[[AsyncContainer], Awaitable[T]],
         parallel: int,
         *,

@@ -90,10 +90,6 @@ T = TypeVar("T")
 Listed = tuple[pb.Container | pb.ContainerStatus, str]
 """A listed container (or its status) and its pod id."""
 
-Selection = Sequence[Any] | Mapping[str, str] | str
-"""What bulk work acts on: a sequence of containers (objects or references, checked
-at the call), or a label selector (a mapping or a selector string) that picks them."""
-
 
 class Container(ContainerView):
     """A container. Attributes mirror the CRI status in snake_case; those only the
@@ -867,7 +863,7 @@ class ContainerManager:
     @takes_rpc_timeout
     def exec_many(
         self,
-        containers: Selection,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
         cmd: Sequence[str],
         *,
         timeout: float | None = None,
@@ -894,7 +890,7 @@ class ContainerManager:
     @takes_rpc_timeout
     def stop_many(
         self,
-        containers: Selection,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
         timeout: float = DEFAULT_STOP_TIMEOUT,
         *,
         parallel: int = BULK_PARALLELISM,
@@ -914,7 +910,7 @@ class ContainerManager:
     @takes_rpc_timeout
     def remove_many(
         self,
-        containers: Selection,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
         *,
         force: bool = False,
         parallel: int = BULK_PARALLELISM,
@@ -937,7 +933,7 @@ class ContainerManager:
 
     def _each(
         self,
-        containers: Selection,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
         action: Callable[[Container], T],
         parallel: int,
         *,
