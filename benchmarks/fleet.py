@@ -1,6 +1,6 @@
 """The Ansible collection across three local nodes (containerd 1.6 over SSH, 1.7 and 2.1
 local: tests/fleet/harness.py), timed, asserting nothing (numbers go to
-docs/performance.md, section 10):
+docs/performance.md, section 12):
 
     python benchmarks/fleet.py [--rounds 3] [--ansible 2.19]
 
