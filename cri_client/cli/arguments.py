@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from cri_client.cli.output import OUTPUT_FORMATS
 
 __all__ = [
     "Command",
+    "Dispatcher",
     "add_filter_flags",
     "add_output_flag",
     "container_state",
@@ -29,13 +30,29 @@ Handler = Callable[[Context, argparse.Namespace], int]
 @dataclass(frozen=True)
 class Command:
     """One subcommand: ``configure`` adds its flags, ``handler`` runs it and returns
-    the exit code."""
+    the exit code. A ``standalone`` command neither reads crictl's config file nor
+    talks to the runtime (``config``, ``completion``)."""
 
     name: str
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     handler: Handler
     aliases: tuple[str, ...] = ()
+    standalone: bool = False
+
+
+@dataclass(frozen=True)
+class Dispatcher:
+    """What the commands that run or describe other commands (``batch``,
+    ``completion``) need of :mod:`cri_client.cli.main`, given to them as
+    ``args.dispatcher``: importing that module would be an import cycle.
+
+    ``run_command(argv, context_for)`` runs one command line and returns its exit code;
+    ``commands()`` yields every command; ``build_parser(only)`` builds the parser."""
+
+    run_command: Callable[[list[str], Callable[[argparse.Namespace], Context]], int]
+    commands: Callable[[], Iterator[Command]]
+    build_parser: Callable[[str | None], argparse.ArgumentParser]
 
 
 def add_output_flag(

@@ -15,12 +15,13 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NoReturn
 
-from cri_client.cli.arguments import Command
+from cri_client.cli.arguments import Command, Dispatcher
 from cri_client.cli.config import parse_duration
 from cri_client.cli.context import (
+    EXIT_INTERRUPTED,
     EXIT_RUNTIME_ERROR,
     EXIT_USAGE,
     CommandError,
@@ -28,11 +29,18 @@ from cri_client.cli.context import (
     Settings,
     ShowHelp,
     UsageError,
+    exit_code_of,
 )
 
-__all__ = ["build_parser", "command_named", "main", "run", "settings_from"]
+__all__ = [
+    "build_parser",
+    "command_named",
+    "main",
+    "run",
+    "run_command",
+    "settings_from",
+]
 
-EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 _EPILOG = """\
@@ -42,9 +50,17 @@ Global flags go before the command; see 'cri-client COMMAND --help'."""
 
 def commands() -> Iterator[Command]:
     """Every subcommand, from the modules that group them."""
-    from cri_client.cli.commands import containers, images, pods, runtime, streams
+    from cri_client.cli.commands import (
+        client,
+        containers,
+        images,
+        metrics,
+        pods,
+        runtime,
+        streams,
+    )
 
-    for module in (runtime, pods, containers, images, streams):
+    for module in (runtime, pods, containers, images, streams, metrics, client):
         yield from module.COMMANDS
 
 
@@ -171,12 +187,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         assert isinstance(sub, _Parser)
         sub.is_command = True
         command.configure(sub)
-        sub.set_defaults(handler=command.handler)
+        sub.set_defaults(handler=command.handler, standalone=command.standalone)
     if not selected:
         help_parser = subparsers.add_parser("help", help="show the help of a command")
         help_parser.add_argument("topic", nargs="?", metavar="COMMAND")
         help_parser.set_defaults(handler=None)
-    parser.set_defaults(parsers=subparsers.choices, root=parser)
+    parser.set_defaults(
+        parsers=subparsers.choices,
+        root=parser,
+        dispatcher=Dispatcher(run_command, commands, build_parser),
+    )
     return parser
 
 
@@ -212,7 +232,27 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    return run_command(arguments, _own_context)
+
+
+def _own_context(args: argparse.Namespace) -> Context:
+    """A command's context from its global flags: the environment and crictl's config
+    file merged, except for commands that work on their own (``config`` edits that
+    file, so a broken or missing one must not stop it)."""
+    if args.standalone:
+        return Context(Settings(env=os.environ, config_file=args.config_path))
+    return Context(settings_from(args, os.environ))
+
+
+def run_command(arguments: list[str], context_for: Callable[[argparse.Namespace], Context]) -> int:
+    """Parse ``arguments`` (one command line without the program's name), run the
+    command in the context ``context_for`` gives, and map what it raised to the exit
+    code; :func:`main` for one process, ``batch`` for each of its lines. argparse's
+    own exits (``--help``, usage errors) are SystemExit, left to the caller."""
     parser = build_parser(command_named(arguments))
+    if not arguments:  # crictl (urfave/cli) prints its help then, exit 0
+        parser.print_help(sys.stdout)
+        return 0
     args, unknown = parser.parse_known_args(arguments)
     if unknown:
         return _unknown_arguments(args, unknown, arguments)
@@ -220,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _help(args)
     context: Context | None = None
     try:
-        context = Context(settings_from(args, os.environ))
+        context = context_for(args)
         return int(args.handler(context, args))
     except ShowHelp:
         args.parsers[args.command].print_help(sys.stdout)
@@ -256,7 +296,7 @@ def run() -> NoReturn:
     try:
         code = main()
     except SystemExit as done:  # argparse: --help, --version, usage errors
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        code = exit_code_of(done)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import IO, Any
 
 from cri_client.cli.arguments import add_output_flag, non_negative_int
-from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
+from cri_client.cli.context import (
+    CommandError,
+    Context,
+    ShowHelp,
+    UsageError,
+    until_interrupted,
+)
 from cri_client.cli.output import render_table, write_document
 
 
@@ -95,3 +102,36 @@ def show_samples(ctx: Context, watch: bool, table: Callable[[], list[list[str]]]
             if not watch:
                 return 0
             time.sleep(0.5)
+
+
+@contextmanager
+def naming_unimplemented(ctx: Context, rpc: str) -> Iterator[None]:
+    """An RPC this runtime does not implement (containerd 1.6 and 1.7: RuntimeConfig,
+    CheckpointContainer, ...; see ``_core.runtimes.UNIMPLEMENTED_RPCS``) fails with a
+    line that names the runtime and its version, e.g. ``containerd 1.6.20 does not
+    implement CheckpointContainer``, instead of gRPC's status text."""
+    from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError
+
+    try:
+        yield
+    except UnimplementedError as err:
+        if isinstance(err, UnsupportedAPIVersionError):
+            raise
+        version = ctx.client().version()
+        raise CommandError(
+            f"{version.runtime_name} {version.runtime_version} does not implement {rpc}"
+        ) from None
+
+
+def add_protobuf_output_flag(parser: argparse.ArgumentParser) -> None:
+    """crictl's ``-o json|yaml`` of the commands that print a reply as it is
+    (``metricdescs``, ``metricsp``): any other value shows the help, exit 0, as there."""
+    parser.add_argument(
+        "-o", "--output", default="json", metavar="json|yaml", help="output format (default json)"
+    )
+
+
+def checked_protobuf_output(output: str) -> str:
+    if output not in ("json", "yaml", ""):
+        raise ShowHelp
+    return output or "json"

@@ -1,5 +1,5 @@
 """Containers: ``ps``, ``create``, ``start``, ``stop``, ``rm``, ``run``, ``inspect``,
-``update``, ``stats``."""
+``update``, ``stats``, ``checkpoint``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from cri_client.cli.arguments import (
 from cri_client.cli.commands._common import (
     add_sampling_flags,
     for_each,
+    naming_unimplemented,
     registry_auth,
     show_samples,
     write_key_values,
@@ -538,6 +539,45 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_checkpoint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("containers", nargs="*", metavar="CONTAINER-ID")
+    parser.add_argument(
+        "-e",
+        "--export",
+        default="",
+        metavar="FILE",
+        help="the tar archive (/path/to/checkpoint.tar) the checkpoint is exported to",
+    )
+
+
+def _checkpoint(ctx: Context, args: argparse.Namespace) -> int:
+    """CheckpointContainer for each container, in order, its id printed when done;
+    the first failure ends the command, as in crictl. The archive is written by the
+    runtime, on its side of the socket."""
+    if not args.containers:
+        raise UsageError("ID cannot be empty")
+    if not args.export:
+        raise UsageError(
+            "cannot checkpoint a container without specifying the checkpoint destination. "
+            "Use --export=/path/to/checkpoint.tar"
+        )
+    from cri_client.errors import CRIError, UnimplementedError
+
+    cri = ctx.client()
+    for reference in args.containers:
+        container_id = cri.containers.get(reference).id
+        with naming_unimplemented(ctx, "CheckpointContainer"):
+            try:
+                cri.api.checkpoint_container(container_id=container_id, location=args.export)
+            except CRIError as err:
+                if isinstance(err, UnimplementedError):
+                    raise
+                message = f'checkpointing the container "{reference}" failed: {err}'
+                raise CommandError(message) from None
+        ctx.stdout.write(f"{reference}\n")
+    return 0
+
+
 COMMANDS = (
     Command("ps", "List containers", _configure_ps, _ps),
     Command("create", "Create a new container", _configure_create, _create),
@@ -550,4 +590,10 @@ COMMANDS = (
     ),
     Command("update", "Update one or more running containers", _configure_update, _update),
     Command("stats", "List container(s) resource usage statistics", _configure_stats, _stats),
+    Command(
+        "checkpoint",
+        "Checkpoint one or more running containers",
+        _configure_checkpoint,
+        _checkpoint,
+    ),
 )
