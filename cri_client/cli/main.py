@@ -226,6 +226,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         debug=bool(args.debug or config.debug),
         pull_image_on_create=config.pull_image_on_create,
         disable_pull_on_run=config.disable_pull_on_run,
+        config_file=args.config_path,
     )
 
 

@@ -278,13 +278,34 @@ def _configure_batch(parser: argparse.ArgumentParser) -> None:
 
 
 def command_line(text: str) -> list[str]:
-    """The arguments of one batch line: shell words (shlex, POSIX rules, ``#``
-    comments), without a leading ``crictl``/``cri-client``; [] for a blank or comment
-    line. ValueError for an unclosed quote."""
-    words = shlex.split(text, comments=True)
+    """The arguments of one batch line: shell words (shlex's POSIX rules), a ``#``
+    that starts a word starting a comment as in a shell, without a leading
+    ``crictl``/``cri-client``; [] for a blank or comment line. ValueError for an
+    unclosed quote."""
+    words = shlex.split(_without_comment(text))
     if words and words[0] in _PROGRAM_NAMES:
         words = words[1:]
     return words
+
+
+def _without_comment(text: str) -> str:
+    """``text`` up to its first unquoted ``#`` at the start of a word (``a#b`` is one
+    word, ``'#'`` is quoted; shlex's own comments would cut both)."""
+    quote = ""
+    escaped = False
+    for at, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (at == 0 or text[at - 1].isspace()):
+            return text[:at]
+    return text
 
 
 def _batch(ctx: Context, args: argparse.Namespace) -> int:
