@@ -12,6 +12,7 @@ docs/compatibility.md has the table for people.
 * :func:`exec_sync_timed_out`: CRI-O's ExecSync reply for a command past its timeout.
 * :func:`image_status_query`, :func:`image_id_hex`: image ids with or without ``sha256:``.
 * :func:`sandbox_id_from_info`: the pod id in a container's verbose status.
+* :data:`UNIMPLEMENTED_RPCS`: which of crictl's newer RPCs each containerd lacks.
 """
 
 from __future__ import annotations
@@ -247,3 +248,23 @@ def zero_cpu_rate_is_measured(runtime_name: str) -> bool:
     """Whether a ``usage_nano_cores`` of 0 from this runtime (``Version``'s
     ``runtime_name``) means the container was idle over a measured window."""
     return runtime_name not in ZERO_CPU_RATE_UNMEASURED
+
+
+# --- RPCs a runtime does not implement ---------------------------------------------------
+
+UNIMPLEMENTED_RPCS: Mapping[str, frozenset[str]] = {
+    "containerd 1.6": frozenset(
+        ("RuntimeConfig", "CheckpointContainer", "ListMetricDescriptors", "ListPodSandboxMetrics")
+    ),
+    "containerd 1.7": frozenset(
+        ("RuntimeConfig", "CheckpointContainer", "ListMetricDescriptors", "ListPodSandboxMetrics")
+    ),
+    "containerd 2.1": frozenset(("ListMetricDescriptors", "ListPodSandboxMetrics")),
+}
+"""The optional RPCs of crictl's newer commands that each runtime answers with
+UNIMPLEMENTED (observed on 1.6.20, 1.7.24 and 2.1.9; all three implement
+UpdateRuntimeConfig, and 2.1's CheckpointContainer needs the ``criu`` binary on the
+node). Nothing decides from this table: the CLI names the runtime from its live
+answer (``containerd 1.6.20 does not implement RuntimeConfig``). It is the record
+docs/compatibility.md shows, and tests/integration/test_cli_commands.py checks it
+against the real runtime on every version, so it cannot go stale silently."""

@@ -102,6 +102,7 @@ def show_samples(ctx: Context, watch: bool, table: Callable[[], list[list[str]]]
             if not watch:
                 return 0
             time.sleep(0.5)
+    return 0  # interrupted: Ctrl-C or SIGTERM ends a watch normally
 
 
 @contextmanager
