@@ -14,15 +14,23 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 5. time and memory to list and wrap 500 containers;
 6. stats of 16 idle and of 16 exited containers: one list call and one container;
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
-   (docs/performance.md, section 8).
+   (docs/performance.md, section 8);
+8. the command line's cold start: ``cri-client version|ps|pods|images|info`` next to
+   the floor, a bare ``import grpc`` plus the generated stubs (docs/performance.md,
+   section 10);
+9. 50 ``inspect`` command lines in one ``cri-client batch`` next to 50 processes of
+   ``crictl inspect`` (if crictl is on PATH) and of ``cri-client inspect``
+   (docs/performance.md, section 11).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -346,11 +354,107 @@ def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
     )
 
 
+def cli_command() -> list[str]:
+    """The console script beside this interpreter, as a user runs it."""
+    script = os.path.join(os.path.dirname(sys.executable), "cri-client")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "cri_client"]
+
+
+def bytecode_env() -> dict[str, str]:
+    """The environment with bytecode caching on, as an installed package runs."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed_child(run: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child processes ``run`` waited for): the CPU
+    time is what a command costs itself, whatever else loads the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def interleaved(
+    runs: dict[str, Callable[[], object]], rounds: int
+) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each run, round by round, so that a burst of load
+    elsewhere hits every run alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            samples[name].append(timed_child(run))
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in samples.items()
+    }
+
+
+def cold_start(endpoint: str, repeats: int) -> None:
+    print(f"\n8. command line cold start (median of {repeats}, interleaved), ms")
+    env = bytecode_env()
+    floor = "import grpc; from cri_client._proto import api_pb2_grpc"
+    argvs = {"floor: import grpc + stubs": [sys.executable, "-c", floor]}
+    for name in ("version", "ps", "pods", "images", "info"):
+        argvs[f"cri-client {name}"] = [*cli_command(), "-r", endpoint, name]
+    runs: dict[str, Callable[[], object]] = {
+        name: functools.partial(subprocess.run, argv, check=True, env=env, capture_output=True)
+        for name, argv in argvs.items()
+    }
+    for run in runs.values():  # warm: bytecode written, files cached
+        run()
+    results = interleaved(runs, repeats)
+    base_wall, base_cpu = results["floor: import grpc + stubs"]
+    print(f"{'':<30}{'wall':>8}{'above':>8}{'CPU':>8}{'above':>8}")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"{name:<30}{wall * 1000:>8.1f}{(wall - base_wall) * 1000:>+8.1f}"
+            f"{cpu * 1000:>8.1f}{(cpu - base_cpu) * 1000:>+8.1f}"
+        )
+
+
+def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> None:
+    print(f"\n9. {count} inspect commands: one batch process or {count} processes, s")
+    env = bytecode_env()
+    script = "".join(f"inspect {container_id}\n" for _ in range(count)).encode()
+    ours = [*cli_command(), "-r", endpoint]
+    runs: dict[str, Callable[[], object]] = {
+        "cri-client batch": functools.partial(
+            subprocess.run, [*ours, "batch"], input=script, check=True, env=env, capture_output=True
+        ),
+        f"{count} x cri-client inspect": lambda: [
+            subprocess.run(
+                [*ours, "inspect", container_id], check=True, env=env, capture_output=True
+            )
+            for _ in range(count)
+        ],
+    }
+    crictl = shutil.which("crictl")
+    if crictl is not None:
+        runs[f"{count} x crictl inspect"] = lambda: [
+            subprocess.run(
+                [crictl, "-r", endpoint, "inspect", container_id], check=True, capture_output=True
+            )
+            for _ in range(count)
+        ]
+    else:
+        print("crictl is not on PATH: not measured (no Debian or PyPI package ships it)")
+    results = interleaved(runs, rounds)
+    batch_wall, batch_cpu = results["cri-client batch"]
+    print(f"{'':<30}{'wall':>8}{'ratio':>8}{'CPU':>8}{'ratio':>8}")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"{name:<30}{wall:>8.3f}{wall / batch_wall:>7.1f}x{cpu:>8.3f}{cpu / batch_cpu:>7.1f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8,9", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -411,6 +515,10 @@ def main() -> None:
                 stats_calls(endpoint, image, 16, log_dir)
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
+            if 8 in sections:
+                cold_start(endpoint, 7 if args.quick else 21)
+            if 9 in sections:
+                batch_inspect(endpoint, ctr.id, 50, 3 if args.quick else 5)
         finally:
             channel.close()
             ctr.pod().remove(force=True)
