@@ -9,13 +9,10 @@ from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and loggin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cri_client._api import AsyncLowLevelAPI
-from cri_client._async.containers import AsyncContainer, AsyncContainerManager
-from cri_client._async.images import AsyncImageManager
-from cri_client._async.pods import AsyncPodManager
-from cri_client._async.support import AsyncLister
 from cri_client._client_base import BaseClient, client_settings
 from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
@@ -26,7 +23,11 @@ from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, un
 from cri_client.types import RuntimeStatus, RuntimeVersion
 
 if TYPE_CHECKING:
+    from cri_client._async.containers import AsyncContainer, AsyncContainerManager
     from cri_client._async.events import AsyncEventStream
+    from cri_client._async.images import AsyncImageManager
+    from cri_client._async.pods import AsyncPodManager
+    from cri_client._async.support import AsyncLister
 
 __all__ = ["AsyncCRIClient"]
 
@@ -68,17 +69,41 @@ class AsyncCRIClient(BaseClient):
         self._invoker = AsyncInvoker(
             *client_settings(endpoint, image_endpoint, timeout, max_message_size, allow_tcp)
         )
-        self._lister = AsyncLister(self._invoker)
         self.api = AsyncLowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.AsyncLowLevelAPI`."""
-        self.pods = AsyncPodManager(self)
-        """Pod sandboxes: :class:`~cri_client.aio.AsyncPodManager`."""
-        self.containers = AsyncContainerManager(self)
-        """Containers: :class:`~cri_client.aio.AsyncContainerManager`."""
-        self.images = AsyncImageManager(self)
-        """Images: :class:`~cri_client.aio.AsyncImageManager`."""
         self._events_unimplemented = False
         self._zero_cpu_rate_measured: bool | None = None
+
+    # The managers are made on first use, and their modules imported then: a
+    # command line that only asks the version or the status does not load them
+    # (~4 ms of its start, docs/performance.md, section 10).
+
+    @cached_property
+    def pods(self) -> AsyncPodManager:
+        """Pod sandboxes: :class:`~cri_client.aio.AsyncPodManager`."""
+        from cri_client._async.pods import AsyncPodManager
+
+        return AsyncPodManager(self)
+
+    @cached_property
+    def containers(self) -> AsyncContainerManager:
+        """Containers: :class:`~cri_client.aio.AsyncContainerManager`."""
+        from cri_client._async.containers import AsyncContainerManager
+
+        return AsyncContainerManager(self)
+
+    @cached_property
+    def images(self) -> AsyncImageManager:
+        """Images: :class:`~cri_client.aio.AsyncImageManager`."""
+        from cri_client._async.images import AsyncImageManager
+
+        return AsyncImageManager(self)
+
+    @cached_property
+    def _lister(self) -> AsyncLister:
+        from cri_client._async.support import AsyncLister
+
+        return AsyncLister(self._invoker)
 
     @takes_rpc_timeout
     async def version(self, *, rpc_timeout: float | None = None) -> RuntimeVersion:

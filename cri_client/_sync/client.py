@@ -11,6 +11,7 @@ from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and loggin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cri_client._api import LowLevelAPI
@@ -20,15 +21,15 @@ from cri_client._core.public import publish
 from cri_client._core.runtimes import zero_cpu_rate_is_measured
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import SyncInvoker, takes_rpc_timeout
-from cri_client._sync.containers import Container, ContainerManager
-from cri_client._sync.images import ImageManager
-from cri_client._sync.pods import PodManager
-from cri_client._sync.support import Lister
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
 from cri_client.types import RuntimeStatus, RuntimeVersion
 
 if TYPE_CHECKING:
+    from cri_client._sync.containers import Container, ContainerManager
     from cri_client._sync.events import EventStream
+    from cri_client._sync.images import ImageManager
+    from cri_client._sync.pods import PodManager
+    from cri_client._sync.support import Lister
 
 __all__ = ["CRIClient"]
 
@@ -70,17 +71,41 @@ class CRIClient(BaseClient):
         self._invoker = SyncInvoker(
             *client_settings(endpoint, image_endpoint, timeout, max_message_size, allow_tcp)
         )
-        self._lister = Lister(self._invoker)
         self.api = LowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.LowLevelAPI`."""
-        self.pods = PodManager(self)
-        """Pod sandboxes: :class:`~cri_client.PodManager`."""
-        self.containers = ContainerManager(self)
-        """Containers: :class:`~cri_client.ContainerManager`."""
-        self.images = ImageManager(self)
-        """Images: :class:`~cri_client.ImageManager`."""
         self._events_unimplemented = False
         self._zero_cpu_rate_measured: bool | None = None
+
+    # The managers are made on first use, and their modules imported then: a
+    # command line that only asks the version or the status does not load them
+    # (~4 ms of its start, docs/performance.md, section 10).
+
+    @cached_property
+    def pods(self) -> PodManager:
+        """Pod sandboxes: :class:`~cri_client.PodManager`."""
+        from cri_client._sync.pods import PodManager
+
+        return PodManager(self)
+
+    @cached_property
+    def containers(self) -> ContainerManager:
+        """Containers: :class:`~cri_client.ContainerManager`."""
+        from cri_client._sync.containers import ContainerManager
+
+        return ContainerManager(self)
+
+    @cached_property
+    def images(self) -> ImageManager:
+        """Images: :class:`~cri_client.ImageManager`."""
+        from cri_client._sync.images import ImageManager
+
+        return ImageManager(self)
+
+    @cached_property
+    def _lister(self) -> Lister:
+        from cri_client._sync.support import Lister
+
+        return Lister(self._invoker)
 
     @takes_rpc_timeout
     def version(self, *, rpc_timeout: float | None = None) -> RuntimeVersion:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cri_client.cli.context import Context
 from cri_client.cli.output import OUTPUT_FORMATS
@@ -27,11 +26,11 @@ __all__ = [
 Handler = Callable[[Context, argparse.Namespace], int]
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One subcommand: ``configure`` adds its flags, ``handler`` runs it and returns
     the exit code. A ``standalone`` command neither reads crictl's config file nor
-    talks to the runtime (``config``, ``completion``)."""
+    talks to the runtime (``config``, ``completion``). (A NamedTuple, as the CLI's
+    other records: a frozen dataclass costs ~1 ms more of every command's start.)"""
 
     name: str
     help: str
@@ -41,8 +40,7 @@ class Command:
     standalone: bool = False
 
 
-@dataclass(frozen=True)
-class Dispatcher:
+class Dispatcher(NamedTuple):
     """What the commands that run or describe other commands (``batch``,
     ``completion``) need of :mod:`cri_client.cli.main`, given to them as
     ``args.dispatcher``: importing that module would be an import cycle.

@@ -8,9 +8,8 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import FrameType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import logging
@@ -56,8 +55,7 @@ class CommandError(Exception):
     an image that is not there): exit code 1, like the runtime's own errors."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The global flags merged with the crictl config file, as crictl merges them.
 
     ``runtime_endpoint`` and ``image_endpoint`` are the ``-r`` and ``-i`` flags; with

@@ -49,19 +49,28 @@ Global flags go before the command; see 'cri-client COMMAND --help'."""
 
 
 def commands() -> Iterator[Command]:
-    """Every subcommand, from the modules that group them."""
-    from cri_client.cli.commands import (
-        client,
-        containers,
-        images,
-        metrics,
-        pods,
-        runtime,
-        streams,
-    )
+    """Every subcommand, from the modules that group them, each module imported only
+    when the one before it did not have the command wanted (``build_parser`` stops at
+    the first match): the most used first."""
+    from cri_client.cli.commands import runtime
 
-    for module in (runtime, pods, containers, images, streams, metrics, client):
-        yield from module.COMMANDS
+    yield from runtime.COMMANDS
+    from cri_client.cli.commands import containers  # imports pods
+
+    yield from containers.COMMANDS
+    from cri_client.cli.commands import pods
+
+    yield from pods.COMMANDS
+    from cri_client.cli.commands import images
+
+    yield from images.COMMANDS
+    from cri_client.cli.commands import streams
+
+    yield from streams.COMMANDS
+    from cri_client.cli.commands import client, metrics
+
+    yield from metrics.COMMANDS
+    yield from client.COMMANDS
 
 
 _GLOBAL_FLAGS_WITH_VALUE = frozenset(
@@ -175,7 +184,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cri-client version {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     subparsers.required = True
-    selected = [c for c in commands() if only in (c.name, *c.aliases)]
+    wanted = (c for c in commands() if only in (c.name, *c.aliases))
+    selected = [found] if (found := next(wanted, None)) is not None else []
     for command in sorted(selected or commands(), key=lambda c: c.name):
         sub = subparsers.add_parser(
             command.name,
