@@ -12,6 +12,7 @@ not defined: -NAME`` on stderr.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
@@ -210,6 +211,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@functools.lru_cache(maxsize=16)
+def _parser(only: str | None) -> argparse.ArgumentParser:
+    """:func:`build_parser`, built once per command in a process: a ``batch`` of
+    inspect lines would otherwise spend a millisecond a line building it again.
+    A parse keeps nothing but what the next one overwrites, so one serves every line."""
+    return build_parser(only)
+
+
 def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
     """The global flags over the environment over crictl's config file, as crictl
     merges them. The config file is ``-c``, else ``$CRI_CONFIG_FILE``, else
@@ -260,7 +269,7 @@ def run_command(arguments: list[str], context_for: Callable[[argparse.Namespace]
     command in the context ``context_for`` gives, and map what it raised to the exit
     code; :func:`main` for one process, ``batch`` for each of its lines. argparse's
     own exits (``--help``, usage errors) are SystemExit, left to the caller."""
-    parser = build_parser(command_named(arguments))
+    parser = _parser(command_named(arguments))
     if not arguments:  # crictl (urfave/cli) prints its help then, exit 0
         parser.print_help(sys.stdout)
         return 0
