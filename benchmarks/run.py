@@ -392,6 +392,27 @@ def interleaved(
     }
 
 
+def print_against(
+    results: dict[str, tuple[float, float]], base: str, compare: str, scale: float
+) -> None:
+    """Each run's median wall and CPU time (times ``scale``) and how it compares with
+    ``base``'s: the difference (``compare="above"``) or the ratio."""
+
+    def against(value: float, reference: float) -> str:
+        if compare == "above":
+            return f"{(value - reference) * scale:>+8.1f}"
+        return f"{value / reference:>7.1f}x"
+
+    base_wall, base_cpu = results[base]
+    digits = 1 if scale > 1 else 3
+    print(f"{'':<30}{'wall':>8}{compare:>8}{'CPU':>8}{compare:>8}")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"{name:<30}{wall * scale:>8.{digits}f}{against(wall, base_wall)}"
+            f"{cpu * scale:>8.{digits}f}{against(cpu, base_cpu)}"
+        )
+
+
 def cold_start(endpoint: str, repeats: int) -> None:
     print(f"\n8. command line cold start (median of {repeats}, interleaved), ms")
     env = bytecode_env()
@@ -406,13 +427,7 @@ def cold_start(endpoint: str, repeats: int) -> None:
     for run in runs.values():  # warm: bytecode written, files cached
         run()
     results = interleaved(runs, repeats)
-    base_wall, base_cpu = results["floor: import grpc + stubs"]
-    print(f"{'':<30}{'wall':>8}{'above':>8}{'CPU':>8}{'above':>8}")
-    for name, (wall, cpu) in results.items():
-        print(
-            f"{name:<30}{wall * 1000:>8.1f}{(wall - base_wall) * 1000:>+8.1f}"
-            f"{cpu * 1000:>8.1f}{(cpu - base_cpu) * 1000:>+8.1f}"
-        )
+    print_against(results, "floor: import grpc + stubs", "above", 1000)
 
 
 def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> None:
@@ -442,12 +457,7 @@ def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> 
     else:
         print("crictl is not on PATH: not measured (no Debian or PyPI package ships it)")
     results = interleaved(runs, rounds)
-    batch_wall, batch_cpu = results["cri-client batch"]
-    print(f"{'':<30}{'wall':>8}{'ratio':>8}{'CPU':>8}{'ratio':>8}")
-    for name, (wall, cpu) in results.items():
-        print(
-            f"{name:<30}{wall:>8.3f}{wall / batch_wall:>7.1f}x{cpu:>8.3f}{cpu / batch_cpu:>7.1f}x"
-        )
+    print_against(results, "cri-client batch", "ratio", 1)
 
 
 def main() -> None:
