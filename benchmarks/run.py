@@ -15,19 +15,23 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 6. stats of 16 idle and of 16 exited containers: one list call and one container;
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
    (docs/performance.md, section 8);
-8. the command line's cold start: ``cri-client version|ps|pods|images|info`` next to
-   the floor, a bare ``import grpc`` plus the generated stubs (docs/performance.md,
-   section 10);
-9. 50 ``inspect`` command lines in one ``cri-client batch`` next to 50 processes of
-   ``crictl inspect`` (if crictl is on PATH) and of ``cri-client inspect``
-   (docs/performance.md, section 11).
+8. a pull of a 48 MB image (three random-data layers) from the local registry, with
+   and without progress (rounds alternate; docs/performance.md, section 10).
+9. inventory: 300 exited containers listed with their statuses
+   (``list(with_status=True)``, one ContainerStatus each, at several parallelisms)
+   next to a bare ``ListContainers`` and to the same statuses on the bare stub;
+10. the command line's cold start: ``cri-client version|ps|pods|images|info`` next to
+    the floor, a bare ``import grpc`` plus the generated stubs (docs/performance.md,
+    section 12);
+11. 50 ``inspect`` command lines in one ``cri-client batch`` next to 50 processes of
+    ``crictl inspect`` (if crictl is on PATH) and of ``cri-client inspect``
+    (docs/performance.md, section 13).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import os
 import platform
 import resource
@@ -41,6 +45,8 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
 
 import grpc
 
@@ -354,6 +360,98 @@ def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
     )
 
 
+def inventory(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    """``containers.list(with_status=True)`` costs a list plus one ContainerStatus per
+    container: measured against the bare stub doing the same, serially and with 8
+    threads, and against the bare list alone (best of 5 each, milliseconds)."""
+    print(f"\n9. inventory of {count} exited containers in 10 pods (best of 5), milliseconds")
+    with CRIClient(endpoint) as cri:
+        pods = [cri.pods.run(f"bench-inventory-{i}", log_directory=log_dir) for i in range(10)]
+        try:
+            for index in range(count):
+                pod = pods[index % len(pods)]
+                kubelet = {
+                    "io.kubernetes.pod.name": pod.name,
+                    "io.kubernetes.pod.namespace": "default",
+                }
+                cri.containers.create(
+                    pod, f"c{index}", image, command=["sh", "-c", "exit 3"], labels=kubelet
+                ).start()
+            stub = api_pb2_grpc.RuntimeServiceStub(grpc.insecure_channel(cri.endpoint.url))
+            listing = pb.ListContainersRequest()
+
+            def statuses(ids: list[str]) -> list[object]:
+                return [
+                    stub.ContainerStatus(pb.ContainerStatusRequest(container_id=i), timeout=60)
+                    for i in ids
+                ]
+
+            def bare_serial() -> object:
+                return statuses([c.id for c in stub.ListContainers(listing, timeout=60).containers])
+
+            def bare_threads() -> object:
+                ids = [c.id for c in stub.ListContainers(listing, timeout=60).containers]
+                with ThreadPoolExecutor(8) as pool:
+                    return list(pool.map(lambda i: statuses([i]), ids))
+
+            listed = cri.containers.list(all=True, with_status=True)
+            assert len(listed) >= count and {c.exit_code for c in listed} >= {3}
+            rows: dict[str, Callable[[], object]] = {
+                "bare ListContainers": lambda: stub.ListContainers(listing, timeout=60),
+                "containers.list(all=True)": lambda: cri.containers.list(all=True),
+                "bare list + statuses, serial": bare_serial,
+                "bare list + statuses, 8 threads": bare_threads,
+            }
+            for parallel in (1, 4, 8, 16):
+                rows[f"list(with_status=True, parallel={parallel})"] = partial(
+                    cri.containers.list, all=True, with_status=True, parallel=parallel
+                )
+            best = {
+                name: min(per_call_us(call, 1) for _ in range(5)) for name, call in rows.items()
+            }
+            bare = best["bare ListContainers"]
+            for name, micros in best.items():
+                print(f"{name:<44}{micros / 1000:>10.1f}{micros / bare:>8.1f}x")
+        finally:
+            for pod in pods:
+                pod.remove(force=True)
+
+
+def pull_progress_cost(endpoint: str, image: str, rounds: int) -> None:
+    """Section 8: the same pull with and without ``progress=``, alternating, the image
+    removed (and its content collected) before each pull."""
+    from cri_client.testing._images import push_random_image
+
+    registry = image.split("/")[0]
+    if not registry.startswith("127.0.0.1:"):
+        print("\n8. pull progress: skipped (needs the throwaway runtime's local registry)")
+        return
+    sizes = [24 << 20, 16 << 20, 8 << 20]
+    with tempfile.TemporaryDirectory() as work:
+        reference = push_random_image(registry, "bench-progress", sizes, Path(work))
+    print(f"\n8. pull of {sum(sizes) / 1e6:.0f} MB in 3 layers, without and with progress")
+    plain: list[float] = []
+    watched: list[float] = []
+    looks: list[int] = []
+    with CRIClient(endpoint) as cri:
+        for _ in range(rounds):
+            for times, with_progress in ((plain, False), (watched, True)):
+                cri.images.remove(reference, missing_ok=True)
+                values: list[object] = []
+                started = time.perf_counter()
+                cri.images.pull(reference, progress=values.append if with_progress else None)
+                times.append(time.perf_counter() - started)
+                if with_progress:
+                    looks.append(len(values))
+        cri.images.remove(reference, missing_ok=True)
+    without, with_ = statistics.median(plain), statistics.median(watched)
+    print(
+        f"without progress {without * 1000:.0f} ms, with progress {with_ * 1000:.0f} ms "
+        f"(median of {rounds}; ratio {with_ / without:.3f}; {statistics.median(looks):.0f} "
+        "progress values per pull)"
+    )
+
+
 def cli_command() -> list[str]:
     """The console script beside this interpreter, as a user runs it."""
     script = os.path.join(os.path.dirname(sys.executable), "cri-client")
@@ -414,14 +512,14 @@ def print_against(
 
 
 def cold_start(endpoint: str, repeats: int) -> None:
-    print(f"\n8. command line cold start (median of {repeats}, interleaved), ms")
+    print(f"\n10. command line cold start (median of {repeats}, interleaved), ms")
     env = bytecode_env()
     floor = "import grpc; from cri_client._proto import api_pb2_grpc"
     argvs = {"floor: import grpc + stubs": [sys.executable, "-c", floor]}
     for name in ("version", "ps", "pods", "images", "info"):
         argvs[f"cri-client {name}"] = [*cli_command(), "-r", endpoint, name]
     runs: dict[str, Callable[[], object]] = {
-        name: functools.partial(subprocess.run, argv, check=True, env=env, capture_output=True)
+        name: partial(subprocess.run, argv, check=True, env=env, capture_output=True)
         for name, argv in argvs.items()
     }
     for run in runs.values():  # warm: bytecode written, files cached
@@ -431,12 +529,12 @@ def cold_start(endpoint: str, repeats: int) -> None:
 
 
 def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> None:
-    print(f"\n9. {count} inspect commands: one batch process or {count} processes, s")
+    print(f"\n11. {count} inspect commands: one batch process or {count} processes, s")
     env = bytecode_env()
     script = "".join(f"inspect {container_id}\n" for _ in range(count)).encode()
     ours = [*cli_command(), "-r", endpoint]
     runs: dict[str, Callable[[], object]] = {
-        "cri-client batch": functools.partial(
+        "cri-client batch": partial(
             subprocess.run, [*ours, "batch"], input=script, check=True, env=env, capture_output=True
         ),
         f"{count} x cri-client inspect": lambda: [
@@ -464,7 +562,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8,9", help="which to run, e.g. 1,3")
+    parser.add_argument(
+        "--sections", default="1,2,3,4,5,6,7,8,9,10,11", help="which to run, e.g. 1,3"
+    )
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -526,8 +626,12 @@ def main() -> None:
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
             if 8 in sections:
-                cold_start(endpoint, 7 if args.quick else 21)
+                pull_progress_cost(endpoint, image, 5 if args.quick else 21)
             if 9 in sections:
+                inventory(endpoint, image, 60 if args.quick else 300, log_dir)
+            if 10 in sections:
+                cold_start(endpoint, 7 if args.quick else 21)
+            if 11 in sections:
                 batch_inspect(endpoint, ctr.id, 50, 3 if args.quick else 5)
         finally:
             channel.close()

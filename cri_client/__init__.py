@@ -68,6 +68,9 @@ if _typing.TYPE_CHECKING:
         CRIError as CRIError,
     )
     from cri_client.types import (
+        BulkOutcome as BulkOutcome,
+    )
+    from cri_client.types import (
         ContainerEvent as ContainerEvent,
     )
     from cri_client.types import (
@@ -92,6 +95,9 @@ if _typing.TYPE_CHECKING:
         ImageFsInfo as ImageFsInfo,
     )
     from cri_client.types import (
+        LayerProgress as LayerProgress,
+    )
+    from cri_client.types import (
         LogRecord as LogRecord,
     )
     from cri_client.types import (
@@ -99,6 +105,12 @@ if _typing.TYPE_CHECKING:
     )
     from cri_client.types import (
         PodStats as PodStats,
+    )
+    from cri_client.types import (
+        PullPhase as PullPhase,
+    )
+    from cri_client.types import (
+        PullProgress as PullProgress,
     )
     from cri_client.types import (
         Resubscribed as Resubscribed,
@@ -124,6 +136,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "AmbiguousReferenceError": "cri_client.errors",
     "AsyncCRIClient": "cri_client.aio",
+    "BulkOutcome": "cri_client.types",
     "CRIClient": "cri_client._sync.client",
     "CRIError": "cri_client.errors",
     "Container": "cri_client._sync.containers",
@@ -140,6 +153,7 @@ _EXPORTS = {
     "Image": "cri_client._sync.images",
     "ImageFsInfo": "cri_client.types",
     "ImageManager": "cri_client._sync.images",
+    "LayerProgress": "cri_client.types",
     "LogRecord": "cri_client.types",
     "LogStream": "cri_client._sync.logstream",
     "LowLevelAPI": "cri_client._api",
@@ -148,6 +162,8 @@ _EXPORTS = {
     "PodState": "cri_client.types",
     "PodStats": "cri_client.types",
     "PortForward": "cri_client._sync.portforward",
+    "PullPhase": "cri_client.types",
+    "PullProgress": "cri_client.types",
     "ResponseStream": "cri_client._rpc",
     "Resubscribed": "cri_client.types",
     "RuntimeCondition": "cri_client.types",

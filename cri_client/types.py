@@ -13,12 +13,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cri_client._core.messages import decode_json_values, timestamp
 from cri_client._proto import api_pb2 as pb
 
 __all__ = [
+    "BulkOutcome",
     "ContainerEvent",
     "ContainerEventType",
     "ContainerState",
@@ -28,9 +29,12 @@ __all__ = [
     "ExecResult",
     "FilesystemUsage",
     "ImageFsInfo",
+    "LayerProgress",
     "LogRecord",
     "PodState",
     "PodStats",
+    "PullPhase",
+    "PullProgress",
     "Resubscribed",
     "RuntimeCondition",
     "RuntimeHandler",
@@ -228,6 +232,32 @@ class ExecResult:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome(Generic[Result]):
+    """What bulk work (``cri.containers.exec_many()``, ``stop_many()``,
+    ``remove_many()``) did to one container: its ``result`` (an ``ExecResult`` for
+    exec, the container for stop, None for removal), or the ``error`` that call
+    raised. One failure neither stops nor hides the others.
+
+    >>> [(o.name, o.result.exit_code if o.ok else o.error) for o in outcomes]
+    [('web', 0), ('db', ContainerNotRunningError(...))]
+    """
+
+    id: str
+    """The container's id; the reference as given when it named no container."""
+    name: str
+    result: Result | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call succeeded (an exec that exits non-zero did)."""
+        return self.error is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,3 +493,57 @@ class ImageFsInfo:
             tuple(FilesystemUsage.from_message(fs) for fs in reply.image_filesystems),
             tuple(FilesystemUsage.from_message(fs) for fs in reply.container_filesystems),
         )
+
+
+# --- pull progress -------------------------------------------------------------------------
+
+
+class PullPhase(str, enum.Enum):
+    """Where a pull is: ``RESOLVING`` (the reference, the manifest; also all a runtime
+    without progress shows until the end), ``DOWNLOADING`` (layers are being fetched),
+    ``UNPACKING`` (every layer seen is fetched, the runtime unpacks them), ``DONE``."""
+
+    RESOLVING = "resolving"
+    DOWNLOADING = "downloading"
+    UNPACKING = "unpacking"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerProgress:
+    """One layer of a pull: its digest, bytes fetched and bytes it has (``expected``)."""
+
+    digest: str
+    done: int
+    expected: int
+
+    @property
+    def complete(self) -> bool:
+        return self.expected > 0 and self.done >= self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class PullProgress:
+    """One look at a running pull (``cri.images.pull(ref, progress=...)``,
+    ``cri.images.pull_progress(ref)``).
+
+    ``layers`` are those the runtime has shown so far, in the order first seen;
+    ``bytes_done`` and ``bytes_expected`` add them up and never decrease. The last
+    value (``phase`` DONE) lists every layer of the image's manifest, all complete,
+    and names the image (``image_id``). ``detailed`` is False when the runtime does
+    not show downloads (CRI-O, or a containerd socket that refuses its content
+    service): only ``phase`` and ``elapsed`` move then (docs/images.md)."""
+
+    reference: str
+    phase: PullPhase
+    elapsed: float
+    layers: tuple[LayerProgress, ...] = ()
+    bytes_done: int = 0
+    bytes_expected: int = 0
+    detailed: bool = True
+    image_id: str = ""
+
+    @property
+    def fraction(self) -> float | None:
+        """bytes_done / bytes_expected, None while nothing is expected yet."""
+        return self.bytes_done / self.bytes_expected if self.bytes_expected else None

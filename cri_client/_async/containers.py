@@ -10,21 +10,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from cri_client._async import support
+from cri_client._async.concurrency import each_at_most
 from cri_client._core.configs import (
     MountSpec,
     container_config,
     container_log_directory,
     with_user_specified_image,
 )
-from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.defaults import (
+    BULK_PARALLELISM,
+    DEFAULT_STOP_TIMEOUT,
+    SAMPLE_INTERVAL,
+    STATUS_PARALLELISM,
+)
 from cri_client._core.listing import container_filter, select_containers
-from cri_client._core.messages import decode_json_values, message_dict
+from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
 from cri_client._core.public import publish
+from cri_client._core.recreate import (
+    ContainerChanges,
+    container_changes,
+    container_config_from,
+    next_container_config,
+    recreate_failed,
+)
 from cri_client._core.requests import (
     exec_failure,
     exec_limits,
@@ -33,13 +47,31 @@ from cri_client._core.requests import (
     running_container_refused,
     stop_seconds,
 )
-from cri_client._core.runtimes import sandbox_id_from_info
-from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
-from cri_client._core.views import ContainerView, container_names, tty_from_inspect
+from cri_client._core.runtimes import sandbox_id_from_info, sandbox_names_from_info
+from cri_client._core.selectors import label_selector
+from cri_client._core.validation import (
+    check_command,
+    check_parallel,
+    check_reference,
+    check_seconds,
+)
+from cri_client._core.views import (
+    ContainerView,
+    container_names,
+    has_pod_labels,
+    pod_name_and_namespace,
+    tty_from_inspect,
+)
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
-from cri_client.errors import CRIError, ExecError, NotFoundError, UnknownError
-from cri_client.types import ContainerState, ExecResult
+from cri_client.errors import (
+    CRIError,
+    ExecError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnknownError,
+)
+from cri_client.types import BulkOutcome, ContainerState, ExecResult
 
 if TYPE_CHECKING:
     from cri_client._async.client import AsyncCRIClient
@@ -51,6 +83,11 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncContainer", "AsyncContainerManager"]
 
+T = TypeVar("T")
+
+Listed = tuple[pb.Container | pb.ContainerStatus, str]
+"""A listed container (or its status) and its pod id."""
+
 
 class AsyncContainer(ContainerView):
     """A container. Attributes mirror the CRI status in snake_case; those only the
@@ -58,11 +95,16 @@ class AsyncContainer(ContainerView):
     containers from ``get()``/``create()`` and after :meth:`reload`."""
 
     def __init__(
-        self, client: AsyncCRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
+        self,
+        client: AsyncCRIClient,
+        raw: pb.Container | pb.ContainerStatus,
+        pod_id: str,
+        pod_metadata: tuple[str, str] | None = None,
     ) -> None:
         self._client = client
         self.raw = raw
         self.pod_id = pod_id
+        self.pod_metadata = pod_metadata
 
     @takes_rpc_timeout
     async def reload(self, *, rpc_timeout: float | None = None) -> AsyncContainer:
@@ -78,6 +120,69 @@ class AsyncContainer(ContainerView):
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = await self._client.api.container_status(container_id=self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
+
+    @takes_rpc_timeout
+    async def config(self, *, rpc_timeout: float | None = None) -> pb.ContainerConfig:
+        """The config the container was made with, as a ``ContainerConfig`` (one
+        verbose ContainerStatus): containerd's own copy, env values the bytes they are
+        (``KeyValue.value``; never a base64 reading of the text). A runtime that keeps
+        no copy (CRI-O) gets one rebuilt from the status and the OCI spec: its env is
+        the process's whole environment, image variables included
+        (docs/operations.md#recreate).
+
+        >>> {e.key: e.value for e in (await ctr.config()).envs}
+        {'MODE': b'demo', 'COUNT': b'10'}
+        """
+        reply = await self._client.api.container_status(container_id=self.id, verbose=True)
+        return container_config_from(reply)
+
+    @takes_rpc_timeout
+    async def recreate(
+        self,
+        *,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        working_dir: str | None = None,
+        env: Mapping[str, str | bytes | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        pull: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> AsyncContainer:
+        """Stop and remove the container, then create and start it again in the same
+        pod from its own :meth:`config`, as kubelet restarts one: ``attempt + 1`` and
+        the log at ``<name>/<attempt>.log`` in the pod's log directory, so
+        ``logs(previous=True)`` of the new container reads this run. Returns the new
+        container (this object keeps the old id).
+
+        The changes are applied on the way: ``image``, ``command``, ``args``,
+        ``working_dir`` replace; ``env`` (text values), ``labels`` and
+        ``annotations`` are merged into the old ones, a None value removing the key.
+        They are checked before any RPC, and the image is looked up (``pull=True``:
+        pulled when missing) before anything is stopped. ``timeout`` is the stop's
+        grace period. When a step fails after the old container was removed,
+        :class:`~cri_client.errors.RecreateError` says what exists now (a new
+        container that would not start is removed again) and carries the config. A pod
+        that is not ready takes no new container: FailedPreconditionError before
+        anything changed (:meth:`AsyncPod.recreate` makes a new sandbox).
+
+        >>> new = await ctr.recreate(env={"MODE": "debug"}, timeout=5)
+        >>> new.attempt, await new.logs(previous=True)
+        (1, 'run demo\n')
+        """
+        changes = container_changes(
+            image=image,
+            command=command,
+            args=args,
+            working_dir=working_dir,
+            env=env,
+            labels=labels,
+            annotations=annotations,
+        )
+        seconds = stop_seconds(timeout)
+        return await self._client.containers._recreate(self, changes, seconds, pull)
 
     @takes_rpc_timeout
     async def start(self, *, rpc_timeout: float | None = None) -> AsyncContainer:
@@ -536,7 +641,7 @@ class AsyncContainerManager:
         resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None,
         run_as_user: int | None = None,
         privileged: bool = False,
-        config: pb.ContainerConfig | None = None,
+        config: pb.ContainerConfig | Mapping[str, Any] | None = None,
         pull: bool = False,
         rpc_timeout: float | None = None,
     ) -> AsyncContainer:
@@ -545,7 +650,10 @@ class AsyncContainerManager:
         ``image`` must be on the node: pull it with ``cri.images.pull``, pass
         ``pull=True`` (pulled when missing), or use ``cri.run``. A create that fails
         for want of the image raises NotFoundError saying so (one ImageStatus after
-        the failure; none on success). ``config`` takes a complete ``ContainerConfig``.
+        the failure; none on success). ``config`` takes a complete ``ContainerConfig``
+        instead of the other arguments, or a dict of one in protobuf's JSON mapping as
+        a crictl config file writes it, env values as text
+        (:func:`cri_client.configs.message_from_dict`).
 
         As kubelet does, the container's log directory (``<name>/`` in the pod's) is
         created first (CRI-O's conmon does not create it; removed again if the create
@@ -554,10 +662,14 @@ class AsyncContainerManager:
 
         >>> ctr = await cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
         """
+        if isinstance(config, Mapping):
+            config = config_from_dict(config, pb.ContainerConfig, "config")
         if config is not None and not isinstance(config, pb.ContainerConfig):
-            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
+            raise TypeError(
+                f"config must be a ContainerConfig or a dict, not {type(config).__name__}"
+            )
         target = await self._client.pods.get(pod) if isinstance(pod, str) else pod
-        sandbox = await target.sandbox_config()
+        sandbox = await target.config()
         if config is None:
             config = container_config(
                 name,
@@ -595,7 +707,108 @@ class AsyncContainerManager:
                 raise image_not_present(wanted, err) from None
             raise
         status = (await self._client.api.container_status(container_id=reply.container_id)).status
-        return AsyncContainer(self._client, status, target.id)
+        return AsyncContainer(self._client, status, target.id, (target.name, target.namespace))
+
+    @takes_rpc_timeout
+    async def recreate(
+        self,
+        reference: str | AsyncContainer,
+        *,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        working_dir: str | None = None,
+        env: Mapping[str, str | bytes | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        pull: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> AsyncContainer:
+        """Recreate a container by reference or object (see :meth:`get`) from its own
+        config, with changes: :meth:`AsyncContainer.recreate`. Everything is checked
+        before the first RPC."""
+        changes = container_changes(
+            image=image,
+            command=command,
+            args=args,
+            working_dir=working_dir,
+            env=env,
+            labels=labels,
+            annotations=annotations,
+        )
+        seconds = stop_seconds(timeout)
+        return await self._recreate(await self.get(reference), changes, seconds, pull)
+
+    async def _recreate(
+        self, ctr: AsyncContainer, changes: ContainerChanges, stop_timeout: int, pull: bool
+    ) -> AsyncContainer:
+        """Read the config and the pod's, look up the image, then replace the container."""
+        following = next_container_config(await ctr.config(), changes)
+        pod = await self._client.pods._with_config(ctr.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={ctr.id}",
+            )
+        await self._ensure_image(following.image.image, pull)
+        return await self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
+
+    async def _ensure_image(self, image: str, pull: bool) -> None:
+        """Make sure ``image`` is on the node before anything is stopped: pulled when
+        missing and ``pull``, else NotFoundError saying that nothing was changed."""
+        if await self._client.images.exists(image):
+            return
+        if pull:
+            await self._client.images.pull(image)
+            return
+        raise NotFoundError(
+            f"image {image!r} is not present on the node: nothing was stopped or removed; "
+            "pull it first (cri.images.pull) or pass pull=True",
+            rpc="ImageStatus",
+        )
+
+    async def _replace(
+        self,
+        container_id: str,
+        description: str,
+        pod: AsyncPod,
+        config: pb.ContainerConfig,
+        stop_timeout: int,
+    ) -> AsyncContainer:
+        """Stop and remove one container, then create and start ``config`` in ``pod``;
+        a failure after the removal is a RecreateError saying what exists now."""
+        await self._client.api.stop_container(container_id=container_id, timeout=stop_timeout)
+        await self._client.api.remove_container(container_id=container_id)
+        return await self._start_new(
+            pod, config, f"stopped and removed {description}", [container_id]
+        )
+
+    async def _start_new(
+        self, pod: AsyncPod, config: pb.ContainerConfig, done: str, removed: Sequence[str]
+    ) -> AsyncContainer:
+        """Create and start the container of a recreate, after ``done`` (what the
+        recreate removed). A container that does not start is removed again: either
+        step's failure is a RecreateError that says so."""
+        try:
+            created = await self.create(
+                pod, config.metadata.name, config.image.image, config=config
+            )
+        except CRIError as err:
+            step = f"creating the new container {config.metadata.name!r}"
+            raise recreate_failed(done, step, err, removed=removed, config=config) from err
+        try:
+            return await created.start()
+        except CRIError as err:
+            await created.remove(force=True, missing_ok=True)
+            raise recreate_failed(
+                f"{done}; created {created._describe()} and removed it again",
+                "starting it",
+                err,
+                removed=removed,
+                config=config,
+            ) from err
 
     async def _has_image(self, image: str) -> bool:
         """Whether the node has the image a failed create asked for; True when the
@@ -610,8 +823,8 @@ class AsyncContainerManager:
         self, reference: str | AsyncContainer, *, rpc_timeout: float | None = None
     ) -> AsyncContainer:
         """A container by full id, unique id prefix, name, ``namespace/pod/container``,
-        or a container object (fetched again: the result has the current status). A
-        full id costs one RPC, anything else a list first."""
+        or a container object (fetched again: the result has the current status and
+        its pod's name). A full id costs one RPC, anything else a list first."""
         if isinstance(reference, AsyncContainer):
             reference = reference.id
         check_reference(reference, "container")
@@ -630,20 +843,22 @@ class AsyncContainerManager:
             lambda ctr: ctr.id,
             lambda ctr: container_names(reference, pods, ctr),
         )
-        status = (await self._client.api.container_status(container_id=found.id)).status
-        return AsyncContainer(self._client, status, found.pod_sandbox_id)
+        return await self._by_full_id(found.id, found.pod_sandbox_id)
 
-    async def _by_full_id(self, container_id: str) -> AsyncContainer:
-        """One verbose ContainerStatus: the status, and the pod id from the runtime's
-        info (the status message has none); a filtered list where the info lacks it."""
+    async def _by_full_id(self, container_id: str, pod_id: str | None = None) -> AsyncContainer:
+        """One verbose ContainerStatus: the status, and the pod's id, name and
+        namespace from the runtime's info (the status message has none); a filtered
+        list where the info lacks the id."""
         reply = await self._client.api.container_status(container_id=container_id, verbose=True)
-        pod_id = sandbox_id_from_info(reply.info)
+        pod_id = pod_id or sandbox_id_from_info(reply.info)
         if pod_id is None:
             listed = await self._client._lister.list(
                 support.CONTAINERS, pb.ContainerFilter(id=container_id)
             )
             pod_id = listed[0].pod_sandbox_id if listed else ""
-        return AsyncContainer(self._client, reply.status, pod_id)
+        return AsyncContainer(
+            self._client, reply.status, pod_id, sandbox_names_from_info(reply.info)
+        )
 
     @takes_rpc_timeout
     async def start(
@@ -664,33 +879,161 @@ class AsyncContainerManager:
         return await (await self.get(reference)).stop(timeout)
 
     @takes_rpc_timeout
+    async def exec_many(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        cmd: Sequence[str],
+        *,
+        timeout: float | None = None,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[ExecResult]]:
+        """Run a command in many containers, ``parallel`` at a time, and report on each
+        (as ``ansible -m command`` over hosts): its :class:`~cri_client.types.ExecResult`
+        (a non-zero exit included), or the error :meth:`AsyncContainer.exec` raised.
+
+        ``containers``: container objects or references, or a label selector (a
+        mapping, or a string such as ``"app=web,tier!=db"``) that picks among the
+        running containers. ``timeout`` is each command's own limit, as in ``exec``.
+
+        >>> for o in await cri.containers.exec_many("app=web", ["nginx", "-t"]):
+        ...     print(o.name, o.result.exit_code if o.ok else o.error)
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        exec_limits(timeout, self._client.timeout)
+        return await self._each(
+            containers, lambda ctr: ctr.exec(command, timeout=timeout), parallel, all=False
+        )
+
+    @takes_rpc_timeout
+    async def stop_many(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        *,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[AsyncContainer]]:
+        """Stop many containers, ``parallel`` at a time (each gets SIGTERM, then
+        SIGKILL after ``timeout`` seconds), and report on each: the container with its
+        new status, or the error. ``containers`` as in :meth:`exec_many` (a selector
+        picks among the running ones).
+
+        >>> [o.id for o in await cri.containers.stop_many("app=web", timeout=5) if not o.ok]
+        []
+        """
+        stop_seconds(timeout)
+        return await self._each(containers, lambda ctr: ctr.stop(timeout), parallel, all=False)
+
+    @takes_rpc_timeout
+    async def remove_many(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        *,
+        force: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[None]]:
+        """Remove many containers, ``parallel`` at a time, and report on each. A
+        running container is refused (its outcome carries the error) unless
+        ``force``, which stops it at once first, as :meth:`remove`. ``containers`` as
+        in :meth:`exec_many`; a selector picks among containers in every state.
+
+        >>> outcomes = await cri.containers.remove_many("app=batch,tier notin (keep)")
+        >>> [(o.name, str(o.error)) for o in outcomes if not o.ok]
+        [('worker', "container ... is running: stop it first, or pass force=True")]
+        """
+
+        async def remove(ctr: AsyncContainer) -> None:
+            await self.remove(ctr, force=force)
+
+        return await self._each(containers, remove, parallel, all=True)
+
+    async def _each(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        action: Callable[[AsyncContainer], Awaitable[T]],
+        parallel: int,
+        *,
+        all: bool,
+    ) -> list[BulkOutcome[T]]:
+        """``action`` on each selected container, ``parallel`` at a time, an outcome
+        each. A selector lists the containers (running ones unless ``all``); a
+        reference is looked up in the call that acts on it, so one that names no
+        container is that item's error."""
+        check_parallel(parallel)
+        targets: Sequence[AsyncContainer | str]
+        if isinstance(containers, str | Mapping):
+            targets = await self.list(all=all, labels=containers)
+        elif isinstance(containers, Sequence):
+            targets = list(containers)
+            for target in targets:
+                if not isinstance(target, AsyncContainer):
+                    check_reference(target, "container")
+        else:
+            raise TypeError(
+                "containers must be containers, references, or a label selector, "
+                f"not {type(containers).__name__}"
+            )
+
+        async def act(target: AsyncContainer | str) -> tuple[AsyncContainer, T]:
+            ctr = target if isinstance(target, AsyncContainer) else await self.get(target)
+            return ctr, await action(ctr)
+
+        outcomes = await each_at_most([partial(act, target) for target in targets], parallel)
+        return [
+            bulk_outcome(target, outcome) for target, outcome in zip(targets, outcomes, strict=True)
+        ]
+
+    async def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
+        """Each listed container's status (one ContainerStatus each, ``parallel`` at a
+        time) with its pod id; those removed since the list are left out, and any other
+        failure is raised."""
+        calls = [partial(self._client.api.container_status, container_id=c.id) for c in listed]
+        replies = await each_at_most(calls, parallel)
+        statuses: list[Listed] = []
+        for ctr, reply in zip(listed, replies, strict=True):
+            if isinstance(reply, NotFoundError):
+                continue
+            if isinstance(reply, Exception):
+                raise reply
+            statuses.append((reply.status, ctr.pod_sandbox_id))
+        return statuses
+
+    @takes_rpc_timeout
     async def stats(
         self,
         *,
         pod: AsyncPod | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         those the runtime lists, optionally of one ``pod`` (any pod reference, see
-        ``cri.pods.get``), with ``labels``, or one full ``id``. containerd lists
+        ``cri.pods.get``), those ``labels`` select (a mapping or a selector string,
+        as in :meth:`list`), or one full ``id``. containerd lists
         created and exited containers too, with CPU and memory None (``crictl stats``
         leaves those out of its table unless ``-a``). ``cpu_percent`` as in
         :meth:`AsyncContainer.stats`."""
         from cri_client._async.support import sample_twice
         from cri_client.types import ContainerStats
 
+        selector = label_selector(labels)
         stats_filter = pb.ContainerStatsFilter(
             id=id or "",
             pod_sandbox_id=await self._pod_id(pod) or "",
-            label_selector=check_labels(labels, "labels"),
+            label_selector=selector.server_side(),
         )
 
         async def sample() -> list[ContainerStats]:
             reply = await self._client.api.list_container_stats(filter=stats_filter)
-            return [ContainerStats.from_message(s) for s in reply.stats]
+            return [
+                ContainerStats.from_message(s)
+                for s in reply.stats
+                if selector.matches(s.attributes.labels)
+            ]
 
         return await sample_twice(
             sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
@@ -703,33 +1046,64 @@ class AsyncContainerManager:
         all: bool = False,
         id: str | None = None,
         state: ContainerState | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         pod: AsyncPod | str | None = None,
         name: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        with_status: bool = False,
+        parallel: int = STATUS_PARALLELISM,
         rpc_timeout: float | None = None,
     ) -> list[AsyncContainer]:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
 
-        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (any pod reference,
-        see ``cri.pods.get``) go to the runtime; ``name`` and ``namespace`` are regular
-        expressions, and ``image`` matches the image as asked for, its id, or an id
-        prefix.
+        ``id`` (full or prefix), ``state`` (``ContainerState`` or its name in any
+        case), ``labels`` and ``pod`` (any pod reference, see ``cri.pods.get``) go to
+        the runtime; ``name`` and ``namespace`` are regular expressions, and ``image``
+        matches the image as asked for, its id, or an id prefix. ``labels`` is a
+        mapping of exact values or a selector as kubectl writes it
+        (``"app=web,tier in (a,b),!canary"``): exact values go to the runtime, the
+        other terms are checked here.
+
+        The CRI's list has no exit codes or times. ``with_status=True`` fills them
+        (``exit_code``, ``started_at``, ``finished_at``, ``reason``, ``message``,
+        ``log_path``) with one ContainerStatus per container, ``parallel`` at a time:
+        no runtime offers a list with statuses (docs/performance.md has the cost). A
+        container removed between the list and its status is left out.
+
+        >>> [(c.pod_name, c.name, c.exit_code) for c in await cri.containers.list(
+        ...     all=True, labels="app in (web,api)", state="exited", with_status=True)]
+        [('web-0', 'web', 137)]
         """
+        selector = label_selector(labels)
+        check_parallel(parallel)
         server_side = container_filter(
-            all=all, id=id, state=state, labels=labels, pod_id=await self._pod_id(pod)
+            all=all, id=id, state=state, selector=selector, pod_id=await self._pod_id(pod)
         )
         found = await self._client._lister.list(support.CONTAINERS, server_side)
-        namespaces: dict[str, str] = {}
-        if namespace is not None:
-            pods = await self._client._lister.list(support.POD_SANDBOXES)
-            namespaces = {p.id: p.metadata.namespace for p in pods}
+        pods: dict[str, pb.PodSandboxMetadata] | None = None
+        if namespace is not None or any(not has_pod_labels(ctr.labels) for ctr in found):
+            pods = {
+                p.id: p.metadata for p in await self._client._lister.list(support.POD_SANDBOXES)
+            }
+        namespaces = {pod_id: meta.namespace for pod_id, meta in (pods or {}).items()}
         selected = select_containers(
-            found, id=id, name=name, namespace=namespace, namespaces=namespaces, image=image
+            found,
+            id=id,
+            name=name,
+            namespace=namespace,
+            namespaces=namespaces,
+            image=image,
+            selector=selector,
         )
-        return [AsyncContainer(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
+        listed: list[Listed] = [(ctr, ctr.pod_sandbox_id) for ctr in selected]
+        if with_status:
+            listed = await self._with_statuses(selected, parallel)
+        return [
+            AsyncContainer(self._client, raw, pod_id, pod_name_and_namespace(pods, pod_id))
+            for raw, pod_id in listed
+        ]
 
     @takes_rpc_timeout
     async def remove(
@@ -765,6 +1139,19 @@ class AsyncContainerManager:
     async def _pod_id(self, pod: AsyncPod | str | None) -> str | None:
         """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
         return None if pod is None else await self._client.pods.resolve_id(pod)
+
+
+def bulk_outcome(
+    target: AsyncContainer | str, outcome: tuple[AsyncContainer, T] | Exception
+) -> BulkOutcome[T]:
+    """One item's report: the container's id and name with the result, or the error
+    with what is known of the target (a reference that named nothing: itself)."""
+    if isinstance(outcome, Exception):
+        if isinstance(target, AsyncContainer):
+            return BulkOutcome(target.id, target.name, error=outcome)
+        return BulkOutcome(target, "", error=outcome)
+    ctr, result = outcome
+    return BulkOutcome(ctr.id, ctr.name, result=result)
 
 
 publish(AsyncContainer, AsyncContainerManager)

@@ -13,6 +13,11 @@ docs/compatibility.md has the table for people.
 * :func:`image_status_query`, :func:`image_id_hex`: image ids with or without ``sha256:``.
 * :func:`sandbox_id_from_info`: the pod id in a container's verbose status.
 * :data:`UNIMPLEMENTED_RPCS`: which of crictl's newer RPCs each containerd lacks.
+* :data:`PULL_PROGRESS_SOURCES`, :func:`progress_service_missing`: which runtime shows
+  a running pull's downloads, and the answers that say it does not.
+* :func:`config_in_info`, :func:`runtime_spec_in_info`: the config a container or pod
+  was made with, and its OCI spec, in a verbose status (containerd has the config,
+  CRI-O only the spec).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # --- error answers --------------------------------------------------------------------------
 
@@ -211,6 +216,36 @@ def image_status_query(reference: str) -> str:
     return reference
 
 
+# --- pull progress --------------------------------------------------------------------------
+
+PULL_PROGRESS_SOURCES: Mapping[str, str] = {
+    "containerd 1.6": "content ListStatuses (no transfer service: UNIMPLEMENTED)",
+    "containerd 1.7": "content ListStatuses (the transfer service is there, unused by CRI)",
+    "containerd 2.x": "content ListStatuses (the transfer service reports progress only to"
+    " the client that started a transfer: CRI's pull is the runtime's own)",
+    "CRI-O": "none (no containerd services: UNIMPLEMENTED 'unknown service')",
+}
+"""Where a CRI pull's downloads can be watched, per runtime (measured on containerd
+1.6, 1.7 and 2.1: each shows every in-flight layer as a content ingest named
+``layer-sha256:<hex>`` in the ``k8s.io`` namespace, with offset and total)."""
+
+CONTAINERD_CRI_NAMESPACE = "k8s.io"
+"""The containerd namespace where its CRI plugin keeps images and their content."""
+
+CONTENT_LIST_STATUSES = "/containerd.services.content.v1.Content/ListStatuses"
+CONTENT_READ = "/containerd.services.content.v1.Content/Read"
+
+_NO_SERVICE_CODES = frozenset({"UNIMPLEMENTED", "PERMISSION_DENIED"})
+
+
+def progress_service_missing(code: str, details: str) -> bool:
+    """Whether a failed look at a pull's downloads means this runtime (or socket) has
+    no content service, for good: UNIMPLEMENTED (CRI-O, a proxy that serves only the
+    CRI), PERMISSION_DENIED, or UNKNOWN with gRPC's ``unknown service`` text. Other
+    failures (a slow answer) skip one look."""
+    return code in _NO_SERVICE_CODES or "unknown service" in details
+
+
 # --- containers -----------------------------------------------------------------------------
 
 SANDBOX_ID_KEYS = ("sandboxID",)
@@ -222,15 +257,70 @@ itself has no pod id."""
 def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
     """The pod sandbox id in a verbose ``ContainerStatus`` info, or None when this
     runtime does not report one (the caller then asks with a filtered list)."""
+    details = verbose_details(info)
+    found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
+    return found or None
+
+
+def verbose_details(info: Mapping[str, str]) -> dict[str, Any]:
+    """``info["info"]`` of a verbose status, decoded from its JSON; empty when the
+    runtime sent none (or something else than a JSON object)."""
     from cri_client._core.messages import decode_json_values  # protobuf: not for errors
 
     if "info" not in info:
-        return None
+        return {}
     details = decode_json_values({"info": info["info"]}).get("info")
-    if not isinstance(details, dict):
+    return details if isinstance(details, dict) else {}
+
+
+# --- configs read back ----------------------------------------------------------------------
+
+CONFIG_KEYS = ("config",)
+"""Where a verbose ``ContainerStatus`` or ``PodSandboxStatus`` names the config the
+object was made with: ``info["info"]["config"]`` on containerd 1.6, 1.7 and 2.1, the
+CRI message as Go's ``encoding/json`` writes it (proto field names, enums as numbers,
+zero values left out, env values as plain text: the CRI those releases vendor has a
+``string`` there). Captured from each: ``tests/unit/data/verbose/``. containerd 1.6
+leaves out ``image.user_specified_image`` (its CRI has no such field)."""
+
+RUNTIME_SPEC_KEYS = ("runtimeSpec",)
+"""Where the verbose info has the OCI runtime spec the container runs with, on
+containerd and CRI-O alike. CRI-O's info (``sandboxID``, ``pid``, ``runtimeSpec``,
+``privileged``, from its ``server/container_status.go``; not captured from a running
+CRI-O) has no config: the config is rebuilt from the status and this spec."""
+
+
+def config_in_info(details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The config in decoded verbose details (:func:`verbose_details`), if any."""
+    return next((details[k] for k in CONFIG_KEYS if isinstance(details.get(k), dict)), None)
+
+
+def runtime_spec_in_info(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The OCI runtime spec in decoded verbose details; empty when there is none."""
+    found = next((details[k] for k in RUNTIME_SPEC_KEYS if isinstance(details.get(k), dict)), None)
+    return found or {}
+
+
+SANDBOX_NAME_ANNOTATIONS = (
+    ("io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.sandbox-namespace"),
+    ("io.kubernetes.pod.name", "io.kubernetes.pod.namespace"),
+)
+"""Where the verbose ``ContainerStatus`` info names the container's pod, in the OCI
+spec's annotations (:data:`RUNTIME_SPEC_KEYS`): containerd's own (seen on 1.6, 1.7
+and 2.1, for containers in every state), then kubelet's names."""
+
+
+def sandbox_names_from_info(info: Mapping[str, str]) -> tuple[str, str] | None:
+    """The pod's (name, namespace) in a verbose ``ContainerStatus`` info, or None when
+    this runtime does not report them."""
+    annotations = runtime_spec_in_info(verbose_details(info)).get("annotations")
+    if not isinstance(annotations, dict):
         return None
-    found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
-    return found or None
+    for name_key, namespace_key in SANDBOX_NAME_ANNOTATIONS:
+        name, namespace = annotations.get(name_key), annotations.get(namespace_key)
+        if isinstance(name, str) and isinstance(namespace, str) and name:
+            return (name, namespace)
+    return None
 
 
 ZERO_CPU_RATE_UNMEASURED = ("containerd",)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from cri_client._core.configs import (
     MountSpec,
@@ -21,11 +22,23 @@ from cri_client._core.configs import (
     container_log_directory,
     with_user_specified_image,
 )
-from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.defaults import (
+    BULK_PARALLELISM,
+    DEFAULT_STOP_TIMEOUT,
+    SAMPLE_INTERVAL,
+    STATUS_PARALLELISM,
+)
 from cri_client._core.listing import container_filter, select_containers
-from cri_client._core.messages import decode_json_values, message_dict
+from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
 from cri_client._core.public import publish
+from cri_client._core.recreate import (
+    ContainerChanges,
+    container_changes,
+    container_config_from,
+    next_container_config,
+    recreate_failed,
+)
 from cri_client._core.requests import (
     exec_failure,
     exec_limits,
@@ -34,14 +47,33 @@ from cri_client._core.requests import (
     running_container_refused,
     stop_seconds,
 )
-from cri_client._core.runtimes import sandbox_id_from_info
-from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
-from cri_client._core.views import ContainerView, container_names, tty_from_inspect
+from cri_client._core.runtimes import sandbox_id_from_info, sandbox_names_from_info
+from cri_client._core.selectors import label_selector
+from cri_client._core.validation import (
+    check_command,
+    check_parallel,
+    check_reference,
+    check_seconds,
+)
+from cri_client._core.views import (
+    ContainerView,
+    container_names,
+    has_pod_labels,
+    pod_name_and_namespace,
+    tty_from_inspect,
+)
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
-from cri_client.errors import CRIError, ExecError, NotFoundError, UnknownError
-from cri_client.types import ContainerState, ExecResult
+from cri_client._sync.concurrency import each_at_most
+from cri_client.errors import (
+    CRIError,
+    ExecError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnknownError,
+)
+from cri_client.types import BulkOutcome, ContainerState, ExecResult
 
 if TYPE_CHECKING:
     from cri_client._core.logfile import LogFollower, Since
@@ -53,6 +85,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Container", "ContainerManager"]
 
+T = TypeVar("T")
+
+Listed = tuple[pb.Container | pb.ContainerStatus, str]
+"""A listed container (or its status) and its pod id."""
+
 
 class Container(ContainerView):
     """A container. Attributes mirror the CRI status in snake_case; those only the
@@ -60,11 +97,16 @@ class Container(ContainerView):
     containers from ``get()``/``create()`` and after :meth:`reload`."""
 
     def __init__(
-        self, client: CRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
+        self,
+        client: CRIClient,
+        raw: pb.Container | pb.ContainerStatus,
+        pod_id: str,
+        pod_metadata: tuple[str, str] | None = None,
     ) -> None:
         self._client = client
         self.raw = raw
         self.pod_id = pod_id
+        self.pod_metadata = pod_metadata
 
     @takes_rpc_timeout
     def reload(self, *, rpc_timeout: float | None = None) -> Container:
@@ -78,6 +120,69 @@ class Container(ContainerView):
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = self._client.api.container_status(container_id=self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
+
+    @takes_rpc_timeout
+    def config(self, *, rpc_timeout: float | None = None) -> pb.ContainerConfig:
+        """The config the container was made with, as a ``ContainerConfig`` (one
+        verbose ContainerStatus): containerd's own copy, env values the bytes they are
+        (``KeyValue.value``; never a base64 reading of the text). A runtime that keeps
+        no copy (CRI-O) gets one rebuilt from the status and the OCI spec: its env is
+        the process's whole environment, image variables included
+        (docs/operations.md#recreate).
+
+        >>> {e.key: e.value for e in (ctr.config()).envs}
+        {'MODE': b'demo', 'COUNT': b'10'}
+        """
+        reply = self._client.api.container_status(container_id=self.id, verbose=True)
+        return container_config_from(reply)
+
+    @takes_rpc_timeout
+    def recreate(
+        self,
+        *,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        working_dir: str | None = None,
+        env: Mapping[str, str | bytes | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        pull: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> Container:
+        """Stop and remove the container, then create and start it again in the same
+        pod from its own :meth:`config`, as kubelet restarts one: ``attempt + 1`` and
+        the log at ``<name>/<attempt>.log`` in the pod's log directory, so
+        ``logs(previous=True)`` of the new container reads this run. Returns the new
+        container (this object keeps the old id).
+
+        The changes are applied on the way: ``image``, ``command``, ``args``,
+        ``working_dir`` replace; ``env`` (text values), ``labels`` and
+        ``annotations`` are merged into the old ones, a None value removing the key.
+        They are checked before any RPC, and the image is looked up (``pull=True``:
+        pulled when missing) before anything is stopped. ``timeout`` is the stop's
+        grace period. When a step fails after the old container was removed,
+        :class:`~cri_client.errors.RecreateError` says what exists now (a new
+        container that would not start is removed again) and carries the config. A pod
+        that is not ready takes no new container: FailedPreconditionError before
+        anything changed (:meth:`Pod.recreate` makes a new sandbox).
+
+        >>> new = ctr.recreate(env={"MODE": "debug"}, timeout=5)
+        >>> new.attempt, new.logs(previous=True)
+        (1, 'run demo\n')
+        """
+        changes = container_changes(
+            image=image,
+            command=command,
+            args=args,
+            working_dir=working_dir,
+            env=env,
+            labels=labels,
+            annotations=annotations,
+        )
+        seconds = stop_seconds(timeout)
+        return self._client.containers._recreate(self, changes, seconds, pull)
 
     @takes_rpc_timeout
     def start(self, *, rpc_timeout: float | None = None) -> Container:
@@ -530,7 +635,7 @@ class ContainerManager:
         resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None,
         run_as_user: int | None = None,
         privileged: bool = False,
-        config: pb.ContainerConfig | None = None,
+        config: pb.ContainerConfig | Mapping[str, Any] | None = None,
         pull: bool = False,
         rpc_timeout: float | None = None,
     ) -> Container:
@@ -539,7 +644,10 @@ class ContainerManager:
         ``image`` must be on the node: pull it with ``cri.images.pull``, pass
         ``pull=True`` (pulled when missing), or use ``cri.run``. A create that fails
         for want of the image raises NotFoundError saying so (one ImageStatus after
-        the failure; none on success). ``config`` takes a complete ``ContainerConfig``.
+        the failure; none on success). ``config`` takes a complete ``ContainerConfig``
+        instead of the other arguments, or a dict of one in protobuf's JSON mapping as
+        a crictl config file writes it, env values as text
+        (:func:`cri_client.configs.message_from_dict`).
 
         As kubelet does, the container's log directory (``<name>/`` in the pod's) is
         created first (CRI-O's conmon does not create it; removed again if the create
@@ -548,10 +656,14 @@ class ContainerManager:
 
         >>> ctr = cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
         """
+        if isinstance(config, Mapping):
+            config = config_from_dict(config, pb.ContainerConfig, "config")
         if config is not None and not isinstance(config, pb.ContainerConfig):
-            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
+            raise TypeError(
+                f"config must be a ContainerConfig or a dict, not {type(config).__name__}"
+            )
         target = self._client.pods.get(pod) if isinstance(pod, str) else pod
-        sandbox = target.sandbox_config()
+        sandbox = target.config()
         if config is None:
             config = container_config(
                 name,
@@ -589,7 +701,104 @@ class ContainerManager:
                 raise image_not_present(wanted, err) from None
             raise
         status = (self._client.api.container_status(container_id=reply.container_id)).status
-        return Container(self._client, status, target.id)
+        return Container(self._client, status, target.id, (target.name, target.namespace))
+
+    @takes_rpc_timeout
+    def recreate(
+        self,
+        reference: str | Container,
+        *,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        working_dir: str | None = None,
+        env: Mapping[str, str | bytes | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        pull: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> Container:
+        """Recreate a container by reference or object (see :meth:`get`) from its own
+        config, with changes: :meth:`Container.recreate`. Everything is checked
+        before the first RPC."""
+        changes = container_changes(
+            image=image,
+            command=command,
+            args=args,
+            working_dir=working_dir,
+            env=env,
+            labels=labels,
+            annotations=annotations,
+        )
+        seconds = stop_seconds(timeout)
+        return self._recreate(self.get(reference), changes, seconds, pull)
+
+    def _recreate(
+        self, ctr: Container, changes: ContainerChanges, stop_timeout: int, pull: bool
+    ) -> Container:
+        """Read the config and the pod's, look up the image, then replace the container."""
+        following = next_container_config(ctr.config(), changes)
+        pod = self._client.pods._with_config(ctr.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={ctr.id}",
+            )
+        self._ensure_image(following.image.image, pull)
+        return self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
+
+    def _ensure_image(self, image: str, pull: bool) -> None:
+        """Make sure ``image`` is on the node before anything is stopped: pulled when
+        missing and ``pull``, else NotFoundError saying that nothing was changed."""
+        if self._client.images.exists(image):
+            return
+        if pull:
+            self._client.images.pull(image)
+            return
+        raise NotFoundError(
+            f"image {image!r} is not present on the node: nothing was stopped or removed; "
+            "pull it first (cri.images.pull) or pass pull=True",
+            rpc="ImageStatus",
+        )
+
+    def _replace(
+        self,
+        container_id: str,
+        description: str,
+        pod: Pod,
+        config: pb.ContainerConfig,
+        stop_timeout: int,
+    ) -> Container:
+        """Stop and remove one container, then create and start ``config`` in ``pod``;
+        a failure after the removal is a RecreateError saying what exists now."""
+        self._client.api.stop_container(container_id=container_id, timeout=stop_timeout)
+        self._client.api.remove_container(container_id=container_id)
+        return self._start_new(pod, config, f"stopped and removed {description}", [container_id])
+
+    def _start_new(
+        self, pod: Pod, config: pb.ContainerConfig, done: str, removed: Sequence[str]
+    ) -> Container:
+        """Create and start the container of a recreate, after ``done`` (what the
+        recreate removed). A container that does not start is removed again: either
+        step's failure is a RecreateError that says so."""
+        try:
+            created = self.create(pod, config.metadata.name, config.image.image, config=config)
+        except CRIError as err:
+            step = f"creating the new container {config.metadata.name!r}"
+            raise recreate_failed(done, step, err, removed=removed, config=config) from err
+        try:
+            return created.start()
+        except CRIError as err:
+            created.remove(force=True, missing_ok=True)
+            raise recreate_failed(
+                f"{done}; created {created._describe()} and removed it again",
+                "starting it",
+                err,
+                removed=removed,
+                config=config,
+            ) from err
 
     def _has_image(self, image: str) -> bool:
         """Whether the node has the image a failed create asked for; True when the
@@ -602,8 +811,8 @@ class ContainerManager:
     @takes_rpc_timeout
     def get(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:
         """A container by full id, unique id prefix, name, ``namespace/pod/container``,
-        or a container object (fetched again: the result has the current status). A
-        full id costs one RPC, anything else a list first."""
+        or a container object (fetched again: the result has the current status and
+        its pod's name). A full id costs one RPC, anything else a list first."""
         if isinstance(reference, Container):
             reference = reference.id
         check_reference(reference, "container")
@@ -620,20 +829,20 @@ class ContainerManager:
             lambda ctr: ctr.id,
             lambda ctr: container_names(reference, pods, ctr),
         )
-        status = (self._client.api.container_status(container_id=found.id)).status
-        return Container(self._client, status, found.pod_sandbox_id)
+        return self._by_full_id(found.id, found.pod_sandbox_id)
 
-    def _by_full_id(self, container_id: str) -> Container:
-        """One verbose ContainerStatus: the status, and the pod id from the runtime's
-        info (the status message has none); a filtered list where the info lacks it."""
+    def _by_full_id(self, container_id: str, pod_id: str | None = None) -> Container:
+        """One verbose ContainerStatus: the status, and the pod's id, name and
+        namespace from the runtime's info (the status message has none); a filtered
+        list where the info lacks the id."""
         reply = self._client.api.container_status(container_id=container_id, verbose=True)
-        pod_id = sandbox_id_from_info(reply.info)
+        pod_id = pod_id or sandbox_id_from_info(reply.info)
         if pod_id is None:
             listed = self._client._lister.list(
                 support.CONTAINERS, pb.ContainerFilter(id=container_id)
             )
             pod_id = listed[0].pod_sandbox_id if listed else ""
-        return Container(self._client, reply.status, pod_id)
+        return Container(self._client, reply.status, pod_id, sandbox_names_from_info(reply.info))
 
     @takes_rpc_timeout
     def start(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:
@@ -652,33 +861,161 @@ class ContainerManager:
         return (self.get(reference)).stop(timeout)
 
     @takes_rpc_timeout
+    def exec_many(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        cmd: Sequence[str],
+        *,
+        timeout: float | None = None,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[ExecResult]]:
+        """Run a command in many containers, ``parallel`` at a time, and report on each
+        (as ``ansible -m command`` over hosts): its :class:`~cri_client.types.ExecResult`
+        (a non-zero exit included), or the error :meth:`Container.exec` raised.
+
+        ``containers``: container objects or references, or a label selector (a
+        mapping, or a string such as ``"app=web,tier!=db"``) that picks among the
+        running containers. ``timeout`` is each command's own limit, as in ``exec``.
+
+        >>> for o in cri.containers.exec_many("app=web", ["nginx", "-t"]):
+        ...     print(o.name, o.result.exit_code if o.ok else o.error)
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        exec_limits(timeout, self._client.timeout)
+        return self._each(
+            containers, lambda ctr: ctr.exec(command, timeout=timeout), parallel, all=False
+        )
+
+    @takes_rpc_timeout
+    def stop_many(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        *,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[Container]]:
+        """Stop many containers, ``parallel`` at a time (each gets SIGTERM, then
+        SIGKILL after ``timeout`` seconds), and report on each: the container with its
+        new status, or the error. ``containers`` as in :meth:`exec_many` (a selector
+        picks among the running ones).
+
+        >>> [o.id for o in cri.containers.stop_many("app=web", timeout=5) if not o.ok]
+        []
+        """
+        stop_seconds(timeout)
+        return self._each(containers, lambda ctr: ctr.stop(timeout), parallel, all=False)
+
+    @takes_rpc_timeout
+    def remove_many(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        *,
+        force: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[None]]:
+        """Remove many containers, ``parallel`` at a time, and report on each. A
+        running container is refused (its outcome carries the error) unless
+        ``force``, which stops it at once first, as :meth:`remove`. ``containers`` as
+        in :meth:`exec_many`; a selector picks among containers in every state.
+
+        >>> outcomes = cri.containers.remove_many("app=batch,tier notin (keep)")
+        >>> [(o.name, str(o.error)) for o in outcomes if not o.ok]
+        [('worker', "container ... is running: stop it first, or pass force=True")]
+        """
+
+        def remove(ctr: Container) -> None:
+            self.remove(ctr, force=force)
+
+        return self._each(containers, remove, parallel, all=True)
+
+    def _each(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        action: Callable[[Container], T],
+        parallel: int,
+        *,
+        all: bool,
+    ) -> list[BulkOutcome[T]]:
+        """``action`` on each selected container, ``parallel`` at a time, an outcome
+        each. A selector lists the containers (running ones unless ``all``); a
+        reference is looked up in the call that acts on it, so one that names no
+        container is that item's error."""
+        check_parallel(parallel)
+        targets: Sequence[Container | str]
+        if isinstance(containers, str | Mapping):
+            targets = self.list(all=all, labels=containers)
+        elif isinstance(containers, Sequence):
+            targets = list(containers)
+            for target in targets:
+                if not isinstance(target, Container):
+                    check_reference(target, "container")
+        else:
+            raise TypeError(
+                "containers must be containers, references, or a label selector, "
+                f"not {type(containers).__name__}"
+            )
+
+        def act(target: Container | str) -> tuple[Container, T]:
+            ctr = target if isinstance(target, Container) else self.get(target)
+            return ctr, action(ctr)
+
+        outcomes = each_at_most([partial(act, target) for target in targets], parallel)
+        return [
+            bulk_outcome(target, outcome) for target, outcome in zip(targets, outcomes, strict=True)
+        ]
+
+    def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
+        """Each listed container's status (one ContainerStatus each, ``parallel`` at a
+        time) with its pod id; those removed since the list are left out, and any other
+        failure is raised."""
+        calls = [partial(self._client.api.container_status, container_id=c.id) for c in listed]
+        replies = each_at_most(calls, parallel)
+        statuses: list[Listed] = []
+        for ctr, reply in zip(listed, replies, strict=True):
+            if isinstance(reply, NotFoundError):
+                continue
+            if isinstance(reply, Exception):
+                raise reply
+            statuses.append((reply.status, ctr.pod_sandbox_id))
+        return statuses
+
+    @takes_rpc_timeout
     def stats(
         self,
         *,
         pod: Pod | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         those the runtime lists, optionally of one ``pod`` (any pod reference, see
-        ``cri.pods.get``), with ``labels``, or one full ``id``. containerd lists
+        ``cri.pods.get``), those ``labels`` select (a mapping or a selector string,
+        as in :meth:`list`), or one full ``id``. containerd lists
         created and exited containers too, with CPU and memory None (``crictl stats``
         leaves those out of its table unless ``-a``). ``cpu_percent`` as in
         :meth:`Container.stats`."""
         from cri_client._sync.support import sample_twice
         from cri_client.types import ContainerStats
 
+        selector = label_selector(labels)
         stats_filter = pb.ContainerStatsFilter(
             id=id or "",
             pod_sandbox_id=self._pod_id(pod) or "",
-            label_selector=check_labels(labels, "labels"),
+            label_selector=selector.server_side(),
         )
 
         def sample() -> list[ContainerStats]:
             reply = self._client.api.list_container_stats(filter=stats_filter)
-            return [ContainerStats.from_message(s) for s in reply.stats]
+            return [
+                ContainerStats.from_message(s)
+                for s in reply.stats
+                if selector.matches(s.attributes.labels)
+            ]
 
         return sample_twice(
             sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
@@ -691,33 +1028,62 @@ class ContainerManager:
         all: bool = False,
         id: str | None = None,
         state: ContainerState | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         pod: Pod | str | None = None,
         name: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        with_status: bool = False,
+        parallel: int = STATUS_PARALLELISM,
         rpc_timeout: float | None = None,
     ) -> list[Container]:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
 
-        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (any pod reference,
-        see ``cri.pods.get``) go to the runtime; ``name`` and ``namespace`` are regular
-        expressions, and ``image`` matches the image as asked for, its id, or an id
-        prefix.
+        ``id`` (full or prefix), ``state`` (``ContainerState`` or its name in any
+        case), ``labels`` and ``pod`` (any pod reference, see ``cri.pods.get``) go to
+        the runtime; ``name`` and ``namespace`` are regular expressions, and ``image``
+        matches the image as asked for, its id, or an id prefix. ``labels`` is a
+        mapping of exact values or a selector as kubectl writes it
+        (``"app=web,tier in (a,b),!canary"``): exact values go to the runtime, the
+        other terms are checked here.
+
+        The CRI's list has no exit codes or times. ``with_status=True`` fills them
+        (``exit_code``, ``started_at``, ``finished_at``, ``reason``, ``message``,
+        ``log_path``) with one ContainerStatus per container, ``parallel`` at a time:
+        no runtime offers a list with statuses (docs/performance.md has the cost). A
+        container removed between the list and its status is left out.
+
+        >>> [(c.pod_name, c.name, c.exit_code) for c in cri.containers.list(
+        ...     all=True, labels="app in (web,api)", state="exited", with_status=True)]
+        [('web-0', 'web', 137)]
         """
+        selector = label_selector(labels)
+        check_parallel(parallel)
         server_side = container_filter(
-            all=all, id=id, state=state, labels=labels, pod_id=self._pod_id(pod)
+            all=all, id=id, state=state, selector=selector, pod_id=self._pod_id(pod)
         )
         found = self._client._lister.list(support.CONTAINERS, server_side)
-        namespaces: dict[str, str] = {}
-        if namespace is not None:
-            pods = self._client._lister.list(support.POD_SANDBOXES)
-            namespaces = {p.id: p.metadata.namespace for p in pods}
+        pods: dict[str, pb.PodSandboxMetadata] | None = None
+        if namespace is not None or any(not has_pod_labels(ctr.labels) for ctr in found):
+            pods = {p.id: p.metadata for p in self._client._lister.list(support.POD_SANDBOXES)}
+        namespaces = {pod_id: meta.namespace for pod_id, meta in (pods or {}).items()}
         selected = select_containers(
-            found, id=id, name=name, namespace=namespace, namespaces=namespaces, image=image
+            found,
+            id=id,
+            name=name,
+            namespace=namespace,
+            namespaces=namespaces,
+            image=image,
+            selector=selector,
         )
-        return [Container(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
+        listed: list[Listed] = [(ctr, ctr.pod_sandbox_id) for ctr in selected]
+        if with_status:
+            listed = self._with_statuses(selected, parallel)
+        return [
+            Container(self._client, raw, pod_id, pod_name_and_namespace(pods, pod_id))
+            for raw, pod_id in listed
+        ]
 
     @takes_rpc_timeout
     def remove(
@@ -753,6 +1119,19 @@ class ContainerManager:
     def _pod_id(self, pod: Pod | str | None) -> str | None:
         """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
         return None if pod is None else self._client.pods.resolve_id(pod)
+
+
+def bulk_outcome(
+    target: Container | str, outcome: tuple[Container, T] | Exception
+) -> BulkOutcome[T]:
+    """One item's report: the container's id and name with the result, or the error
+    with what is known of the target (a reference that named nothing: itself)."""
+    if isinstance(outcome, Exception):
+        if isinstance(target, Container):
+            return BulkOutcome(target.id, target.name, error=outcome)
+        return BulkOutcome(target, "", error=outcome)
+    ctr, result = outcome
+    return BulkOutcome(ctr.id, ctr.name, result=result)
 
 
 publish(Container, ContainerManager)

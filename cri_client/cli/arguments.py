@@ -5,20 +5,25 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cri_client.cli.context import Context
+from cri_client.cli.context import Context, UsageError
 from cri_client.cli.output import OUTPUT_FORMATS
+
+if TYPE_CHECKING:
+    from cri_client.cli.gotemplate import Template
 
 __all__ = [
     "Command",
     "Dispatcher",
     "add_filter_flags",
+    "add_label_flag",
     "add_output_flag",
     "container_state",
     "integer",
     "limit",
     "non_negative_int",
+    "output_template",
     "pod_state",
     "regular_expression",
 ]
@@ -54,8 +59,17 @@ class Dispatcher(NamedTuple):
 
 
 def add_output_flag(
-    parser: argparse.ArgumentParser, default: str, formats: tuple[str, ...] = OUTPUT_FORMATS
+    parser: argparse.ArgumentParser,
+    default: str,
+    formats: tuple[str, ...] = OUTPUT_FORMATS,
+    *,
+    template: bool = False,
 ) -> None:
+    """``-o/--output`` with ``formats``; ``template`` adds ``go-template`` and crictl's
+    ``--template`` (see :func:`output_template`)."""
+    if template:
+        formats = (*formats, "go-template")
+        add_template_flag(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -64,6 +78,29 @@ def add_output_flag(
         metavar="|".join(formats),
         help=f"output format (default {default})",
     )
+
+
+def add_template_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template",
+        default="",
+        metavar="TEMPLATE",
+        help="Go template applied with -o go-template (see docs/cli.md for the subset)",
+    )
+
+
+def output_template(args: argparse.Namespace) -> Template | None:
+    """The parsed ``--template`` when the output is ``go-template`` (None otherwise: with
+    another format crictl ignores ``--template``), checked before any RPC. A template
+    that does not parse is crictl's ``failed to generate go-template: template: ...``."""
+    if args.output != "go-template":
+        return None
+    from cri_client.cli.gotemplate import TemplateError, parse
+
+    try:
+        return parse(args.template)
+    except TemplateError as err:
+        raise UsageError(f"failed to generate go-template: {err}") from None
 
 
 def output_format(formats: tuple[str, ...]) -> Callable[[str], str]:
@@ -120,6 +157,18 @@ pod_state = _choice(("ready", "notready"))
 container_state = _choice(("created", "running", "exited", "unknown"))
 
 
+def add_label_flag(parser: argparse.ArgumentParser) -> None:
+    """crictl's repeatable ``--label key=value``, which also takes kubectl's selector
+    syntax (``app!=web``, ``'tier in (a,b)'``, ``!canary``); the values are joined."""
+    parser.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="SELECTOR",
+        help="filter by label: key=value (repeatable) or a selector such as 'app in (a,b),!x'",
+    )
+
+
 def add_filter_flags(
     parser: argparse.ArgumentParser,
     *,
@@ -157,9 +206,7 @@ def add_filter_flags(
         default=None,
         help=f"filter by {kind} state",
     )
-    parser.add_argument(
-        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
-    )
+    add_label_flag(parser)
     parser.add_argument(
         "-l", "--latest", action="store_true", help=f"show the most recently created {kind}"
     )

@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from cri_client import pb
 
 __all__ = [
+    "label_filter",
     "load_container_config",
     "load_pod_config",
     "parse_duration",
+    "parse_env",
     "parse_labels",
     "parse_since",
 ]
@@ -72,7 +74,8 @@ def load_container_config(path: str, warn: Any) -> pb.ContainerConfig:
 
 def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
     """Read JSON or YAML (crictl reads both with one YAML parser), then the protobuf
-    JSON mapping (snake_case names as in crictl's examples, or camelCase). Unknown
+    JSON mapping (snake_case names as in crictl's examples, or camelCase) with env
+    values as the text written (:func:`cri_client.configs.message_from_dict`). Unknown
     fields are ignored, as crictl ignores them, with a warning naming them."""
     try:
         with open(path, encoding="utf-8") as file:
@@ -89,8 +92,10 @@ def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
         warn(f"{path}: ignoring unknown field{plural} {', '.join(unknown)}")
     from google.protobuf import json_format
 
+    from cri_client.configs import message_from_dict
+
     try:
-        return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
+        return message_from_dict(data, message_type)
     except json_format.ParseError as err:
         raise UsageError(f"{path}: invalid {what}: {err}") from None
 
@@ -135,6 +140,22 @@ def _unknown_fields(descriptor: Any, data: Mapping[str, Any], prefix: str) -> li
 # --- flag values ------------------------------------------------------------------------
 
 
+_LABEL_PAIR = re.compile(r"[^=!()\s]+=[^=!()\s]*")
+"""One ``key=value`` of crictl's ``--label``; anything else is selector syntax."""
+
+
+def label_filter(values: Sequence[str] | None) -> dict[str, str] | str | None:
+    """What repeated ``--label`` flags select: crictl's ``key=value`` pairs as a
+    mapping, anything else (``app!=web``, ``'tier in (a,b)'``, ``!canary``) joined
+    into one selector string for the library, which checks its syntax before any RPC."""
+    if not values:
+        return None
+    items = [item for given in values for item in given.split(",")]
+    if all(_LABEL_PAIR.fullmatch(item) for item in items):
+        return parse_labels(values)
+    return ",".join(values)
+
+
 def parse_labels(values: Sequence[str] | None, flag: str = "--label") -> dict[str, str]:
     """``key=value`` pairs, as crictl's ``parseLabelStringSlice`` takes them: the flag
     repeated, or several pairs in one value separated by commas (urfave/cli's slices)."""
@@ -145,6 +166,21 @@ def parse_labels(values: Sequence[str] | None, flag: str = "--label") -> dict[st
             raise UsageError(f"{flag}: incorrectly specified label {value!r}: use key=value")
         labels[parts[0]] = parts[1]
     return labels
+
+
+def parse_env(values: Sequence[str] | None) -> dict[str, str | None]:
+    """``-e KEY=VALUE`` (the value is the text after the first '='), and ``-e KEY-``
+    to remove a variable, as ``kubectl set env`` writes it."""
+    env: dict[str, str | None] = {}
+    for value in values or ():
+        key, equals, text = value.partition("=")
+        if equals:
+            env[key] = text
+        elif value.endswith("-") and len(value) > 1:
+            env[value[:-1]] = None
+        else:
+            raise UsageError(f"--env: {value!r} must be KEY=VALUE (or KEY- to remove KEY)")
+    return env
 
 
 _DURATION_UNITS = {

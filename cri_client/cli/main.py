@@ -269,7 +269,14 @@ def run_command(arguments: list[str], context_for: Callable[[argparse.Namespace]
     command in the context ``context_for`` gives, and map what it raised to the exit
     code; :func:`main` for one process, ``batch`` for each of its lines. argparse's
     own exits (``--help``, usage errors) are SystemExit, left to the caller."""
-    parser = _parser(command_named(arguments))
+    command = command_named(arguments)
+    words = arguments[arguments.index(command) + 1 :] if command else []
+    if words[:1] in (["jsonschema"], ["js"]):  # crictl's subcommand of pull/runp/create/run
+        from cri_client.cli.jsonschema import SCHEMA_COMMANDS, run_jsonschema
+
+        if command in SCHEMA_COMMANDS:
+            return run_jsonschema(command, words[1:], sys.stdout, sys.stderr)
+    parser = _parser(command)
     if not arguments:  # crictl (urfave/cli) prints its help then, exit 0
         parser.print_help(sys.stdout)
         return 0

@@ -95,7 +95,12 @@ def test_enums_are_str_enums_in_types() -> None:
     from cri_client import types
 
     enums = [getattr(types, n) for n in types.__all__ if issubclass(getattr(types, n), enum.Enum)]
-    assert {e.__name__ for e in enums} == {"PodState", "ContainerState", "ContainerEventType"}
+    assert {e.__name__ for e in enums} == {
+        "PodState",
+        "ContainerState",
+        "ContainerEventType",
+        "PullPhase",
+    }
     assert all(issubclass(e, str) for e in enums)
 
 
@@ -103,7 +108,7 @@ def test_importing_the_package_loads_no_client_code() -> None:
     """``import cri_client`` is cheap: the exports load on first use."""
     code = (
         "import sys, cri_client; "
-        "print(sorted(m for m in sys.modules if m.startswith(('cri_client.', 'grpc'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('cri_client.', 'grpc', 'rich'))))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr

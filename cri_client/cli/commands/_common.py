@@ -6,9 +6,9 @@ import argparse
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from cri_client.cli.arguments import add_output_flag, non_negative_int
+from cri_client.cli.arguments import add_label_flag, add_output_flag, non_negative_int
 from cri_client.cli.context import (
     CommandError,
     Context,
@@ -17,14 +17,28 @@ from cri_client.cli.context import (
     until_interrupted,
 )
 from cri_client.cli.output import render_table, write_document
+from cri_client.cli.progress import bulk_progress
+
+if TYPE_CHECKING:
+    from cri_client.cli.gotemplate import Template
 
 
-def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
+def write_statuses(
+    ctx: Context, documents: Sequence[Any], output: str, template: Template | None = None
+) -> None:
     """``inspect*`` documents as crictl's ``outputStatusData`` writes them: one object
-    for one, an array for several, keys sorted."""
+    for one, an array for several (a template gets the same: it runs once, on the
+    array), keys sorted; nothing for none."""
     if documents:
         document = documents[0] if len(documents) == 1 else list(documents)
-        write_document(document, output, ctx.stdout, sort_keys=True)
+        write_document(document, output, ctx.stdout, sort_keys=True, template=template)
+
+
+def nothing_found(ctx: Context) -> NoReturn:
+    """``inspect*`` with no id and nothing the filters select: crictl's error line on
+    stderr, then the command's help on stdout and exit 0 (crictl's ``ShowSubcommandHelp``)."""
+    ctx.stderr.write("cri-client: No IDs provided or nothing found per filter\n")
+    raise ShowHelp
 
 
 def write_key_values(out: IO[str], title: str, values: Mapping[str, str]) -> None:
@@ -35,19 +49,36 @@ def write_key_values(out: IO[str], title: str, values: Mapping[str, str]) -> Non
             out.write(f"\t{key} -> {values[key]}\n")
 
 
-def for_each(ctx: Context, references: Sequence[str], action: Callable[[str], None]) -> int:
+def for_each(
+    ctx: Context, references: Sequence[str], action: Callable[[str], None], description: str
+) -> int:
     """``action`` on every reference, as crictl's removals run: all are tried, each
-    failure is reported on stderr, and the exit code is 1 if any failed."""
+    failure is reported on stderr, and the exit code is 1 if any failed. On a terminal
+    a transient progress bar (``description``) shows how far the work is."""
     from cri_client.errors import CRIError
 
     failed = False
-    for reference in references:
-        try:
-            action(reference)
-        except (CRIError, CommandError, ValueError) as err:
-            failed = True
-            ctx.stderr.write(f"cri-client: {reference}: {err}\n")
+    with bulk_progress(ctx.stderr, len(references), description) as advance:
+        for reference in references:
+            try:
+                action(reference)
+            except (CRIError, CommandError, ValueError) as err:
+                failed = True
+                ctx.stderr.write(f"cri-client: {reference}: {err}\n")
+            advance()
     return 1 if failed else 0
+
+
+def add_recreate_timeout(parser: argparse.ArgumentParser) -> None:
+    """``recreate``'s and ``recreatep``'s ``-t``: the library's graceful stop, 10 s."""
+    parser.add_argument(
+        "-t",
+        "--timeout",
+        type=non_negative_int,
+        default=10,
+        metavar="SECONDS",
+        help="seconds between SIGTERM and SIGKILL (default 10)",
+    )
 
 
 def registry_auth(
@@ -74,9 +105,7 @@ def registry_auth(
 
 def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     """crictl's flags shared by ``stats`` and ``statsp``: labels, output, -s, -w."""
-    parser.add_argument(
-        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
-    )
+    add_label_flag(parser)
     add_output_flag(parser, "table")
     parser.add_argument(
         "-s",

@@ -1,5 +1,5 @@
 """Containers: ``ps``, ``create``, ``start``, ``stop``, ``rm``, ``run``, ``inspect``,
-``update``, ``stats``, ``checkpoint``."""
+``update``, ``stats``, ``checkpoint``, and ``recreate`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,26 @@ from cri_client.cli.arguments import (
     integer,
     limit,
     non_negative_int,
+    output_template,
 )
 from cri_client.cli.commands._common import (
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
     naming_unimplemented,
+    nothing_found,
     registry_auth,
     show_samples,
     write_key_values,
     write_statuses,
 )
 from cri_client.cli.commands.pods import cancel_timeout
-from cri_client.cli.config import load_container_config, load_pod_config, parse_labels
+from cri_client.cli.config import (
+    label_filter,
+    load_container_config,
+    load_pod_config,
+    parse_env,
+)
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ZERO_TIME,
@@ -41,12 +49,11 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
+from cri_client.cli.progress import bulk_progress
 
 if TYPE_CHECKING:
     from cri_client import Container, CRIClient, pb
 
-POD_NAME_LABEL = "io.kubernetes.pod.name"
-POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128}")
 
 
@@ -66,7 +73,7 @@ def _configure_ps(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show the image's first tag instead of its id",
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
 
 
 def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Container]:
@@ -92,7 +99,7 @@ def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Containe
         all=every_state or getattr(args, "all", False),
         id=getattr(args, "id", None) or None,
         state=None if every_state else args.state,
-        labels=parse_labels(args.label) or None,
+        labels=label_filter(args.label),
         pod=pod,
         name=args.name,
         namespace=args.namespace,
@@ -102,21 +109,21 @@ def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Containe
 
 
 def _ps(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     cri = ctx.client()
     containers = select_containers(cri, args)
     out = ctx.stdout
     if args.output != "table":
         document = {"containers": [proto_dict(c.raw) for c in containers]}
-        write_document(document, args.output, out)
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{c.id}\n" for c in containers)
         return 0
-    pods = _pod_names(cri, containers)
     if args.verbose:
         for ctr in containers:
             out.write(f"ID: {ctr.id}\nPodID: {ctr.pod_id}\n")
-            out.write(f"Namespace: {pods.get(ctr.id, ('unknown', 'unknown'))[1]}\n")
+            out.write(f"Namespace: {_pod_of(ctr)[1]}\n")
             if ctr.name:
                 out.write(f"Name: {ctr.name}\n")
             out.write(f"Attempt: {ctr.attempt}\n")
@@ -137,7 +144,7 @@ def _ps(ctx: Context, args: argparse.Namespace) -> int:
             image = _first_tag(cri, image)
         elif not args.no_trunc and _DIGEST.fullmatch(image):
             image = truncate_id(image, image.split(":", 1)[0] + ":")
-        pod_name, pod_namespace = pods.get(ctr.id, ("unknown", "unknown"))
+        pod_name, pod_namespace = _pod_of(ctr)
         rows.append(
             [
                 ctr.id if args.no_trunc else truncate_id(ctr.id),
@@ -155,22 +162,10 @@ def _ps(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _pod_names(cri: CRIClient, containers: list[Container]) -> dict[str, tuple[str, str]]:
-    """Each container's pod name and namespace: kubelet's labels, as crictl reads them,
-    else the pod's own metadata (crictl shows ``unknown`` for pods kubelet did not make)."""
-    names: dict[str, tuple[str, str]] = {}
-    missing = []
-    for ctr in containers:
-        labels = ctr.labels
-        if POD_NAME_LABEL in labels and POD_NAMESPACE_LABEL in labels:
-            names[ctr.id] = (labels[POD_NAME_LABEL], labels[POD_NAMESPACE_LABEL])
-        else:
-            missing.append(ctr)
-    if missing:
-        pods = {pod.id: (pod.name, pod.namespace) for pod in cri.pods.list()}
-        for ctr in missing:
-            names[ctr.id] = pods.get(ctr.pod_id, ("unknown", "unknown"))
-    return names
+def _pod_of(ctr: Container) -> tuple[str, str]:
+    """The container's pod name and namespace as the library reads them (kubelet's
+    labels, else the pod); ``unknown`` when neither says, as crictl shows it."""
+    return (ctr.pod_name or "unknown", ctr.pod_namespace or "unknown")
 
 
 def _first_tag(cri: CRIClient, image: str) -> str:
@@ -236,7 +231,7 @@ def _create(ctx: Context, args: argparse.Namespace) -> int:
     if pull:
         cri.images.pull(config.image.image, auth=auth)
     reply = cri.api.create_container(
-        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.sandbox_config()
+        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.config()
     )
     ctx.stdout.write(f"{reply.container_id}\n")
     return 0
@@ -316,9 +311,11 @@ def _stop(ctx: Context, args: argparse.Namespace) -> int:
             return 0
     elif not references:
         raise ShowHelp
-    for reference in references:
-        cri.containers.get(reference).stop(args.timeout)
-        ctx.stdout.write(f"{reference}\n")
+    with bulk_progress(ctx.stderr, len(references), "Stopping containers") as advance:
+        for reference in references:
+            cri.containers.get(reference).stop(args.timeout)
+            ctx.stdout.write(f"{reference}\n")
+            advance()
     return 0
 
 
@@ -359,7 +356,7 @@ def _rm(ctx: Context, args: argparse.Namespace) -> int:
         if log_path and not args.keep_logs:
             _remove_log_files(ctx, log_path)
 
-    return for_each(ctx, references, remove)
+    return for_each(ctx, references, remove, "Removing containers")
 
 
 def _remove_log_files(ctx: Context, log_path: str) -> None:
@@ -379,7 +376,7 @@ def _remove_log_files(ctx: Context, log_path: str) -> None:
 
 def _configure_inspect(parser: argparse.ArgumentParser) -> None:
     _configure_references(parser)
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -388,13 +385,14 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
 
 def _inspect(ctx: Context, args: argparse.Namespace) -> int:
     """Without CONTAINER-IDs, the containers the filters select (running ones unless
-    ``--all``)."""
+    ``--all``); none: crictl's error line on stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.containers)
     if not references:
         references = [ctr.id for ctr in select_containers(cri, args)]
         if not references:
-            raise UsageError("inspect: no CONTAINER-ID given and no container matches the filters")
+            nothing_found(ctx)
     verbose = not args.quiet
     documents = []
     for reference in references:
@@ -404,7 +402,7 @@ def _inspect(ctx: Context, args: argparse.Namespace) -> int:
             _write_container_status_table(ctx, reply, verbose)
         else:
             documents.append(status_document(container_status_dict(reply.status), reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 
@@ -501,14 +499,20 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
     reference = args.id or args.container
     container_id = cri.containers.get(reference).id if reference else None
     pod_id = cri.pods.get(args.pod).id if args.pod else None
-    labels = parse_labels(args.label) or None
+    labels = label_filter(args.label)
     if args.output != "table":
-        stats_filter = {
-            "id": container_id or "",
-            "pod_sandbox_id": pod_id or "",
-            "label_selector": labels or {},
-        }
-        replies = cri.api.list_container_stats(filter=stats_filter).stats
+        if isinstance(labels, str):  # a selector: the runtime's filter cannot take it all
+            samples = cri.containers.stats(
+                pod=pod_id, labels=labels, id=container_id, interval=float(args.seconds or 1)
+            )
+            replies = [sample.raw for sample in samples]
+        else:
+            stats_filter = {
+                "id": container_id or "",
+                "pod_sandbox_id": pod_id or "",
+                "label_selector": labels or {},
+            }
+            replies = list(cri.api.list_container_stats(filter=stats_filter).stats)
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
@@ -578,6 +582,37 @@ def _checkpoint(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_recreate(parser: argparse.ArgumentParser) -> None:
+    _configure_references(parser)
+    add_recreate_timeout(parser)
+    parser.add_argument("--image", help="the new container's image (default: the same)")
+    parser.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="set an env variable of the new container (repeat; KEY- removes KEY)",
+    )
+    parser.add_argument("--pull", action="store_true", help="pull the image when it is missing")
+
+
+def _recreate(ctx: Context, args: argparse.Namespace) -> int:
+    """Each container stopped, removed, and created and started again from its own
+    config with ``attempt + 1``; prints the new ids."""
+    if not args.containers:
+        raise ShowHelp
+    env = parse_env(args.env)
+    cri = ctx.client()
+
+    def recreate(reference: str) -> None:
+        new = cri.containers.recreate(
+            reference, image=args.image, env=env, pull=args.pull, timeout=args.timeout
+        )
+        ctx.stdout.write(f"{new.id}\n")
+
+    return for_each(ctx, args.containers, recreate, "Recreating containers")
+
+
 COMMANDS = (
     Command("ps", "List containers", _configure_ps, _ps),
     Command("create", "Create a new container", _configure_create, _create),
@@ -595,5 +630,11 @@ COMMANDS = (
         "Checkpoint one or more running containers",
         _configure_checkpoint,
         _checkpoint,
+    ),
+    Command(
+        "recreate",
+        "Recreate one or more containers from their own config (attempt + 1)",
+        _configure_recreate,
+        _recreate,
     ),
 )

@@ -1,4 +1,5 @@
-"""Pod sandboxes: ``pods``, ``runp``, ``stopp``, ``rmp``, ``inspectp``, ``statsp``."""
+"""Pod sandboxes: ``pods``, ``runp``, ``stopp``, ``rmp``, ``inspectp``, ``statsp``, and
+``recreatep`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from cri_client.cli.arguments import (
     add_filter_flags,
     add_output_flag,
     limit,
+    output_template,
 )
 from cri_client.cli.commands._common import (
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    nothing_found,
     show_samples,
     write_key_values,
     write_statuses,
 )
-from cri_client.cli.config import load_pod_config, parse_duration, parse_labels
-from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
+from cri_client.cli.config import label_filter, load_pod_config, parse_duration
+from cri_client.cli.context import CommandError, Context, ShowHelp
 from cri_client.cli.output import (
     ago,
     go_map,
@@ -52,22 +56,23 @@ def _configure_pods(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-trunc", action="store_true", help="show output without truncating the ID"
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
 
 
 def _pods(ctx: Context, args: argparse.Namespace) -> int:
-    labels = parse_labels(args.label)
+    template = output_template(args)
     pods = ctx.client().pods.list(
         id=args.id or None,
         state=args.state,
-        labels=labels or None,
+        labels=label_filter(args.label),
         name=args.name,
         namespace=args.namespace,
     )
     pods = limit(pods, args.latest, args.last)
     out = ctx.stdout
     if args.output != "table":
-        write_document({"items": [proto_dict(pod.raw) for pod in pods]}, args.output, out)
+        document = {"items": [proto_dict(pod.raw) for pod in pods]}
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{pod.id}\n" for pod in pods)
@@ -183,7 +188,7 @@ def _rmp(ctx: Context, args: argparse.Namespace) -> int:
         pod.remove(force=True)
         ctx.stdout.write(f"Removed sandbox {reference}\n")
 
-    return for_each(ctx, references, remove)
+    return for_each(ctx, references, remove, "Removing pods")
 
 
 # --- inspectp -----------------------------------------------------------------------------
@@ -191,7 +196,7 @@ def _rmp(ctx: Context, args: argparse.Namespace) -> int:
 
 def _configure_inspectp(parser: argparse.ArgumentParser) -> None:
     _configure_pod_references(parser)
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -199,19 +204,21 @@ def _configure_inspectp(parser: argparse.ArgumentParser) -> None:
 
 
 def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
-    """Without POD-IDs, every pod the filters select (all of them without filters)."""
+    """Without POD-IDs, every pod the filters select (all of them without filters);
+    none: crictl's error line on stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.pods)
     if not references:
         pods = cri.pods.list(
             state=args.state,
-            labels=parse_labels(args.label) or None,
+            labels=label_filter(args.label),
             name=args.name,
             namespace=args.namespace,
         )
         references = [pod.id for pod in limit(pods, args.latest, args.last)]
         if not references:
-            raise UsageError("inspectp: no POD-ID given and no pod matches the filters")
+            nothing_found(ctx)
     verbose = not args.quiet
     documents = []
     for reference in references:
@@ -223,7 +230,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
         status = proto_dict(reply.status)
         status["createdAt"] = rfc3339nano(reply.status.created_at)
         documents.append(status_document(status, reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 
@@ -270,10 +277,14 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
     cri = ctx.client()
     reference = args.id or args.pod
     pod_id = cri.pods.get(reference).id if reference else None
-    labels = parse_labels(args.label) or None
+    labels = label_filter(args.label)
     if args.output != "table":
-        stats_filter = {"id": pod_id or "", "label_selector": labels or {}}
-        replies = cri.api.list_pod_sandbox_stats(filter=stats_filter).stats
+        if isinstance(labels, str):  # a selector: the runtime's filter cannot take it all
+            samples = cri.pods.stats(id=pod_id, labels=labels, interval=float(args.seconds or 1))
+            replies = [sample.raw for sample in samples]
+        else:
+            stats_filter = {"id": pod_id or "", "label_selector": labels or {}}
+            replies = list(cri.api.list_pod_sandbox_stats(filter=stats_filter).stats)
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
@@ -299,6 +310,31 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_recreatep(parser: argparse.ArgumentParser) -> None:
+    _configure_pod_references(parser)
+    add_recreate_timeout(parser)
+    parser.add_argument(
+        "--new-sandbox",
+        action="store_true",
+        help="in a new sandbox even when the pod is ready (one that is not always gets one)",
+    )
+
+
+def _recreatep(ctx: Context, args: argparse.Namespace) -> int:
+    """Each pod's containers recreated (``Pod.recreate``); prints the pod ids."""
+    if not args.pods:
+        raise ShowHelp
+    cri = ctx.client()
+
+    def recreate(reference: str) -> None:
+        pod = cri.pods.recreate(
+            reference, new_sandbox=args.new_sandbox or None, timeout=args.timeout
+        )
+        ctx.stdout.write(f"{pod.id}\n")
+
+    return for_each(ctx, args.pods, recreate, "Recreating pods")
+
+
 COMMANDS = (
     Command("pods", "List pods", _configure_pods, _pods),
     Command("runp", "Run a new pod", _configure_runp, _runp),
@@ -310,5 +346,11 @@ COMMANDS = (
         "List pod statistics (CPU and memory, sampled)",
         _configure_statsp,
         _statsp,
+    ),
+    Command(
+        "recreatep",
+        "Recreate the containers of one or more pods (in a new sandbox if not ready)",
+        _configure_recreatep,
+        _recreatep,
     ),
 )
