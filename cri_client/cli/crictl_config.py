@@ -49,6 +49,7 @@ _GO_BOOLEANS = {
     **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), "false"),
 }
 _YAML_TAG = "tag:yaml.org,2002:"
+_NO_LINE_WRAP = 1 << 30  # ruamel folds scalars past 80 columns; crictl's encoder never
 
 
 def _go_bool(value: bool | None) -> str:
@@ -114,6 +115,7 @@ def rewrite(text: str, values: Mapping[str, str]) -> str:
     from ruamel.yaml.nodes import MappingNode, ScalarNode
 
     yaml = YAML()
+    yaml.width = _NO_LINE_WRAP  # a long socket path stays on its key's line
     try:
         root = yaml.compose(text)
     except Exception as err:  # ruamel's YAMLError and friends: the file is no YAML

@@ -103,6 +103,17 @@ def test_set_creates_a_missing_file_with_every_option(
     assert path.stat().st_mode & 0o777 == 0o644
 
 
+def test_a_long_value_stays_on_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "crictl.yaml"
+    socket = "unix:///" + "/".join(["a-rather-long-directory-name"] * 6) + "/containerd.sock"
+    path.write_text(f"runtime-endpoint: {socket}\n")
+    assert config(capsys, path, "--set", "debug=true") == (0, "", "")
+    assert path.read_text().splitlines()[0] == f"runtime-endpoint: {socket}"
+    # The first write appended image-endpoint as "": quoted it stays, as in crictl.
+    assert config(capsys, path, "--set", f"image-endpoint={socket}") == (0, "", "")
+    assert f'\nimage-endpoint: "{socket}"\n' in path.read_text()
+
+
 def test_the_old_positional_form_sets_one_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
