@@ -305,3 +305,20 @@ def test_batch_stops_at_the_first_failure_unless_told_to_go_on(
     assert went_on.stderr == stopped.stderr
     fine = cli(runtime, "batch", stdin=f"inspect {sleeper.id}\nversion\n")
     assert fine.stderr == "" and "RuntimeApiVersion:  v1\n" in fine.stdout
+
+
+def test_batch_json_captures_exec_output_and_its_exit_code(
+    runtime: RuntimeUnderTest, sleeper: Container
+) -> None:
+    text = f"exec -s {sleeper.id} sh -c 'echo out; echo err >&2; exit 3'\nversion -o json\n"
+    done = cli(runtime, "batch", "--json", "--continue-on-error", stdin=text, code=1)
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first == {
+        "line": 1,
+        "argv": ["exec", "-s", sleeper.id, "sh", "-c", "echo out; echo err >&2; exit 3"],
+        "exit_status": 3,
+        "stdout": "out\n",
+        "stderr": "err\n",
+    }
+    assert second["exit_status"] == 0 and json.loads(second["stdout"])["runtimeApiVersion"] == "v1"
+    assert done.stderr == ""
