@@ -101,6 +101,15 @@ if _typing.TYPE_CHECKING:
         PodStats as PodStats,
     )
     from cri_client.types import (
+        PruneItem as PruneItem,
+    )
+    from cri_client.types import (
+        PruneReason as PruneReason,
+    )
+    from cri_client.types import (
+        PruneReport as PruneReport,
+    )
+    from cri_client.types import (
         Resubscribed as Resubscribed,
     )
     from cri_client.types import (
@@ -148,6 +157,9 @@ _EXPORTS = {
     "PodState": "cri_client.types",
     "PodStats": "cri_client.types",
     "PortForward": "cri_client._sync.portforward",
+    "PruneItem": "cri_client.types",
+    "PruneReason": "cri_client.types",
+    "PruneReport": "cri_client.types",
     "ResponseStream": "cri_client._rpc",
     "Resubscribed": "cri_client.types",
     "RuntimeCondition": "cri_client.types",

@@ -95,7 +95,12 @@ def test_enums_are_str_enums_in_types() -> None:
     from cri_client import types
 
     enums = [getattr(types, n) for n in types.__all__ if issubclass(getattr(types, n), enum.Enum)]
-    assert {e.__name__ for e in enums} == {"PodState", "ContainerState", "ContainerEventType"}
+    assert {e.__name__ for e in enums} == {
+        "PodState",
+        "ContainerState",
+        "ContainerEventType",
+        "PruneReason",
+    }
     assert all(issubclass(e, str) for e in enums)
 
 

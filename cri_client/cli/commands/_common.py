@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cri_client.cli.arguments import add_output_flag, non_negative_int
 from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
-from cri_client.cli.output import render_table, write_document
+from cri_client.cli.output import render_table, truncate_id, write_document
+
+if TYPE_CHECKING:
+    from cri_client.types import PruneItem, PruneReport
 
 
 def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
@@ -95,3 +98,51 @@ def show_samples(ctx: Context, watch: bool, table: Callable[[], list[list[str]]]
             if not watch:
                 return 0
             time.sleep(0.5)
+
+
+# --- prune -------------------------------------------------------------------------------
+
+
+def add_prune_flags(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
+    """``--dry-run``, ``-o`` and (for containers and pods) ``-l``, shared by the
+    pruning forms of ``rm``, ``rmp`` and ``rmi``."""
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="remove nothing: print what would be removed or kept, and why",
+    )
+    if labels:
+        parser.add_argument(
+            "-l",
+            "--label",
+            action="append",
+            default=None,
+            metavar="KEY=VALUE",
+            help="prune only what has these labels",
+        )
+    add_output_flag(parser, "table")
+
+
+def write_prune(
+    ctx: Context, report: PruneReport, output: str, removed_lines: Callable[[PruneItem], list[str]]
+) -> int:
+    """A prune's outcome: with ``-o json|yaml`` the whole report (every item, its
+    reason, the bytes expected back); a dry run's plan as a table with the reasons;
+    otherwise crictl's lines for each removed item (``removed_lines``). Each failure is
+    reported on stderr with the runtime's error, and makes the exit code 1."""
+    if output != "table":
+        write_document(report.to_dict(), output, ctx.stdout)
+    elif report.dry_run:
+        rows = [["ID", "NAME", "ACTION", "REASON", "DETAIL"]]
+        for item in report.items:
+            action = "remove" if item.selected else "keep"
+            rows.append(
+                [truncate_id(item.id, "sha256:"), item.name, action, item.reason.value, item.detail]
+            )
+        ctx.stdout.write(render_table(rows))
+    else:
+        for item in report.removed:
+            ctx.stdout.write("".join(f"{line}\n" for line in removed_lines(item)))
+    for item in report.failed:
+        ctx.stderr.write(f"cri-client: {item.name or item.id}: {item.detail}\n")
+    return 1 if report.failed else 0
