@@ -14,7 +14,9 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 5. time and memory to list and wrap 500 containers;
 6. stats of 16 idle and of 16 exited containers: one list call and one container;
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
-   (docs/performance.md, section 8).
+   (docs/performance.md, section 8);
+8. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
+   with 2, 4, 8 and 16 removals at once (the ``BULK_PARALLELISM`` default).
 """
 
 from __future__ import annotations
@@ -346,11 +348,46 @@ def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
     )
 
 
+def prune_exited(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    """The same pod filled with ``count`` exited containers before each prune."""
+    from cri_client._sync.concurrency import each_at_most
+
+    print(f"\n8. containers.prune() of {count} exited containers, seconds (median of 3)")
+    with CRIClient(endpoint) as cri:
+        pod = cri.pods.run("bench-prune", log_directory=log_dir)
+        try:
+            for parallel in (1, 2, 4, 8, 16):
+                times = []
+                for round_ in range(3):
+                    labels = {"bench": f"prune-{parallel}-{round_}"}
+
+                    def exited(index: int, labels: dict[str, str] = labels) -> None:
+                        name = f"{labels['bench']}-{index}"
+                        ctr = cri.containers.create(
+                            pod, name, image, command=["true"], labels=labels
+                        )
+                        ctr.start().wait(timeout=60)
+
+                    made = each_at_most([lambda i=i: exited(i) for i in range(count)], 8)
+                    assert not any(isinstance(m, Exception) for m in made), made
+                    started = time.perf_counter()
+                    report = cri.containers.prune(labels=labels, parallel=parallel)
+                    times.append(time.perf_counter() - started)
+                    assert len(report.removed) == count and report.ok
+                median = statistics.median(times)
+                print(
+                    f"parallel={parallel:<3}{median:>8.2f} s  "
+                    f"{median / count * 1000:>6.1f} ms per container"
+                )
+        finally:
+            pod.remove(force=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -411,6 +448,8 @@ def main() -> None:
                 stats_calls(endpoint, image, 16, log_dir)
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
+            if 8 in sections:
+                prune_exited(endpoint, image, 50 if args.quick else 200, log_dir)
         finally:
             channel.close()
             ctr.pod().remove(force=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -212,24 +213,19 @@ class Pruner:
         images = await self.client._lister.list(support.IMAGES)
         containers, pods = await self._all_containers(), await self._pods()
         sandbox_images = await self._sandbox_images(pods)
-        used_at = plans.last_uses(images, self.earlier_containers, self.earlier_finished)
 
-        def plan(min_age: float | None, created: Mapping[str, datetime | None]) -> list[PruneItem]:
-            return plans.plan_images(
-                images,
-                containers,
-                sandbox_images=sandbox_images,
-                keep=options.keep,
-                min_age=min_age,
-                created=created,
-                used_at=used_at,
-                now=datetime.now(timezone.utc),
-            )
-
-        items = plan(None, {})
+        facts = plans.ImageFacts(
+            containers,
+            sandbox_images,
+            datetime.now(timezone.utc),
+            keep=options.keep,
+            used_at=plans.last_uses(images, self.earlier_containers, self.earlier_finished),
+        )
+        items = plans.plan_images(images, facts)
         if options.min_age is not None:  # ask the age only of images that could go
             created = await self._creation_times([i.id for i in items if i.selected])
-            items = plan(options.min_age, created)
+            facts = replace(facts, min_age=options.min_age, created=created)
+            items = plans.plan_images(images, facts)
         if not self.dry_run:  # the last look before removing: containers made meanwhile
             items = plans.recheck_images(items, images, await self._all_containers())
         return await self._carry_out(items, self._remove_image)

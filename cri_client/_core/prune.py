@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cri_client._core.messages import timestamp
@@ -140,18 +141,29 @@ def _image_keys(image: pb.Image) -> set[str]:
     return names | {image.id, image_id_hex(image.id)}
 
 
-def uses_image(ctr: pb.Container, image: pb.Image) -> bool:
-    """Whether the container references the image by id (or an id prefix of at least
-    :data:`MIN_ID_PREFIX` digits), tag or digest, in any form a runtime lists."""
-    keys = _image_keys(image)
-    for reference in container_image_references(ctr):
-        if reference in keys or canonical_reference(reference) in keys:
-            return True
-        hex_digits = image_id_hex(reference)
-        long_enough = IMAGE_ID_LIKE.match(reference) and len(hex_digits) >= MIN_ID_PREFIX
-        if long_enough and image_id_hex(image.id).startswith(hex_digits):
-            return True
-    return False
+def image_users(
+    images: Sequence[pb.Image], containers: Sequence[pb.Container]
+) -> dict[str, list[pb.Container]]:
+    """Image id -> the containers that reference it by id (or an id prefix of at least
+    :data:`MIN_ID_PREFIX` digits), tag or digest, in any form a runtime lists; one
+    pass over each (a node's hundreds of containers and images)."""
+    by_key: dict[str, set[str]] = {}
+    for image in images:
+        for key in _image_keys(image):
+            by_key.setdefault(key, set()).add(image.id)
+    hex_ids = {image_id_hex(image.id): image.id for image in images}
+    users: dict[str, list[pb.Container]] = {}
+    for ctr in containers:
+        found: set[str] = set()
+        for reference in container_image_references(ctr):
+            digits = image_id_hex(reference)
+            for key in (reference, canonical_reference(reference), digits):
+                found |= by_key.get(key, set())
+            if IMAGE_ID_LIKE.match(reference) and MIN_ID_PREFIX <= len(digits) < 64:
+                found |= {i for hex_id, i in hex_ids.items() if hex_id.startswith(digits)}
+        for image_id in found:
+            users.setdefault(image_id, []).append(ctr)
+    return users
 
 
 def names_image(reference: str, image: pb.Image) -> bool:
@@ -289,68 +301,64 @@ def last_uses(
     """When each image was last known in use: the newest creation (or finish, where
     ``finished`` knows it) of a container that references it, by image id."""
     used: dict[str, datetime] = {}
-    for image in images:
-        for ctr in containers:
-            if not uses_image(ctr, image):
-                continue
-            moments = [timestamp(ctr.created_at), finished.get(ctr.id)]
-            for moment in moments:
-                if moment is not None and (image.id not in used or moment > used[image.id]):
-                    used[image.id] = moment
+    for image_id, users in image_users(images, containers).items():
+        moments = [timestamp(c.created_at) for c in users] + [finished.get(c.id) for c in users]
+        known = [moment for moment in moments if moment is not None]
+        if known:
+            used[image_id] = max(known)
     return used
 
 
-def plan_images(
-    images: Sequence[pb.Image],
-    containers: Sequence[pb.Container],
-    *,
-    sandbox_images: Mapping[str, str],
-    keep: Sequence[str],
-    min_age: float | None,
-    created: Mapping[str, datetime | None],
-    used_at: Mapping[str, datetime],
-    now: datetime,
-) -> list[PruneItem]:
+@dataclass(frozen=True)
+class ImageFacts:
+    """What an image plan is made from besides the images: every container of the
+    node, the sandbox images (reference -> where it was named), the ``keep`` patterns,
+    ``min_age`` and what an image's age is read from: ``created`` (the runtime's
+    verbose ImageStatus) and ``used_at`` (:func:`last_uses`), both by image id."""
+
+    containers: Sequence[pb.Container]
+    sandbox_images: Mapping[str, str]
+    now: datetime
+    keep: Sequence[str] = ()
+    min_age: float | None = None
+    created: Mapping[str, datetime | None] = field(default_factory=dict)
+    used_at: Mapping[str, datetime] = field(default_factory=dict)
+
+
+def plan_images(images: Sequence[pb.Image], facts: ImageFacts) -> list[PruneItem]:
     """Images nothing needs. Kept, in this order of reasons: used by a container (any
-    state), a sandbox image (``sandbox_images``: reference -> where it was named),
-    pinned, matching a ``keep`` pattern, younger than ``min_age``.
+    state), a sandbox image, pinned, matching a ``keep`` pattern, younger than
+    ``min_age``.
 
     An image's age is the time since it was last known new: the last use by a
     container in ``used_at`` (containers a prune just removed), else its creation
-    (``created``: the runtime's verbose ImageStatus, by image id). When neither is
-    known the image is kept as too young: it may have been pulled a moment ago."""
+    (``created``). When neither is known the image is kept as too young: it may have
+    been pulled a moment ago."""
+    users = image_users(images, facts.containers)
     items = []
     for image in images:
-        reason, detail = _image_verdict(
-            image, containers, sandbox_images, keep, min_age, created, used_at, now
-        )
+        reason, detail = _image_verdict(image, users.get(image.id, []), facts)
         items.append(_item("image", image.id, image_label(image), reason, detail, int(image.size)))
     return items
 
 
 def _image_verdict(
-    image: pb.Image,
-    containers: Sequence[pb.Container],
-    sandbox_images: Mapping[str, str],
-    keep: Sequence[str],
-    min_age: float | None,
-    created: Mapping[str, datetime | None],
-    used_at: Mapping[str, datetime],
-    now: datetime,
+    image: pb.Image, users: Sequence[pb.Container], facts: ImageFacts
 ) -> tuple[PruneReason, str]:
-    users = [ctr for ctr in containers if uses_image(ctr, image)]
     if users:
         return PruneReason.IN_USE, f"used by {_describe_containers(users)}"
-    sandbox = next((where for ref, where in sandbox_images.items() if names_image(ref, image)), "")
+    named = facts.sandbox_images.items()
+    sandbox = next((where for reference, where in named if names_image(reference, image)), "")
     if sandbox:
         return PruneReason.SANDBOX_IMAGE, sandbox
     if image.pinned:
         return PruneReason.PINNED, "pinned by the runtime"
-    pattern = matching_pattern(keep, image)
+    pattern = matching_pattern(facts.keep, image)
     if pattern is not None:
         return PruneReason.KEEP_PATTERN, f"matches keep pattern {pattern!r}"
-    if min_age is not None:
-        young = _too_young(used_at.get(image.id), created.get(image.id), min_age, now)
+    if facts.min_age is not None:
+        used, created = facts.used_at.get(image.id), facts.created.get(image.id)
+        young = _too_young(used, created, facts.min_age, facts.now)
         if young:
             return PruneReason.TOO_YOUNG, young
     return PruneReason.UNUSED, "no container uses it"
@@ -383,11 +391,10 @@ def recheck_images(
 ) -> list[PruneItem]:
     """The plan again against a fresh listing of containers, taken just before the
     removals: a selected image that a container now uses is kept (IN_USE)."""
-    by_id = {image.id: image for image in images}
+    now_used = image_users(images, containers)
     checked = []
     for item in items:
-        image = by_id.get(item.id)
-        users = [c for c in containers if image is not None and uses_image(c, image)]
+        users = now_used.get(item.id)
         if item.selected and users:
             detail = f"used by {_describe_containers(users)} (listed again before removal)"
             item = _item("image", item.id, item.name, PruneReason.IN_USE, detail, item.size)
@@ -400,8 +407,6 @@ def recheck_images(
 
 def outcome(item: PruneItem, error: Exception | None) -> PruneItem:
     """A selected item once its removal was tried: removed, or FAILED with the error."""
-    from dataclasses import replace
-
     if error is None:
         return replace(item, removed=True)
     return replace(item, reason=PruneReason.FAILED, detail=str(error))

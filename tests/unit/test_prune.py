@@ -75,16 +75,8 @@ def image(
 def plan_one(
     img: pb.Image, containers: list[pb.Container] | None = None, **options: Any
 ) -> PruneItem:
-    arguments: dict[str, Any] = {
-        "sandbox_images": {},
-        "keep": (),
-        "min_age": None,
-        "created": {},
-        "used_at": {},
-        "now": NOW,
-    }
-    arguments.update(options)
-    (item,) = plans.plan_images([img], containers or [], **arguments)
+    facts = plans.ImageFacts(containers or [], options.pop("sandbox_images", {}), NOW, **options)
+    (item,) = plans.plan_images([img], facts)
     return item
 
 
@@ -230,9 +222,10 @@ def test_a_short_id_prefix_or_another_tag_is_no_use() -> None:
     assert (item.selected, item.reason) == (True, PruneReason.UNUSED)
 
 
-def test_crio_bare_hex_ids_match() -> None:
+@pytest.mark.parametrize("reference", [HEX, f"sha256:{HEX}", HEX[:12]])
+def test_crio_bare_hex_ids_match(reference: str) -> None:
     crio_image = image(prefix="")
-    item = plan_one(crio_image, [container("x", pb.CONTAINER_EXITED, image_ref=HEX)])
+    item = plan_one(crio_image, [container("x", pb.CONTAINER_EXITED, image_ref=reference)])
     assert item.reason is PruneReason.IN_USE and item.id == HEX
 
 
@@ -322,9 +315,7 @@ def test_last_uses_takes_the_newest_creation_or_finish() -> None:
 
 def test_recheck_keeps_an_image_a_new_container_uses() -> None:
     img = image()
-    (planned,) = plans.plan_images(
-        [img], [], sandbox_images={}, keep=(), min_age=None, created={}, used_at={}, now=NOW
-    )
+    (planned,) = plans.plan_images([img], plans.ImageFacts([], {}, NOW))
     (checked,) = plans.recheck_images(
         [planned], [img], [container("new", pb.CONTAINER_CREATED, image="busybox:1.36")]
     )
@@ -338,16 +329,8 @@ def test_recheck_keeps_an_image_a_new_container_uses() -> None:
 
 def test_outcomes_and_the_report() -> None:
     used = image(OTHER_HEX, tags=("a:1",), digests=(), size=50)
-    items = plans.plan_images(
-        [image(size=1000), used],
-        [container("x", pb.CONTAINER_EXITED, image="a:1")],
-        sandbox_images={},
-        keep=(),
-        min_age=None,
-        created={},
-        used_at={},
-        now=NOW,
-    )
+    users = [container("x", pb.CONTAINER_EXITED, image="a:1")]
+    items = plans.plan_images([image(size=1000), used], plans.ImageFacts(users, {}, NOW))
     removed = plans.outcome(items[0], None)
     failed = plans.outcome(items[0], RuntimeError("image is in use"))
     assert (removed.removed, removed.reason) == (True, PruneReason.UNUSED)
