@@ -15,8 +15,11 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 6. stats of 16 idle and of 16 exited containers: one list call and one container;
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
    (docs/performance.md, section 8);
-8. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
-   with 2, 4, 8 and 16 removals at once (the ``BULK_PARALLELISM`` default).
+8. a pull of a 48 MB image (three random-data layers) from the local registry, with
+   and without progress (rounds alternate; docs/performance.md, section 10);
+9. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
+   with 2, 4, 8 and 16 removals at once (the ``BULK_PARALLELISM`` default;
+   docs/performance.md, section 11).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import grpc
 
@@ -352,7 +356,7 @@ def prune_exited(endpoint: str, image: str, count: int, log_dir: str) -> None:
     """The same pod filled with ``count`` exited containers before each prune."""
     from cri_client._sync.concurrency import each_at_most
 
-    print(f"\n8. containers.prune() of {count} exited containers, seconds (median of 3)")
+    print(f"\n9. containers.prune() of {count} exited containers, seconds (median of 3)")
     with CRIClient(endpoint) as cri:
         pod = cri.pods.run("bench-prune", log_directory=log_dir)
         try:
@@ -383,11 +387,46 @@ def prune_exited(endpoint: str, image: str, count: int, log_dir: str) -> None:
             pod.remove(force=True)
 
 
+def pull_progress_cost(endpoint: str, image: str, rounds: int) -> None:
+    """Section 8: the same pull with and without ``progress=``, alternating, the image
+    removed (and its content collected) before each pull."""
+    from cri_client.testing._images import push_random_image
+
+    registry = image.split("/")[0]
+    if not registry.startswith("127.0.0.1:"):
+        print("\n8. pull progress: skipped (needs the throwaway runtime's local registry)")
+        return
+    sizes = [24 << 20, 16 << 20, 8 << 20]
+    with tempfile.TemporaryDirectory() as work:
+        reference = push_random_image(registry, "bench-progress", sizes, Path(work))
+    print(f"\n8. pull of {sum(sizes) / 1e6:.0f} MB in 3 layers, without and with progress")
+    plain: list[float] = []
+    watched: list[float] = []
+    looks: list[int] = []
+    with CRIClient(endpoint) as cri:
+        for _ in range(rounds):
+            for times, with_progress in ((plain, False), (watched, True)):
+                cri.images.remove(reference, missing_ok=True)
+                values: list[object] = []
+                started = time.perf_counter()
+                cri.images.pull(reference, progress=values.append if with_progress else None)
+                times.append(time.perf_counter() - started)
+                if with_progress:
+                    looks.append(len(values))
+        cri.images.remove(reference, missing_ok=True)
+    without, with_ = statistics.median(plain), statistics.median(watched)
+    print(
+        f"without progress {without * 1000:.0f} ms, with progress {with_ * 1000:.0f} ms "
+        f"(median of {rounds}; ratio {with_ / without:.3f}; {statistics.median(looks):.0f} "
+        "progress values per pull)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8,9", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -449,6 +488,8 @@ def main() -> None:
             if 7 in sections:
                 forced_removal(endpoint, image, 5 if args.quick else 20, log_dir)
             if 8 in sections:
+                pull_progress_cost(endpoint, image, 5 if args.quick else 21)
+            if 9 in sections:
                 prune_exited(endpoint, image, 50 if args.quick else 200, log_dir)
         finally:
             channel.close()

@@ -92,6 +92,9 @@ if _typing.TYPE_CHECKING:
         ImageFsInfo as ImageFsInfo,
     )
     from cri_client.types import (
+        LayerProgress as LayerProgress,
+    )
+    from cri_client.types import (
         LogRecord as LogRecord,
     )
     from cri_client.types import (
@@ -108,6 +111,12 @@ if _typing.TYPE_CHECKING:
     )
     from cri_client.types import (
         PruneReport as PruneReport,
+    )
+    from cri_client.types import (
+        PullPhase as PullPhase,
+    )
+    from cri_client.types import (
+        PullProgress as PullProgress,
     )
     from cri_client.types import (
         Resubscribed as Resubscribed,
@@ -149,6 +158,7 @@ _EXPORTS = {
     "Image": "cri_client._sync.images",
     "ImageFsInfo": "cri_client.types",
     "ImageManager": "cri_client._sync.images",
+    "LayerProgress": "cri_client.types",
     "LogRecord": "cri_client.types",
     "LogStream": "cri_client._sync.logstream",
     "LowLevelAPI": "cri_client._api",
@@ -160,6 +170,8 @@ _EXPORTS = {
     "PruneItem": "cri_client.types",
     "PruneReason": "cri_client.types",
     "PruneReport": "cri_client.types",
+    "PullPhase": "cri_client.types",
+    "PullProgress": "cri_client.types",
     "ResponseStream": "cri_client._rpc",
     "Resubscribed": "cri_client.types",
     "RuntimeCondition": "cri_client.types",

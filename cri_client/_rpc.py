@@ -389,6 +389,32 @@ class Channels:
                 self._callables[rpc.name] = fn
         return fn
 
+    def containerd_callable(
+        self, path: str, response_type: type[Message], *, server_streaming: bool = False
+    ) -> Any:
+        """A raw multi-callable for one of containerd's own services (``path`` such as
+        ``/containerd.services.content.v1.Content/ListStatuses``) on the image channel:
+        pull progress reads the content store there. Not a CRI RPC: the caller passes
+        the namespace metadata and the deadline, and handles ``grpc.RpcError`` (which
+        includes a runtime without the service)."""
+        if self.closed:
+            raise ClientClosedError("the client is closed; create a new client", rpc=path)
+        fn = self._callables.get(path)
+        if fn is None:
+            factory = (
+                self.image_channel.unary_stream
+                if server_streaming
+                else self.image_channel.unary_unary
+            )
+            fn = factory(
+                path,
+                request_serializer=lambda message: message.SerializeToString(),
+                response_deserializer=response_type.FromString,
+            )
+            with self._lock:
+                self._callables[path] = fn
+        return fn
+
     def prepare(
         self,
         rpc: Rpc[Req, Any],

@@ -28,12 +28,15 @@ __all__ = [
     "ExecResult",
     "FilesystemUsage",
     "ImageFsInfo",
+    "LayerProgress",
     "LogRecord",
     "PodState",
     "PodStats",
     "PruneItem",
     "PruneReason",
     "PruneReport",
+    "PullPhase",
+    "PullProgress",
     "Resubscribed",
     "RuntimeCondition",
     "RuntimeHandler",
@@ -600,3 +603,57 @@ class PruneReport:
             "fs_before": _fs_dict(self.fs_before),
             "fs_after": _fs_dict(self.fs_after),
         }
+
+
+# --- pull progress -------------------------------------------------------------------------
+
+
+class PullPhase(str, enum.Enum):
+    """Where a pull is: ``RESOLVING`` (the reference, the manifest; also all a runtime
+    without progress shows until the end), ``DOWNLOADING`` (layers are being fetched),
+    ``UNPACKING`` (every layer seen is fetched, the runtime unpacks them), ``DONE``."""
+
+    RESOLVING = "resolving"
+    DOWNLOADING = "downloading"
+    UNPACKING = "unpacking"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerProgress:
+    """One layer of a pull: its digest, bytes fetched and bytes it has (``expected``)."""
+
+    digest: str
+    done: int
+    expected: int
+
+    @property
+    def complete(self) -> bool:
+        return self.expected > 0 and self.done >= self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class PullProgress:
+    """One look at a running pull (``cri.images.pull(ref, progress=...)``,
+    ``cri.images.pull_progress(ref)``).
+
+    ``layers`` are those the runtime has shown so far, in the order first seen;
+    ``bytes_done`` and ``bytes_expected`` add them up and never decrease. The last
+    value (``phase`` DONE) lists every layer of the image's manifest, all complete,
+    and names the image (``image_id``). ``detailed`` is False when the runtime does
+    not show downloads (CRI-O, or a containerd socket that refuses its content
+    service): only ``phase`` and ``elapsed`` move then (docs/images.md)."""
+
+    reference: str
+    phase: PullPhase
+    elapsed: float
+    layers: tuple[LayerProgress, ...] = ()
+    bytes_done: int = 0
+    bytes_expected: int = 0
+    detailed: bool = True
+    image_id: str = ""
+
+    @property
+    def fraction(self) -> float | None:
+        """bytes_done / bytes_expected, None while nothing is expected yet."""
+        return self.bytes_done / self.bytes_expected if self.bytes_expected else None

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate everything that is derived from proto/api.proto.
+"""Regenerate everything that is derived from proto/api.proto and proto/containerd/.
 
   python scripts/generate.py           # rewrite the generated files
   python scripts/generate.py --check   # exit 1 if a committed file is stale
@@ -14,6 +14,11 @@ Two outputs, both committed and never edited by hand:
   live in a private descriptor pool, not protobuf's default one (see there why).
 * ``cri_client/_api.py``: the typed facade with one method per RPC, its
   docstring taken from the comment above the ``rpc`` line in the proto.
+* ``cri_client/_proto/containerd/<name>_pb2.py`` and ``.pyi`` for each vendored
+  containerd API proto (``proto/containerd/<name>.proto``: the content service, read
+  for pull progress), in private descriptor pools too, so that they never clash with
+  another package's containerd stubs. No gRPC module: the one caller names the
+  method path itself (``cri_client._core.progress``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ PROTO = ROOT / "proto" / "api.proto"
 PACKAGE_DIR = "cri_client/_proto"
 PROTOC_OUTPUTS = ("api_pb2.py", "api_pb2.pyi", "api_pb2_grpc.py")
 FACADE = "cri_client/_api.py"
+CONTAINERD_PROTOS = ROOT / "proto" / "containerd"
+CONTAINERD_DIR = f"{PACKAGE_DIR}/containerd"
 
 RPC_LINE = re.compile(r"^\s*rpc\s+(\w+)\s*\(\s*(\w+)\s*\)\s*returns\s*\(\s*(stream\s+)?(\w+)\s*\)")
 SERVICE_LINE = re.compile(r"^\s*service\s+(\w+)\s*\{")
@@ -207,9 +214,7 @@ PRIVATE_POOL_LINES = (
 # each descriptor into the DEFAULT pool after all, with the same name clash. The
 # builder is the same in protobuf 5.29 through 7.x; __qualname__ is set as 6.x+
 # does (5.29 leaves nested classes' __qualname__ as the bare name).
-STOCK_BUILD_CALL = (
-    "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cri_client._proto.api_pb2', _globals)\n"
-)
+STOCK_BUILD_CALL = "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, '{module}', _globals)\n"
 PRIVATE_BUILD_CALL = '''\
 from google.protobuf import message as _message
 from google.protobuf import reflection as _reflection
@@ -222,7 +227,7 @@ def _BuildMessage(msg_des, prefix):
   for name, nested_msg in msg_des.nested_types_by_name.items():
     create_dict[name] = _BuildMessage(nested_msg, prefix + msg_des.name + '.')
   create_dict['DESCRIPTOR'] = msg_des
-  create_dict['__module__'] = 'cri_client._proto.api_pb2'
+  create_dict['__module__'] = '{module}'
   create_dict['__qualname__'] = prefix + msg_des.name
   return _reflection.GeneratedProtocolMessageType(
       msg_des.name, (_message.Message,), create_dict)
@@ -263,7 +268,7 @@ def replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def use_private_pool(pb2_text: str) -> str:
+def use_private_pool(pb2_text: str, module: str = "cri_client._proto.api_pb2") -> str:
     """Rewrite protoc's api_pb2.py to build its messages in a private descriptor pool.
 
     Why: see PRIVATE_POOL_HEADER's comment. Exact-text replacements, each required
@@ -271,8 +276,22 @@ def use_private_pool(pb2_text: str) -> str:
     the default pool; the result is checked to reference the default pool nowhere.
     """
     text = replace_once(pb2_text, DOCSTRING_LINE, PRIVATE_POOL_HEADER + DOCSTRING_LINE)
-    text = replace_once(text, DEFAULT_POOL_LINE, PRIVATE_POOL_LINES)
-    text = replace_once(text, STOCK_BUILD_CALL, PRIVATE_BUILD_CALL)
+    # Imported well-known types (Timestamp, Empty, ...) live in the default pool; a
+    # private pool needs its own copy of their files before it can add this one.
+    imports = re.findall(r"^from google\.protobuf import \w+_pb2 as (\w+)$", text, re.MULTILINE)
+    dependencies = "".join(
+        f"_POOL.AddSerializedFile({name}.DESCRIPTOR.serialized_pb)\n" for name in imports
+    )
+    text = replace_once(
+        text,
+        DEFAULT_POOL_LINE,
+        PRIVATE_POOL_LINES.replace("\nDESCRIPTOR", "\n" + dependencies + "DESCRIPTOR"),
+    )
+    text = replace_once(
+        text,
+        STOCK_BUILD_CALL.replace("{module}", module),
+        PRIVATE_BUILD_CALL.replace("{module}", module),
+    )
     calls = set(re.findall(r"_builder\.(\w+)\(", text))
     if "_descriptor_pool.Default()" in text or not calls <= ALLOWED_BUILDER_CALLS:
         raise SystemExit(
@@ -282,37 +301,51 @@ def use_private_pool(pb2_text: str) -> str:
     return text
 
 
-def run_protoc(proto_text: str, out_dir: Path) -> None:
-    """protoc into out_dir/cri_client/_proto, with the import path the package needs."""
+def run_protoc(proto_text: str, out_dir: Path, placed_as: str, grpc: bool = True) -> None:
+    """protoc on proto_text placed at ``placed_as`` (a path under the package, so that
+    generated imports name the package), into out_dir."""
     with tempfile.TemporaryDirectory() as include:
-        placed = Path(include) / PACKAGE_DIR / "api.proto"
+        placed = Path(include) / placed_as
         placed.parent.mkdir(parents=True)
         placed.write_text(proto_text)
-        (out_dir / PACKAGE_DIR).mkdir(parents=True, exist_ok=True)
+        (out_dir / placed_as).parent.mkdir(parents=True, exist_ok=True)
+        outputs = [f"--python_out={out_dir}", f"--pyi_out={out_dir}"]
+        if grpc:
+            outputs.append(f"--grpc_python_out={out_dir}")
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "grpc_tools.protoc",
-                f"-I{include}",
-                f"--python_out={out_dir}",
-                f"--pyi_out={out_dir}",
-                f"--grpc_python_out={out_dir}",
-                str(placed),
-            ],
+            [sys.executable, "-m", "grpc_tools.protoc", f"-I{include}", *outputs, str(placed)],
             check=True,
         )
+
+
+def generate_containerd(out_dir: Path) -> list[str]:
+    """The vendored containerd protos' modules (private pools, no gRPC module)."""
+    written = []
+    for proto in sorted(CONTAINERD_PROTOS.glob("*.proto")):
+        run_protoc(proto.read_text(), out_dir, f"{CONTAINERD_DIR}/{proto.name}", grpc=False)
+        pb2 = out_dir / CONTAINERD_DIR / f"{proto.stem}_pb2.py"
+        module = f"{CONTAINERD_DIR}/{proto.stem}_pb2".replace("/", ".")
+        pb2.write_text(use_private_pool(pb2.read_text(), module))
+        written += [
+            f"{CONTAINERD_DIR}/{proto.stem}_pb2.py",
+            f"{CONTAINERD_DIR}/{proto.stem}_pb2.pyi",
+        ]
+    return written
 
 
 def generate(out_dir: Path) -> list[str]:
     """Write every generated file under out_dir; return their paths relative to it."""
     proto_text = PROTO.read_text()
-    run_protoc(proto_text, out_dir)
+    run_protoc(proto_text, out_dir, f"{PACKAGE_DIR}/api.proto")
     pb2 = out_dir / PACKAGE_DIR / "api_pb2.py"
     pb2.write_text(use_private_pool(pb2.read_text()))
     (out_dir / FACADE).parent.mkdir(parents=True, exist_ok=True)
     (out_dir / FACADE).write_text(render_facade(proto_text))
-    return [f"{PACKAGE_DIR}/{name}" for name in PROTOC_OUTPUTS] + [FACADE]
+    return (
+        [f"{PACKAGE_DIR}/{name}" for name in PROTOC_OUTPUTS]
+        + [FACADE]
+        + generate_containerd(out_dir)
+    )
 
 
 def main() -> int:
@@ -332,12 +365,14 @@ def main() -> int:
                 diff = difflib.unified_diff(before, new.splitlines(), rel, rel, lineterm="", n=1)
                 print("\n".join(list(diff)[:40]))
             else:
+                old.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(fresh / rel, old)
-        init = ROOT / PACKAGE_DIR / "__init__.py"
-        if not args.check and not init.exists():
-            init.write_text(
-                '"""Generated CRI runtime.v1 stubs (scripts/generate.py). DO NOT EDIT."""\n'
-            )
+        for package, what in ((PACKAGE_DIR, "CRI runtime.v1"), (CONTAINERD_DIR, "containerd API")):
+            init = ROOT / package / "__init__.py"
+            if not args.check and not init.exists():
+                init.write_text(
+                    f'"""Generated {what} stubs (scripts/generate.py). DO NOT EDIT."""\n'
+                )
     if args.check and stale:
         print(f"stale generated files: {', '.join(stale)}; run python scripts/generate.py")
         return 1

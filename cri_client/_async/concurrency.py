@@ -1,5 +1,6 @@
-"""Several calls at once, with tasks: :func:`all_at_once` (all or nothing) and
-:func:`each_at_most` (bulk work: at most N at a time, an outcome per call).
+"""Several calls at once, with tasks: :func:`all_at_once` (all or nothing),
+:func:`each_at_most` (bulk work: at most N at a time, an outcome per call) and
+:class:`InBackground` (one call that runs while the caller watches it).
 
 The twin of :mod:`cri_client._sync.concurrency` (threads there); generated code
 imports it by the same name in both flavours.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -45,3 +46,24 @@ async def each_at_most(
                 return error
 
     return list(await asyncio.gather(*(bounded(call) for call in calls)))
+
+
+class InBackground(Generic[T]):
+    """One call running in a task while the caller does something else meanwhile (a
+    pull, while its progress is polled): :meth:`wait` a while, then :meth:`result`.
+    :meth:`cancel` ends the call if it is still running (the task is cancelled)."""
+
+    def __init__(self, call: Callable[[], Awaitable[T]]) -> None:
+        self._task = asyncio.ensure_future(call())
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds; whether the call has ended."""
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        return bool(done)
+
+    async def result(self) -> T:
+        """The call's result (or its exception), waiting for it to end."""
+        return await self._task
+
+    def cancel(self) -> None:
+        self._task.cancel()

@@ -7,28 +7,55 @@ Written once for asyncio (:class:`AsyncImage`, :class:`AsyncImageManager`);
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import grpc
+
 from cri_client._async import support
-from cri_client._core.auth import explicit_credentials, find_credentials, note_credentials
-from cri_client._core.defaults import BULK_PARALLELISM
+from cri_client._async.concurrency import InBackground
+from cri_client._core.auth import (
+    Credentials,
+    explicit_credentials,
+    find_credentials,
+    note_credentials,
+)
+from cri_client._core.defaults import (
+    BULK_PARALLELISM,
+    PULL_PROGRESS_INTERVAL,
+    PULL_PROGRESS_RPC_TIMEOUT,
+)
 from cri_client._core.model import resolve_reference
+from cri_client._core.progress import PullTracker, manifest_content, repo_digests
 from cri_client._core.public import publish
 from cri_client._core.requests import AuthSpec, auth_from
-from cri_client._core.runtimes import IMAGE_ID_LIKE, image_id_hex, image_status_query
+from cri_client._core.runtimes import (
+    CONTAINERD_CRI_NAMESPACE,
+    CONTENT_LIST_STATUSES,
+    CONTENT_READ,
+    IMAGE_ID_LIKE,
+    image_id_hex,
+    image_status_query,
+    progress_service_missing,
+)
 from cri_client._core.validation import check_image_reference, check_reference
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
+from cri_client._proto.containerd import content_pb2
 from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import CRIError, NotFoundError
-from cri_client.types import ImageFsInfo, PruneReport
+from cri_client.types import ImageFsInfo, PruneReport, PullProgress
 
 if TYPE_CHECKING:
     from cri_client._async.client import AsyncCRIClient
 
 __all__ = ["AsyncImage", "AsyncImageManager"]
+
+_LOG = logging.getLogger("cri_client.rpc")
+_NAMESPACE = (("containerd-namespace", CONTAINERD_CRI_NAMESPACE),)
 
 
 class AsyncImage(ImageView):
@@ -54,32 +81,162 @@ class AsyncImageManager:
 
     def __init__(self, client: AsyncCRIClient) -> None:
         self._client = client
+        self._no_progress_service = False  # learnt once per client, said once
 
     @takes_rpc_timeout
     async def pull(
-        self, reference: str, auth: AuthSpec | None = None, *, rpc_timeout: float | None = None
+        self,
+        reference: str,
+        auth: AuthSpec | None = None,
+        *,
+        progress: Callable[[PullProgress], object] | None = None,
+        rpc_timeout: float | None = None,
     ) -> AsyncImage:
         """Pull an image and return it. Credentials: ``auth`` (an ``AuthConfig``, a
         dict of its fields, or ``(username, password)``), else docker's config.json
         (its credential helpers too) and podman's auth.json (docs/images.md), else
         anonymous. A failed pull's message names the registry and which of these
         was used, never a secret; a failing helper raises ``CredentialHelperError``.
+        ``progress`` is called with a :class:`PullProgress` about four times a second
+        while the pull runs, and once at the end (see :meth:`pull_progress`).
 
         >>> (await cri.images.pull("127.0.0.1:5000/busybox:1.35")).size
         1062400
         """
+        if progress is None:
+            request, credentials = await self._pull_request(reference, auth)
+            reply = await self._pull(request, credentials)
+            return AsyncImage(self._client, await self._status(reply.image_ref))
+        if not callable(progress):
+            raise TypeError(f"progress must be callable, not {type(progress).__name__}")
+        pulled: list[pb.Image] = []
+        async for value in self._watch_pull(reference, auth, pulled):
+            progress(value)
+        return AsyncImage(self._client, pulled[0])
+
+    def pull_progress(
+        self, reference: str, auth: AuthSpec | None = None
+    ) -> AsyncIterator[PullProgress]:
+        """Pull an image, yielding its progress: a :class:`PullProgress` about four
+        times a second (``PULL_PROGRESS_INTERVAL``), the last one with phase DONE and
+        the image's id. Bytes come from containerd's content store, watched on the
+        same socket while the CRI pull runs; where the runtime has no such service
+        (CRI-O), only the phase and elapsed time move. Credentials as :meth:`pull`.
+        Leaving the loop early cancels the pull where the client can (a task can be
+        cancelled; a thread blocked in the RPC cannot, and its pull goes on).
+
+        >>> async for p in cri.images.pull_progress("127.0.0.1:5000/busybox:1.35"):
+        ...     print(p.phase.value, p.bytes_done, p.bytes_expected)
+        resolving 0 0
+        downloading 1048576 2228224
+        done 2228224 2228224
+        """
+        return self._watch_pull(reference, auth, [])
+
+    async def _watch_pull(
+        self, reference: str, auth: AuthSpec | None, pulled: list[pb.Image]
+    ) -> AsyncIterator[PullProgress]:
+        """The pull with its progress; the image is appended to ``pulled`` before the
+        last value (so that ``pull`` needs no second ImageStatus)."""
+        request, credentials = await self._pull_request(reference, auth)
+        started = time.monotonic()
+        tracker = PullTracker(reference, time.time())
+        watching = not self._no_progress_service
+        pull = InBackground(lambda: self._pull(request, credentials))
+        try:
+            yield tracker.resolving(0.0, detailed=watching)
+            while not await pull.wait(PULL_PROGRESS_INTERVAL):
+                statuses = await self._ingests() if watching else None
+                if statuses is None:
+                    watching = False
+                    yield tracker.resolving(time.monotonic() - started, detailed=False)
+                else:
+                    yield tracker.observe(statuses, time.monotonic() - started)
+            reply = await pull.result()
+            image = await self._status(reply.image_ref)
+            pulled.append(image)
+            layers = await self._manifest_layers(image) if watching else None
+            yield tracker.finish(image.id, layers, time.monotonic() - started)
+        finally:
+            pull.cancel()
+
+    async def _pull_request(
+        self, reference: str, auth: AuthSpec | None
+    ) -> tuple[pb.PullImageRequest, Credentials]:
+        """The PullImage request and the credentials it carries (validated first)."""
         check_image_reference(reference)
         if auth is not None:
             credentials = explicit_credentials(reference, auth_from(auth))
         else:  # a worker thread: this reads files and may run a credential helper
             credentials = await support.blocking(find_credentials, reference)
         request = pb.PullImageRequest(image=pb.ImageSpec(image=reference), auth=credentials.auth)
+        return request, credentials
+
+    async def _pull(
+        self, request: pb.PullImageRequest, credentials: Credentials
+    ) -> pb.PullImageResponse:
         try:
-            reply = await self._client.api.pull_image(request)
+            return await self._client.api.pull_image(request)
         except CRIError as error:
             note_credentials(error, credentials)
             raise
-        return AsyncImage(self._client, await self._status(reply.image_ref))
+
+    async def _ingests(self) -> list[content_pb2.Status] | None:
+        """containerd's in-flight downloads (content ``ListStatuses`` in CRI's
+        namespace): ``[]`` when one look failed, ``None`` when the runtime has no
+        content service (learnt once per client and said once, at DEBUG)."""
+        call = self._client._invoker.containerd_callable(
+            CONTENT_LIST_STATUSES, content_pb2.ListStatusesResponse
+        )
+        try:
+            reply = await call(
+                content_pb2.ListStatusesRequest(),
+                timeout=PULL_PROGRESS_RPC_TIMEOUT,
+                metadata=_NAMESPACE,
+            )
+        except grpc.RpcError as error:
+            code, details = error.code(), error.details() or ""
+            if not progress_service_missing(code.name, details):
+                return []
+            self._no_progress_service = True
+            _LOG.debug(
+                "pull progress: %s offers no containerd content service (%s: %s); "
+                "reporting only phases and elapsed time",
+                self._client.image_endpoint.url,
+                code.name,
+                details,
+            )
+            return None
+        return list(reply.statuses)
+
+    async def _manifest_layers(self, image: pb.Image) -> tuple[tuple[str, int], ...] | None:
+        """The layers (digest, size) of the image's manifest, read from containerd's
+        content store; None when it cannot be read (the last value then lists the
+        layers that were seen)."""
+        pending = repo_digests(image.repo_digests)
+        while pending:
+            content = manifest_content(await self._read_blob(pending.pop(0)))
+            pending[:0] = content.children
+            if content.config == image.id:
+                return content.layers
+        return None
+
+    async def _read_blob(self, digest: str) -> bytes:
+        """A small blob of containerd's content store (a manifest), or b"" if unreadable."""
+        call = self._client._invoker.containerd_callable(
+            CONTENT_READ, content_pb2.ReadContentResponse, server_streaming=True
+        )
+        chunks = []
+        try:
+            async for chunk in call(
+                content_pb2.ReadContentRequest(digest=digest),
+                timeout=PULL_PROGRESS_RPC_TIMEOUT,
+                metadata=_NAMESPACE,
+            ):
+                chunks.append(chunk.data)
+        except grpc.RpcError:
+            return b""
+        return b"".join(chunks)
 
     @takes_rpc_timeout
     async def get(

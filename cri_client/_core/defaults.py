@@ -72,3 +72,12 @@ ATTACH_EXIT_POLL = 0.05
 BULK_PARALLELISM = 4
 """How many removals or execs bulk work (prune, removal by selector, exec on many
 containers) runs at once unless told; see docs/performance.md for the measurement."""
+
+PULL_PROGRESS_INTERVAL = 0.25
+"""Seconds between looks at a running pull's downloads (containerd's content
+``ListStatuses``, one small unary RPC on the runtime's socket). Four looks a second
+move a progress bar smoothly and cost nothing measurable: docs/performance.md has the
+pull with and without progress."""
+
+PULL_PROGRESS_RPC_TIMEOUT = 2.0
+"""Seconds a look at a running pull may take; a slower one is skipped, not fatal."""

@@ -14,6 +14,8 @@ docs/compatibility.md has the table for people.
 * :func:`sandbox_id_from_info`: the pod id in a container's verbose status.
 * :func:`sandbox_image_from_config`, :func:`sandbox_image_from_pod_info`,
   :func:`image_created_from_info`: what a prune must keep, and how old an image is.
+* :data:`PULL_PROGRESS_SOURCES`, :func:`progress_service_missing`: which runtime shows
+  a running pull's downloads, and the answers that say it does not.
 """
 
 from __future__ import annotations
@@ -211,6 +213,36 @@ def image_status_query(reference: str) -> str:
     if reference.startswith(IMAGE_ID_PREFIX) and IMAGE_ID_LIKE.match(reference):
         return image_id_hex(reference)
     return reference
+
+
+# --- pull progress --------------------------------------------------------------------------
+
+PULL_PROGRESS_SOURCES: Mapping[str, str] = {
+    "containerd 1.6": "content ListStatuses (no transfer service: UNIMPLEMENTED)",
+    "containerd 1.7": "content ListStatuses (the transfer service is there, unused by CRI)",
+    "containerd 2.x": "content ListStatuses (the transfer service reports progress only to"
+    " the client that started a transfer: CRI's pull is the runtime's own)",
+    "CRI-O": "none (no containerd services: UNIMPLEMENTED 'unknown service')",
+}
+"""Where a CRI pull's downloads can be watched, per runtime (measured on containerd
+1.6, 1.7 and 2.1: each shows every in-flight layer as a content ingest named
+``layer-sha256:<hex>`` in the ``k8s.io`` namespace, with offset and total)."""
+
+CONTAINERD_CRI_NAMESPACE = "k8s.io"
+"""The containerd namespace where its CRI plugin keeps images and their content."""
+
+CONTENT_LIST_STATUSES = "/containerd.services.content.v1.Content/ListStatuses"
+CONTENT_READ = "/containerd.services.content.v1.Content/Read"
+
+_NO_SERVICE_CODES = frozenset({"UNIMPLEMENTED", "PERMISSION_DENIED"})
+
+
+def progress_service_missing(code: str, details: str) -> bool:
+    """Whether a failed look at a pull's downloads means this runtime (or socket) has
+    no content service, for good: UNIMPLEMENTED (CRI-O, a proxy that serves only the
+    CRI), PERMISSION_DENIED, or UNKNOWN with gRPC's ``unknown service`` text. Other
+    failures (a slow answer) skip one look."""
+    return code in _NO_SERVICE_CODES or "unknown service" in details
 
 
 # --- containers -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Several calls at once, with threads: :func:`all_at_once` (all or nothing) and
-:func:`each_at_most` (bulk work: at most N at a time, an outcome per call).
+"""Several calls at once, with threads: :func:`all_at_once` (all or nothing),
+:func:`each_at_most` (bulk work: at most N at a time, an outcome per call) and
+:class:`InBackground` (one call that runs while the caller watches it).
 
 The twin of :mod:`cri_client._async.concurrency` (tasks there); generated code
 imports it by the same name in both flavours.
@@ -8,9 +9,10 @@ imports it by the same name in both flavours.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -49,3 +51,36 @@ def each_at_most(calls: Sequence[Callable[[], T]], parallel: int) -> list[T | Ex
     with ThreadPoolExecutor(min(len(calls), parallel), "cri-client") as pool:
         futures = [pool.submit(contextvars.copy_context().run, outcome, call) for call in calls]
     return [future.result() for future in futures]
+
+
+class InBackground(Generic[T]):
+    """One call running in a thread while the caller does something else meanwhile (a
+    pull, while its progress is polled): :meth:`wait` a while, then :meth:`result`.
+    The thread runs in a copy of this thread's context (``rpc_timeout`` applies).
+    :meth:`cancel` cannot stop a thread: a blocking RPC goes on until it returns, and
+    its outcome is dropped."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._future: Future[T] = Future()
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run, args=(self._run, call), name="cri-client", daemon=True
+        ).start()
+
+    def _run(self, call: Callable[[], T]) -> None:
+        try:
+            self._future.set_result(call())
+        except BaseException as error:  # handed to result()
+            self._future.set_exception(error)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds; whether the call has ended."""
+        done, _ = wait([self._future], timeout)
+        return bool(done)
+
+    def result(self) -> T:
+        """The call's result (or its exception), waiting for it to end."""
+        return self._future.result()
+
+    def cancel(self) -> None:
+        """Nothing to do: see the class docstring."""

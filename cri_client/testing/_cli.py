@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--registry-port", type=int, default=None, metavar="N")
     up.add_argument("--install", action="store_true", help="run install for the version first")
     up.add_argument("--no-runsc", action="store_true", help="only the runc handler")
+    up.add_argument(
+        "--auth-registry",
+        action="store_true",
+        help="also a TLS + htpasswd registry serving busybox (for credential tests)",
+    )
 
     restart = commands.add_parser(
         "restart",
@@ -149,7 +154,11 @@ def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.install:
         install_dependencies([version], base_dir=args.dir)
     runtime = ThrowawayContainerd(
-        version, base_dir=args.dir, registry_port=args.registry_port, runsc=not args.no_runsc
+        version,
+        base_dir=args.dir,
+        registry_port=args.registry_port,
+        runsc=not args.no_runsc,
+        auth_registry=args.auth_registry,
     ).start()
     _print_exports(runtime)
     log.info("up in %.2f s", time.monotonic() - started)

@@ -66,29 +66,34 @@ def build_images(layout: BaseLayout) -> None:
         _build_pause_rootfs(pause_root, work)
         _build_busybox_rootfs(busybox_root)
 
-        def umoci(*args: str | Path) -> None:
-            run(["umoci", *args], umask=_IMAGE_UMASK)
-
-        architecture = _GOARCH.get(platform.machine(), platform.machine())
-        common = ["--os", "linux", "--architecture", architecture, "--author", "cri_client.testing"]
-        umoci("init", "--layout", oci)
-        umoci("new", "--image", f"{oci}:pause")
-        umoci("insert", "--image", f"{oci}:pause", pause_root / "pause", "/pause")
-        umoci(
+        common = _config_platform()
+        _umoci("init", "--layout", oci)
+        _umoci("new", "--image", f"{oci}:pause")
+        _umoci("insert", "--image", f"{oci}:pause", pause_root / "pause", "/pause")
+        _umoci(
             "config", "--image", f"{oci}:pause", "--config.entrypoint", "/pause",
             "--config.user", "65535:65535", *common,
         )  # fmt: skip
-        umoci("new", "--image", f"{oci}:busybox")
-        umoci("insert", "--image", f"{oci}:busybox", busybox_root, "/")
-        umoci(
+        _umoci("new", "--image", f"{oci}:busybox")
+        _umoci("insert", "--image", f"{oci}:busybox", busybox_root, "/")
+        _umoci(
             "config", "--image", f"{oci}:busybox", "--config.cmd", "/bin/sh",
             "--config.env", f"PATH={_PATH}", *common,
         )  # fmt: skip
-        umoci("gc", "--layout", oci)
+        _umoci("gc", "--layout", oci)
         oci.rename(layout.oci_layout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("built pause and busybox images in %.1f s", time.monotonic() - started)
+
+
+def _umoci(*args: str | Path) -> None:
+    run(["umoci", *args], umask=_IMAGE_UMASK)
+
+
+def _config_platform() -> list[str]:
+    architecture = _GOARCH.get(platform.machine(), platform.machine())
+    return ["--os", "linux", "--architecture", architecture, "--author", "cri_client.testing"]
 
 
 def _build_pause_rootfs(rootfs: Path, work: Path) -> None:
@@ -308,6 +313,7 @@ class AuthRegistry:
     username: str
     password: str = field(repr=False)
     ca_file: Path
+    password_file: Path
 
     @property
     def busybox_image(self) -> str:
@@ -342,6 +348,7 @@ class SecuredRegistry(Registry):
             username=self.USERNAME,
             password=(self._dir / "password").read_text().strip(),
             ca_file=self.ca_file,
+            password_file=self._dir / "password",
         )
 
     def _prepare(self, port: int) -> str:
@@ -424,3 +431,32 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def push_random_image(registry: str, name: str, layer_sizes: list[int], work_dir: Path) -> str:
+    """Build an image of one file of random (incompressible) bytes per layer, of the
+    given sizes, push it to ``registry`` (plain http) as ``<name>:latest`` and return
+    its reference. For pulls big enough to watch (pull progress tests, benchmarks):
+    random data keeps the compressed layers as large as the files."""
+    oci, reference = work_dir / "oci", f"{registry}/{name}:latest"
+    shutil.rmtree(oci, ignore_errors=True)
+    _umoci("init", "--layout", oci)
+    _umoci("new", "--image", f"{oci}:{name}")
+    for index, size in enumerate(layer_sizes):
+        data = work_dir / f"layer{index}"
+        with data.open("wb") as out:
+            for _ in range(0, size, 1 << 20):
+                out.write(secrets.token_bytes(min(1 << 20, size - out.tell())))
+        _umoci("insert", "--image", f"{oci}:{name}", data, f"/data/layer{index}")
+        data.unlink()
+    _umoci("config", "--image", f"{oci}:{name}", *_config_platform())
+    policy = work_dir / "policy.json"
+    write_private_file(policy, '{"default": [{"type": "insecureAcceptAnything"}]}\n')
+    run(
+        [
+            "skopeo", "--policy", policy, "copy", "-q", "--dest-tls-verify=false",
+            f"oci:{oci}:{name}", f"docker://{reference}",
+        ]
+    )  # fmt: skip
+    shutil.rmtree(oci, ignore_errors=True)
+    return reference

@@ -170,6 +170,20 @@ class ThrowawayContainerd:
             "CRI_CLIENT_TEST_BUSYBOX_IMAGE": self.busybox_image,
             "CRI_CLIENT_TEST_PAUSE_IMAGE": self.pause_image,
             "CRI_CLIENT_TEST_RUNTIME_HANDLERS": ",".join(self.runtime_handlers),
+            **self._auth_registry_env(),
+        }
+
+    def _auth_registry_env(self) -> dict[str, str]:
+        """The secured registry, when there is one: address, user, CA and the file that
+        holds the password (the password itself stays out of the environment)."""
+        if self._started().auth_registry is None:
+            return {}
+        secured = self.auth_registry
+        return {
+            "CRI_CLIENT_TEST_AUTH_REGISTRY": secured.address,
+            "CRI_CLIENT_TEST_AUTH_REGISTRY_USER": secured.username,
+            "CRI_CLIENT_TEST_AUTH_REGISTRY_PASSWORD_FILE": str(secured.password_file),
+            "CRI_CLIENT_TEST_AUTH_REGISTRY_CA": str(secured.ca_file),
         }
 
     # -- lifecycle -----------------------------------------------------------------

@@ -264,3 +264,27 @@ def test_restart_keeps_a_crashed_instance_and_up_says_what_it_discards(base_dir:
     assert down.returncode == 0, down.stderr
     gone = harness("restart", *directory)
     assert gone.returncode == 1 and "no state to restart" in gone.stderr
+
+
+def test_up_with_auth_registry_exports_it_and_pulls_with_its_credentials(base_dir: Path) -> None:
+    directory = ["--containerd", VERSION, "--dir", str(base_dir)]
+    up = harness(
+        "up", *directory, "--registry-port", str(free_port()), "--no-runsc", "--auth-registry"
+    )
+    assert up.returncode == 0, up.stderr
+    env = exports(up.stdout)
+    address = env["CRI_CLIENT_TEST_AUTH_REGISTRY"]
+    assert address.startswith("127.0.0.1:") and address != env["CRI_CLIENT_TEST_REGISTRY"]
+    assert Path(env["CRI_CLIENT_TEST_AUTH_REGISTRY_CA"]).read_text().startswith("-----BEGIN")
+    password = Path(env["CRI_CLIENT_TEST_AUTH_REGISTRY_PASSWORD_FILE"]).read_text().strip()
+    assert password not in up.stdout + up.stderr
+    image = pb.ImageSpec(image=f"{address}/busybox:1.35")
+    user = env["CRI_CLIENT_TEST_AUTH_REGISTRY_USER"]
+    with grpc.insecure_channel(env["CONTAINER_RUNTIME_ENDPOINT"]) as channel:
+        images = api_pb2_grpc.ImageServiceStub(channel)
+        with pytest.raises(grpc.RpcError):
+            images.PullImage(pb.PullImageRequest(image=image), timeout=120)
+        auth = pb.AuthConfig(username=user, password=password)
+        pulled = images.PullImage(pb.PullImageRequest(image=image, auth=auth), timeout=120)
+        assert pulled.image_ref.startswith("sha256:")
+    assert harness("down", *directory, "--purge").returncode == 0

@@ -9,6 +9,8 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
+
 from cri_client import LowLevelAPI
 from cri_client._api import ALL_RPCS
 from cri_client._proto import api_pb2
@@ -63,3 +65,21 @@ def test_every_rpc_has_a_low_level_method_with_the_right_types() -> None:
         assert list(params) == ["self", "request", "rpc_timeout", "fields"], rpc.name
         assert params["rpc_timeout"].kind is inspect.Parameter.KEYWORD_ONLY
         assert method.__doc__ and method.__doc__.lower().startswith(rpc.name.lower()[:6])
+
+
+def test_containerd_content_stubs_are_vendored_and_private() -> None:
+    from google.protobuf import descriptor_pool
+
+    from cri_client._proto.containerd import content_pb2
+
+    text = (ROOT / "proto" / "containerd" / "content.proto").read_text()
+    assert "Copyright The containerd Authors." in text
+    assert "package containerd.services.content.v1;" in text
+    service = content_pb2.DESCRIPTOR.services_by_name["Content"]
+    assert {"ListStatuses", "Read"} <= set(service.methods_by_name)
+    assert content_pb2.DESCRIPTOR.pool is not descriptor_pool.Default()
+    with pytest.raises(KeyError):
+        descriptor_pool.Default().FindMessageTypeByName("containerd.services.content.v1.Status")
+    status = content_pb2.Status(ref="layer-sha256:ab", offset=3, total=9)
+    status.updated_at.seconds = 5
+    assert content_pb2.Status.FromString(status.SerializeToString()) == status

@@ -100,6 +100,7 @@ def test_enums_are_str_enums_in_types() -> None:
         "ContainerState",
         "ContainerEventType",
         "PruneReason",
+        "PullPhase",
     }
     assert all(issubclass(e, str) for e in enums)
 

@@ -211,19 +211,27 @@ def _configure_pull(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-u", "--username", metavar="USERNAME", help="registry user; the password is asked for"
     )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress, only the final line"
+    )
 
 
 def _pull(ctx: Context, args: argparse.Namespace) -> int:
     """Credentials: the flags, else ``$CRICTL_CREDS``/``$CRICTL_AUTH``, else the
     docker/podman credential files (crictl reads none of those files). A failure is
     crictl's ``pulling image: <the runtime's reason>``, exit 1."""
+    from cri_client.cli.progress import pull_progress_display
     from cri_client.errors import CRIError
 
     creds = args.creds or os.environ.get("CRICTL_CREDS") or None
     auth = args.auth or os.environ.get("CRICTL_AUTH") or None
     credentials = registry_auth(creds, auth, args.username)
     try:
-        image = ctx.client().images.pull(args.image, auth=credentials)
+        if args.quiet:
+            image = ctx.client().images.pull(args.image, auth=credentials)
+        else:
+            with pull_progress_display(ctx.stdout) as show:
+                image = ctx.client().images.pull(args.image, auth=credentials, progress=show)
     except CRIError as err:
         raise CommandError(f"pulling image: {err}") from None
     ctx.stdout.write(f"Image is up to date for {image.id}\n")

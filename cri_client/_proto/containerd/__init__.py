@@ -1,0 +1,1 @@
+"""Generated containerd API stubs (scripts/generate.py). DO NOT EDIT."""

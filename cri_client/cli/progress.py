@@ -1,0 +1,102 @@
+"""What ``cri-client pull`` shows while it pulls: bars on a terminal, lines elsewhere.
+
+On a terminal, ``rich`` draws one bar per layer and one for the total (imported only
+then); in a pipe or a file, a plain line at most once a second (and at each change of
+phase) keeps logs short. Both go to stdout, before crictl's final ``Image is up to
+date for <id>`` line; ``-q`` shows neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from cri_client.cli.output import human_size
+from cri_client.types import PullPhase, PullProgress
+
+PLAIN_LINE_INTERVAL = 1.0
+"""Seconds between two plain progress lines of the same phase."""
+
+
+@contextlib.contextmanager
+def pull_progress_display(out: IO[str]) -> Iterator[Callable[[PullProgress], None]]:
+    """A progress callback for ``images.pull(progress=...)`` that shows on ``out``."""
+    if out.isatty():
+        with _bars(out) as show:
+            yield show
+    else:
+        yield _PlainLines(out)
+
+
+def describe(progress: PullProgress) -> str:
+    """One plain line: ``downloading 12.58MB/18.87MB (66%), 2/3 layers, 3.1s``."""
+    parts = [progress.phase.value]
+    if progress.detailed and progress.bytes_expected:
+        fraction = progress.fraction or 0.0
+        parts.append(
+            f"{human_size(progress.bytes_done)}/{human_size(progress.bytes_expected)}"
+            f" ({fraction:.0%}),"
+        )
+        complete = sum(layer.complete for layer in progress.layers)
+        parts.append(f"{complete}/{len(progress.layers)} layers,")
+    parts.append(f"{progress.elapsed:.1f}s")
+    return " ".join(parts)
+
+
+class _PlainLines:
+    """The callback for a pipe: a line per phase change, else one per interval."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self._phase: PullPhase | None = None
+        self._last = 0.0
+
+    def __call__(self, progress: PullProgress) -> None:
+        now = time.monotonic()
+        if progress.phase is self._phase and now - self._last < PLAIN_LINE_INTERVAL:
+            return
+        self._phase, self._last = progress.phase, now
+        self._out.write(describe(progress) + "\n")
+        self._out.flush()
+
+
+@contextlib.contextmanager
+def _bars(out: IO[str]) -> Iterator[Callable[[PullProgress], None]]:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(file=out), transient=False) as bars:
+        total = bars.add_task("total", total=None)
+        layers: dict[str, Any] = {}
+
+        def show(progress: PullProgress) -> None:
+            for layer in progress.layers:
+                if layer.digest not in layers:
+                    name = layer.digest.removeprefix("sha256:")[:12]
+                    layers[layer.digest] = bars.add_task(name, total=layer.expected or None)
+                bars.update(
+                    layers[layer.digest], completed=layer.done, total=layer.expected or None
+                )
+            expected = progress.bytes_expected or None
+            bars.update(
+                total,
+                description=f"total ({progress.phase.value})",
+                completed=progress.bytes_done,
+                total=expected,
+            )
+
+        yield show
