@@ -123,6 +123,18 @@ def add_prune_flags(parser: argparse.ArgumentParser, *, labels: bool = True) -> 
     add_output_flag(parser, "table")
 
 
+def prune_duration(value: str | None, flag: str) -> float | None:
+    """A prune's Go duration (``1h30m``, ``45s``) in seconds; a negative one is refused."""
+    from cri_client.cli.config import parse_duration
+
+    if value is None:
+        return None
+    seconds = parse_duration(value, flag)
+    if seconds < 0:
+        raise UsageError(f"{flag}: the duration {value!r} is negative")
+    return seconds
+
+
 def write_prune(
     ctx: Context, report: PruneReport, output: str, removed_lines: Callable[[PruneItem], list[str]]
 ) -> int:

@@ -21,6 +21,7 @@ from cri_client.cli.commands._common import (
     add_prune_flags,
     add_sampling_flags,
     for_each,
+    prune_duration,
     registry_auth,
     show_samples,
     write_key_values,
@@ -31,7 +32,6 @@ from cri_client.cli.commands.pods import cancel_timeout
 from cri_client.cli.config import (
     load_container_config,
     load_pod_config,
-    parse_duration,
     parse_labels,
 )
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
@@ -387,7 +387,7 @@ def _prune_containers(ctx: Context, args: argparse.Namespace) -> int:
     report with ``-o``). Log files stay, as the library's removal leaves them."""
     if args.containers or args.all or args.force:
         raise UsageError("--exited-before takes no CONTAINER-ID, --all or --force")
-    exited_before = parse_duration(args.exited_before, "--exited-before")
+    exited_before = prune_duration(args.exited_before, "--exited-before")
     cri = ctx.client()
     report = cri.containers.prune(
         exited_before=exited_before,

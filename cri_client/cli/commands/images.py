@@ -13,11 +13,11 @@ from cri_client.cli.arguments import Command, add_output_flag
 from cri_client.cli.commands._common import (
     add_prune_flags,
     for_each,
+    prune_duration,
     registry_auth,
     write_prune,
     write_statuses,
 )
-from cri_client.cli.config import parse_duration
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     go_map,
@@ -266,10 +266,10 @@ def _configure_rmi(parser: argparse.ArgumentParser) -> None:
 
 
 def _rmi(ctx: Context, args: argparse.Namespace) -> int:
-    if not (args.images or args.all or args.prune):
-        raise ShowHelp
     if not args.prune and (args.dry_run or args.keep or args.min_age or args.output != "table"):
         raise UsageError("--dry-run, --keep, --min-age and --output need --prune")
+    if not (args.images or args.all or args.prune):
+        raise ShowHelp
     if args.prune:
         return _prune_images(ctx, args)
     cri = ctx.client()
@@ -298,7 +298,7 @@ def _prune_images(ctx: Context, args: argparse.Namespace) -> int:
     """``rmi --prune``: the library's prune (never an image a container of any state
     uses, the sandbox image or a pinned one); crictl's ``Deleted: <tag>`` lines for
     each removed image, or the plan with reasons (``--dry-run``), or the report (``-o``)."""
-    min_age = parse_duration(args.min_age, "--min-age") if args.min_age is not None else None
+    min_age = prune_duration(args.min_age, "--min-age")
     cri = ctx.client()
     names = {image.id: image.repo_tags or image.repo_digests for image in cri.images.list()}
     report = cri.images.prune(keep=args.keep, min_age=min_age, dry_run=args.dry_run)
