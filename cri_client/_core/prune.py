@@ -326,7 +326,7 @@ class ImageFacts:
 
 
 def plan_images(images: Sequence[pb.Image], facts: ImageFacts) -> list[PruneItem]:
-    """Images nothing needs. Kept, in this order of reasons: used by a container (any
+    """Images nothing needs, by name. Kept, in this order of reasons: used by a container (any
     state), a sandbox image, pinned, matching a ``keep`` pattern, younger than
     ``min_age``.
 
@@ -336,7 +336,7 @@ def plan_images(images: Sequence[pb.Image], facts: ImageFacts) -> list[PruneItem
     been pulled a moment ago."""
     users = image_users(images, facts.containers)
     items = []
-    for image in images:
+    for image in sorted(images, key=image_label):  # runtimes list them in no fixed order
         reason, detail = _image_verdict(image, users.get(image.id, []), facts)
         items.append(_item("image", image.id, image_label(image), reason, detail, int(image.size)))
     return items

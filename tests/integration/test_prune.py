@@ -19,6 +19,7 @@ id of their own), pushed to the instance's local registry once per module.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -260,6 +261,21 @@ def test_a_dry_run_of_everything_plans_as_if_each_step_had_run(
         "unused": (True, PruneReason.UNUSED),
     }
     assert instance.cri.containers.get(node.containers["by-id"].id).state.value == "exited"
+
+
+def test_the_asyncio_client_plans_the_same(instance: Instance, node: Node) -> None:
+    from cri_client.aio import AsyncCRIClient
+
+    async def plan() -> PruneReport:
+        async with AsyncCRIClient(instance.containerd.endpoint) as cri:
+            return await cri.prune(labels=node.labels, keep=[KEEP], dry_run=True, parallel=3)
+
+    sync = instance.cri.prune(labels=node.labels, keep=[KEEP], dry_run=True)
+    awaited = asyncio.run(plan())
+    assert sorted((i.id, i.selected, i.reason, i.detail) for i in awaited.items) == sorted(
+        (i.id, i.selected, i.reason, i.detail) for i in sync.items
+    )  # containerd lists images in no fixed order
+    assert len(awaited.items) == 6 + 3 + 8
 
 
 # --- removals: every "never" ------------------------------------------------------------------

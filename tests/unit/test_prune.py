@@ -331,6 +331,8 @@ def test_outcomes_and_the_report() -> None:
     used = image(OTHER_HEX, tags=("a:1",), digests=(), size=50)
     users = [container("x", pb.CONTAINER_EXITED, image="a:1")]
     items = plans.plan_images([image(size=1000), used], plans.ImageFacts(users, {}, NOW))
+    assert [i.name for i in items] == ["a:1", "docker.io/library/busybox:1.36"]  # by name
+    items.reverse()
     removed = plans.outcome(items[0], None)
     failed = plans.outcome(items[0], RuntimeError("image is in use"))
     assert (removed.removed, removed.reason) == (True, PruneReason.UNUSED)
