@@ -44,7 +44,7 @@ _DOCKER_LIBRARY = "docker.io/library/"
 # --- arguments -------------------------------------------------------------------------------
 
 
-def check_duration(value: object, field: str) -> float | None:
+def check_duration(value: object, argument: str) -> float | None:
     """``None``, a :class:`~datetime.timedelta` or a number of seconds, as seconds;
     negative, infinite or anything else is refused (before any RPC)."""
     if value is None:
@@ -52,11 +52,11 @@ def check_duration(value: object, field: str) -> float | None:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
         if seconds < 0:
-            raise ValueError(f"{field} must not be negative, not {value!r}")
+            raise ValueError(f"{argument} must not be negative, not {value!r}")
         return seconds
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{field} must be a timedelta or a number of seconds, not {value!r}")
-    return check_seconds(value, field)
+        raise TypeError(f"{argument} must be a timedelta or a number of seconds, not {value!r}")
+    return check_seconds(value, argument)
 
 
 def check_parallel(value: object) -> int:
@@ -80,9 +80,10 @@ def check_keep(keep: object) -> tuple[str, ...]:
     return checked
 
 
-def check_flag(value: object, field: str) -> bool:
+def check_flag(value: object, argument: str) -> bool:
+    """A boolean argument: True or False, nothing that merely looks like one."""
     if not isinstance(value, bool):
-        raise TypeError(f"{field} must be True or False, not {value!r}")
+        raise TypeError(f"{argument} must be True or False, not {value!r}")
     return value
 
 
