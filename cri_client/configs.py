@@ -9,6 +9,8 @@ caller who wants to change one before passing it as ``config=``:
 ``pod_sandbox_config`` documents every default of ``cri.pods.run``,
 ``container_config`` those of ``cri.containers.create``; ``default_log_directory``
 is where a pod's container logs go (kubelet's ``/var/log/pods`` layout).
+``message_from_dict`` reads a config written as a dict (JSON, YAML) with env
+values as the text they say, never as base64.
 """
 
 from cri_client._core.configs import (
@@ -17,8 +19,17 @@ from cri_client._core.configs import (
     default_log_directory,
     pod_sandbox_config,
 )
+from cri_client._core.messages import message_from_dict
 from cri_client._core.public import publish
 
-__all__ = ["MountSpec", "container_config", "default_log_directory", "pod_sandbox_config"]
+__all__ = [
+    "MountSpec",
+    "container_config",
+    "default_log_directory",
+    "message_from_dict",
+    "pod_sandbox_config",
+]
 
-publish(container_config, default_log_directory, pod_sandbox_config, module=__name__)
+publish(
+    container_config, default_log_directory, message_from_dict, pod_sandbox_config, module=__name__
+)

@@ -22,6 +22,7 @@ import grpc
 from cri_client._core.runtimes import Meaning, meaning_of
 
 if TYPE_CHECKING:
+    from cri_client._proto import api_pb2 as pb
     from cri_client.types import ExecResult
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "NotFoundError",
     "OutOfRangeError",
     "PermissionDeniedError",
+    "RecreateError",
     "ResourceExhaustedError",
     "StreamError",
     "UnavailableError",
@@ -201,6 +203,34 @@ class UnavailableError(CRIError):
     gone. Retrying later, with the same client, is the right reaction."""
 
     code: grpc.StatusCode | None = grpc.StatusCode.UNAVAILABLE
+
+
+class RecreateError(CRIError):
+    """A recreate failed after it had changed something. The message says what was
+    done and what exists now (``"stopped and removed container 3f2a... (web);
+    creating the new container failed: ..."``); ``code``, ``rpc`` and ``details`` are
+    those of the step that failed, the error it raised is ``__cause__``.
+
+    Attributes:
+        removed: the ids of what was stopped and removed (containers, a pod sandbox).
+        config: the config of what was being made (a ``ContainerConfig`` or a
+            ``PodSandboxConfig``): ``cri.containers.create(pod, name, image,
+            config=err.config)`` tries that step again.
+    """
+
+    def __init__(
+        self,
+        details: str,
+        *,
+        removed: Sequence[str],
+        config: pb.ContainerConfig | pb.PodSandboxConfig,
+        rpc: str | None = None,
+        object_id: str | None = None,
+        code: grpc.StatusCode | None = None,
+    ) -> None:
+        self.removed = list(removed)
+        self.config = config
+        super().__init__(details, rpc=rpc, object_id=object_id, code=code)
 
 
 class AmbiguousReferenceError(CRIError, ValueError):

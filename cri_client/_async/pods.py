@@ -17,15 +17,19 @@ from cri_client._async.concurrency import all_at_once
 from cri_client._core.configs import default_log_directory, pod_sandbox_config
 from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, pod_filter, select_pods
-from cri_client._core.messages import decode_json_values, message_dict
+from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, resolve_reference
 from cri_client._core.public import publish
-from cri_client._core.requests import (
-    ready_pod_exists,
-    ready_pod_refused,
+from cri_client._core.recreate import (
+    ContainerChanges,
+    container_config_from,
+    latest_attempts,
+    next_container_config,
+    next_sandbox_config,
+    recreate_failed,
     sandbox_config_from,
-    stop_seconds,
 )
+from cri_client._core.requests import ready_pod_exists, ready_pod_refused, stop_seconds
 from cri_client._core.validation import (
     check_labels,
     check_reference,
@@ -35,7 +39,7 @@ from cri_client._core.validation import (
 from cri_client._core.views import PodView, pod_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
-from cri_client.errors import NotFoundError
+from cri_client.errors import CRIError, FailedPreconditionError, NotFoundError, RecreateError
 from cri_client.types import PodState, PruneReport
 
 if TYPE_CHECKING:
@@ -81,15 +85,142 @@ class AsyncPod(PodView):
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
 
     @takes_rpc_timeout
-    async def sandbox_config(self, *, rpc_timeout: float | None = None) -> pb.PodSandboxConfig:
+    async def config(self, *, rpc_timeout: float | None = None) -> pb.PodSandboxConfig:
         """The config the pod was made with, which creating a container needs (the
         runtime puts container logs under its log directory). Known for pods made by
         ``run()``; otherwise read from the runtime's verbose status (containerd reports
-        it), else rebuilt from the status (metadata, labels, annotations)."""
+        it), else rebuilt from the status (metadata, labels, annotations, namespaces).
+        The message is the pod's own: copy it before changing it.
+
+        >>> (await pod.config()).log_directory
+        '/var/log/pods/default_web_0b5e1a7e-...'
+        """
         if self._config is None:
             reply = await self._client.pods._status(self.id, verbose=True)
             self._config = sandbox_config_from(reply)
         return self._config
+
+    @takes_rpc_timeout
+    async def recreate(
+        self,
+        *,
+        new_sandbox: bool | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        rpc_timeout: float | None = None,
+    ) -> AsyncPod:
+        """Recreate the pod's containers from their own configs, as kubelet restarts a
+        pod: each container name's latest attempt is stopped (SIGKILL ``timeout``
+        seconds after SIGTERM), removed, and created and started again with
+        ``attempt + 1`` (see :meth:`AsyncContainer.recreate`; its logs of the run
+        before stay readable with ``logs(previous=True)``).
+
+        Where, as kubelet decides it: in this sandbox while it is ready; in a new
+        sandbox when it is not (a sandbox that is not ready takes no new container), or
+        when ``new_sandbox=True``. A new sandbox is made from :meth:`config` with
+        ``attempt + 1``, the same uid and log directory and the same runtime handler,
+        after the old one was stopped and removed (its log directory is kept). Returns
+        the pod the containers now run in: this one, fetched again, or the new one.
+
+        Every config is read, and every image looked up, before anything is stopped.
+        A failure after that is a :class:`~cri_client.errors.RecreateError` saying
+        what was removed and what exists now.
+
+        >>> pod = await pod.recreate(timeout=5)
+        """
+        seconds = stop_seconds(timeout)
+        reply = await self._client.pods._status(self.id, verbose=True)
+        if self._config is None:
+            self._config = sandbox_config_from(reply)
+        ready = reply.status.state == pb.SANDBOX_READY
+        if new_sandbox is False and not ready:
+            raise FailedPreconditionError(
+                f"{self._describe()} is not ready: its containers can only be recreated in "
+                "a new sandbox (new_sandbox=True or None); nothing was changed",
+                object_id=f"pod_sandbox_id={self.id}",
+            )
+        containers = self._client.containers
+        latest = latest_attempts(
+            await self._client._lister.list(
+                support.CONTAINERS,
+                container_filter(all=True, id=None, state=None, labels=None, pod_id=self.id),
+            )
+        )
+        following = [
+            next_container_config(
+                container_config_from(
+                    await self._client.api.container_status(container_id=ctr.id, verbose=True)
+                ),
+                ContainerChanges(),
+            )
+            for ctr in latest
+        ]
+        for config in following:
+            await containers._ensure_image(config.image.image, pull=False)
+        if ready and not new_sandbox:
+            return await self._recreate_in_place(latest, following, seconds)
+        return await self._recreate_in_new_sandbox(
+            self._config, reply.status.runtime_handler, latest, following, seconds
+        )
+
+    async def _recreate_in_place(
+        self,
+        latest: Sequence[pb.Container],
+        following: Sequence[pb.ContainerConfig],
+        seconds: int,
+    ) -> AsyncPod:
+        """Each container replaced in this sandbox, one after the other."""
+        recreated: list[str] = []
+        for old, config in zip(latest, following, strict=True):
+            from cri_client._async.containers import AsyncContainer
+
+            description = AsyncContainer(self._client, old, self.id)._describe()
+            try:
+                await self._client.containers._replace(old.id, description, self, config, seconds)
+            except RecreateError as err:
+                if not recreated:
+                    raise
+                raise RecreateError(
+                    f"recreated {', '.join(recreated)} in {self._describe()}; {err.details}",
+                    removed=[*[c.id for c in latest[: len(recreated)]], *err.removed],
+                    config=err.config,
+                    rpc=err.rpc,
+                    object_id=err.object_id,
+                    code=err.code,
+                ) from err.__cause__
+            recreated.append(repr(old.metadata.name))
+        return await self.reload()
+
+    async def _recreate_in_new_sandbox(
+        self,
+        sandbox: pb.PodSandboxConfig,
+        runtime_handler: str,
+        latest: Sequence[pb.Container],
+        following: Sequence[pb.ContainerConfig],
+        seconds: int,
+    ) -> AsyncPod:
+        """The pod stopped and its sandbox removed (not its log directory), then the
+        next sandbox run and the containers started in it, in their old order."""
+        await self.stop(grace_period=seconds)
+        await self._client.api.remove_pod_sandbox(pod_sandbox_id=self.id)
+        removed = [self.id, *(ctr.id for ctr in latest)]
+        done = f"stopped and removed {self._describe()} and its containers"
+        next_config = next_sandbox_config(sandbox)
+        try:
+            pod = await self._client.pods.run(
+                sandbox.metadata.name, config=next_config, runtime_handler=runtime_handler
+            )
+        except CRIError as err:
+            raise recreate_failed(
+                done, "running the new sandbox", err, removed=removed, config=next_config
+            ) from err
+        started: list[str] = []
+        for config in following:
+            where = f"{done}; ran {pod._describe()}"
+            if started:
+                where += f" and started {', '.join(started)} in it"
+            await self._client.containers._start_new(pod, config, where, removed)
+            started.append(repr(config.metadata.name))
+        return pod
 
     @takes_rpc_timeout
     async def containers(
@@ -225,7 +356,7 @@ class AsyncPodManager:
         dns: pb.DNSConfig | Mapping[str, Sequence[str]] | None = None,
         port_mappings: Sequence[pb.PortMapping | Mapping[str, Any]] = (),
         cgroup_parent: str | None = None,
-        config: pb.PodSandboxConfig | None = None,
+        config: pb.PodSandboxConfig | Mapping[str, Any] | None = None,
         rpc_timeout: float | None = None,
     ) -> AsyncPod:
         """Create and start a pod sandbox, built like kubelet builds one
@@ -238,14 +369,19 @@ class AsyncPodManager:
         when the runtime refuses the pod.
 
         ``config`` takes a complete ``PodSandboxConfig`` instead of the other arguments
-        (its uid is the caller's: no name check).
+        (its uid is the caller's: no name check), or a dict of one in protobuf's JSON
+        mapping (:func:`cri_client.configs.message_from_dict`).
 
         >>> pod = await cri.pods.run("web", labels={"app": "web"}, runtime_handler="runsc")
         >>> pod.ready, pod.ip
         (True, '10.88.0.7')
         """
+        if isinstance(config, Mapping):
+            config = config_from_dict(config, pb.PodSandboxConfig, "config")
         if config is not None and not isinstance(config, pb.PodSandboxConfig):
-            raise TypeError(f"config must be a PodSandboxConfig, not {type(config).__name__}")
+            raise TypeError(
+                f"config must be a PodSandboxConfig or a dict, not {type(config).__name__}"
+            )
         check_name_in_use = config is None and uid is None and attempt == 0
         if config is None:
             config = pod_sandbox_config(
@@ -447,6 +583,25 @@ class AsyncPodManager:
         pruner = Pruner(self._client, dry_run, parallel)
         options = PodOptions(not_ready, no_running_containers)
         return await pruner.report(lambda: pruner.pods(options, labels))
+
+    @takes_rpc_timeout
+    async def recreate(
+        self,
+        reference: str | AsyncPod,
+        *,
+        new_sandbox: bool | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        rpc_timeout: float | None = None,
+    ) -> AsyncPod:
+        """Recreate a pod's containers by reference or object (see :meth:`get`):
+        :meth:`AsyncPod.recreate`."""
+        stop_seconds(timeout)
+        return await (await self.get(reference)).recreate(new_sandbox=new_sandbox, timeout=timeout)
+
+    async def _with_config(self, pod_id: str) -> AsyncPod:
+        """A pod by full id with its config, from one verbose status."""
+        reply = await self._status(pod_id, verbose=True)
+        return AsyncPod(self._client, reply.status, sandbox_config_from(reply))
 
     async def _status(self, pod_id: str, verbose: bool = False) -> pb.PodSandboxStatusResponse:
         return await self._client.api.pod_sandbox_status(pod_sandbox_id=pod_id, verbose=verbose)

@@ -144,18 +144,7 @@ def container_config(
     host_network = pod is not None and (
         pod.linux.security_context.namespace_options.network == pb.NODE
     )
-    envs = []
-    for key, value in (env or {}).items():
-        if not isinstance(key, str) or not key or "=" in key or not isinstance(value, str | bytes):
-            raise ValueError(
-                f"env entry {key!r}={value!r} needs a name without '=' and a str value"
-            )
-        # KeyValue.value is bytes in this proto (same wire format as the older string).
-        encoded = value.encode() if isinstance(value, str) else value
-        if "\x00" in key or b"\x00" in encoded:
-            # The runtime accepts it at create, but no process can be started with it.
-            raise ValueError(f"env entry {key!r}={value!r} contains a NUL byte")
-        envs.append(pb.KeyValue(key=key, value=encoded))
+    envs = env_entries(env)
     if working_dir and not working_dir.startswith("/"):
         raise ValueError(f"working_dir must be an absolute path, not {working_dir!r}")
     if run_as_user is not None and (
@@ -183,6 +172,36 @@ def container_config(
         tty=tty,
         linux=pb.LinuxContainerConfig(resources=resources, security_context=security),
     )
+
+
+def env_entries(env: Mapping[str, str | bytes] | None) -> list[pb.KeyValue]:
+    """``env=`` as the config's entries: a str value is its text (UTF-8), bytes are
+    taken as they are; never base64. Checked: a name without '=', no NUL byte."""
+    if env is not None and not isinstance(env, Mapping):
+        raise ValueError(f"env must be a mapping of names to str values, not {env!r}")
+    entries = []
+    for key, value in (env or {}).items():
+        if not isinstance(value, str | bytes):
+            raise ValueError(
+                f"env entry {key!r}={value!r} needs a name without '=' and a str value"
+            )
+        check_env_name(key, value)
+        # KeyValue.value is bytes in this proto (same wire format as the older string).
+        encoded = value.encode() if isinstance(value, str) else value
+        if b"\x00" in encoded:
+            # The runtime accepts it at create, but no process can be started with it.
+            raise ValueError(f"env entry {key!r}={value!r} contains a NUL byte")
+        entries.append(pb.KeyValue(key=key, value=encoded))
+    return entries
+
+
+def check_env_name(key: object, value: object = None) -> str:
+    """An env variable's name: a non-empty str without '=' or NUL."""
+    if not isinstance(key, str) or not key or "=" in key:
+        raise ValueError(f"env entry {key!r}={value!r} needs a name without '=' and a str value")
+    if "\x00" in key:
+        raise ValueError(f"env entry {key!r}={value!r} contains a NUL byte")
+    return key
 
 
 def with_user_specified_image(config: pb.ContainerConfig) -> pb.ContainerConfig:

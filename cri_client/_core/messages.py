@@ -1,4 +1,5 @@
-"""CRI messages as Python values: timestamps, JSON-safe dicts, verbose ``info`` maps.
+"""CRI messages as Python values: timestamps, JSON-safe dicts, verbose ``info`` maps,
+and the one way a dict becomes a message (:func:`message_from_dict`).
 
 A leaf module (protobuf only, no client code, no grpc), so the value types in
 :mod:`cri_client.types` and crictl's config reader load without the transport.
@@ -10,9 +11,12 @@ import base64
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+
+M = TypeVar("M", bound=Message)
 
 
 def timestamp(nanoseconds: int) -> datetime | None:
@@ -85,3 +89,70 @@ def decode_json_values(info: Any) -> dict[str, Any]:
         except ValueError:
             decoded[key] = value
     return decoded
+
+
+def message_from_dict(data: Mapping[str, Any], message_type: type[M]) -> M:
+    """A message from a dict in the protobuf JSON mapping (snake_case or camelCase
+    names, enums by name or number), with one difference: a ``bytes`` field given as
+    text is that text, UTF-8 encoded, never a base64 decoding of it.
+
+    That field is ``KeyValue.value`` (an env value) in CRI 0.36, a ``string`` in the
+    CRI versions containerd 1.6 to 2.1 were built with: their verbose info and every
+    crictl config example write ``{"key": "MODE", "value": "demo"}``. protobuf's own
+    ``ParseDict`` reads that value as base64 ("demo" becomes 3 bytes of garbage, "x"
+    fails). Every dict that becomes a message here goes through this function: the
+    CLI's config files, ``config=`` dicts, and configs read back from a runtime.
+    Python ``bytes`` are taken as they are. Unknown fields are ignored (as crictl
+    ignores them); a bad value raises ``google.protobuf.json_format.ParseError``.
+
+    >>> message_from_dict({"key": "COUNT", "value": "10"}, pb.KeyValue).value
+    b'10'
+    """
+    from google.protobuf import json_format
+
+    prepared = _bytes_as_base64(message_type.DESCRIPTOR, data)
+    return json_format.ParseDict(prepared, message_type(), ignore_unknown_fields=True)
+
+
+def config_from_dict(data: Mapping[str, Any], message_type: type[M], argument: str) -> M:
+    """:func:`message_from_dict` for a ``config=`` argument: a bad value is a
+    ValueError naming the argument."""
+    from google.protobuf import json_format
+
+    try:
+        return message_from_dict(data, message_type)
+    except json_format.ParseError as err:
+        raise ValueError(f"{argument} is not a valid {message_type.__name__}: {err}") from None
+
+
+def _bytes_as_base64(descriptor: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with every value of a bytes field (text or bytes) as the base64 that
+    protobuf's JSON parser reads back into those bytes; nested messages alike."""
+    fields = {f.name: f for f in descriptor.fields}
+    fields.update({f.json_name: f for f in descriptor.fields})
+    prepared: dict[str, Any] = {}
+    for key, value in data.items():
+        field = fields.get(str(key)) if isinstance(key, str) else None
+        prepared[key] = value if field is None else _field_as_json(field, value)
+    return prepared
+
+
+def _field_as_json(field: FieldDescriptor, value: Any) -> Any:
+    message_type = field.message_type
+    if message_type is not None and message_type.GetOptions().map_entry:
+        value_field = message_type.fields_by_name["value"]
+        if isinstance(value, Mapping):
+            return {k: _single_as_json(value_field, v) for k, v in value.items()}
+        return value
+    if isinstance(value, list):
+        return [_single_as_json(field, item) for item in value]
+    return _single_as_json(field, value)
+
+
+def _single_as_json(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_BYTES and isinstance(value, str | bytes):
+        raw = value.encode() if isinstance(value, str) else value
+        return base64.b64encode(raw).decode("ascii")
+    if field.message_type is not None and isinstance(value, Mapping):
+        return _bytes_as_base64(field.message_type, value)
+    return value

@@ -1,9 +1,8 @@
 """What the high-level calls send, and how their failures become errors.
 
-Exec limits and exec failures, stop timeouts, the sandbox config read back from a
-pod's status, registry credentials as an ``AuthConfig``, the refusals of operations
-on running objects and of a second ready pod with the same name, and the error for
-an image that is not on the node.
+Exec limits and exec failures, stop timeouts, registry credentials as an
+``AuthConfig``, the refusals of operations on running objects and of a second ready
+pod with the same name, and the error for an image that is not on the node.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from cri_client._core.messages import decode_json_values
 from cri_client._core.runtimes import exec_sync_timed_out
 from cri_client._core.validation import check_seconds
 from cri_client._core.views import PodView
@@ -52,29 +50,6 @@ def ready_pod_exists(pod: PodView) -> AlreadyExistsError:
         "or attempt= to make another on purpose",
         rpc="RunPodSandbox",
         object_id=f"pod_sandbox_id={pod.id}",
-    )
-
-
-def sandbox_config_from(reply: pb.PodSandboxStatusResponse) -> pb.PodSandboxConfig:
-    """The sandbox config from a verbose status: containerd's ``info`` carries it;
-    otherwise rebuilt from the status (metadata, labels, annotations, namespaces)."""
-    from google.protobuf import json_format
-
-    config = decode_json_values(reply.info).get("info", {})
-    if isinstance(config, dict) and isinstance(config.get("config"), dict):
-        return json_format.ParseDict(
-            config["config"], pb.PodSandboxConfig(), ignore_unknown_fields=True
-        )
-    status = reply.status
-    return pb.PodSandboxConfig(
-        metadata=status.metadata,
-        labels=status.labels,
-        annotations=status.annotations,
-        linux=pb.LinuxPodSandboxConfig(
-            security_context=pb.LinuxSandboxSecurityContext(
-                namespace_options=status.linux.namespaces.options
-            )
-        ),
     )
 
 

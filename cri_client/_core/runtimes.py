@@ -16,6 +16,9 @@ docs/compatibility.md has the table for people.
   :func:`image_created_from_info`: what a prune must keep, and how old an image is.
 * :data:`PULL_PROGRESS_SOURCES`, :func:`progress_service_missing`: which runtime shows
   a running pull's downloads, and the answers that say it does not.
+* :func:`config_in_info`, :func:`runtime_spec_in_info`: the config a container or pod
+  was made with, and its OCI spec, in a verbose status (containerd has the config,
+  CRI-O only the spec).
 """
 
 from __future__ import annotations
@@ -253,24 +256,51 @@ SANDBOX_ID_KEYS = ("sandboxID",)
 itself has no pod id."""
 
 
-def _verbose_info(info: Mapping[str, str]) -> dict[str, Any] | None:
-    """The JSON document under ``info["info"]`` of a verbose status, or None."""
-    from cri_client._core.messages import decode_json_values  # protobuf: not for errors
-
-    if "info" not in info:
-        return None
-    details = decode_json_values({"info": info["info"]}).get("info")
-    return details if isinstance(details, dict) else None
-
-
 def sandbox_id_from_info(info: Mapping[str, str]) -> str | None:
     """The pod sandbox id in a verbose ``ContainerStatus`` info, or None when this
     runtime does not report one (the caller then asks with a filtered list)."""
-    details = _verbose_info(info)
-    if details is None:
-        return None
+    details = verbose_details(info)
     found = next((details[k] for k in SANDBOX_ID_KEYS if isinstance(details.get(k), str)), None)
     return found or None
+
+
+def verbose_details(info: Mapping[str, str]) -> dict[str, Any]:
+    """``info["info"]`` of a verbose status, decoded from its JSON; empty when the
+    runtime sent none (or something else than a JSON object)."""
+    from cri_client._core.messages import decode_json_values  # protobuf: not for errors
+
+    if "info" not in info:
+        return {}
+    details = decode_json_values({"info": info["info"]}).get("info")
+    return details if isinstance(details, dict) else {}
+
+
+# --- configs read back ----------------------------------------------------------------------
+
+CONFIG_KEYS = ("config",)
+"""Where a verbose ``ContainerStatus`` or ``PodSandboxStatus`` names the config the
+object was made with: ``info["info"]["config"]`` on containerd 1.6, 1.7 and 2.1, the
+CRI message as Go's ``encoding/json`` writes it (proto field names, enums as numbers,
+zero values left out, env values as plain text: the CRI those releases vendor has a
+``string`` there). Captured from each: ``tests/unit/data/verbose/``. containerd 1.6
+leaves out ``image.user_specified_image`` (its CRI has no such field)."""
+
+RUNTIME_SPEC_KEYS = ("runtimeSpec",)
+"""Where the verbose info has the OCI runtime spec the container runs with, on
+containerd and CRI-O alike. CRI-O's info (``sandboxID``, ``pid``, ``runtimeSpec``,
+``privileged``, from its ``server/container_status.go``; not captured from a running
+CRI-O) has no config: the config is rebuilt from the status and this spec."""
+
+
+def config_in_info(details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The config in decoded verbose details (:func:`verbose_details`), if any."""
+    return next((details[k] for k in CONFIG_KEYS if isinstance(details.get(k), dict)), None)
+
+
+def runtime_spec_in_info(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The OCI runtime spec in decoded verbose details; empty when there is none."""
+    found = next((details[k] for k in RUNTIME_SPEC_KEYS if isinstance(details.get(k), dict)), None)
+    return found or {}
 
 
 ZERO_CPU_RATE_UNMEASURED = ("containerd",)
@@ -325,7 +355,7 @@ def sandbox_image_from_config(config: Mapping[str, Any] | None) -> str | None:
 def sandbox_image_from_pod_info(info: Mapping[str, str]) -> str | None:
     """The image a pod's sandbox runs, from its verbose ``PodSandboxStatus`` info;
     None when this runtime does not say."""
-    details = _verbose_info(info) or {}
+    details = verbose_details(info)
     found = next(
         (details[k] for k in POD_SANDBOX_IMAGE_KEYS if isinstance(details.get(k), str)), ""
     )
@@ -337,7 +367,7 @@ def image_created_from_info(info: Mapping[str, str]) -> datetime | None:
     runtime does not say (a prune with ``min_age`` then keeps the image)."""
     from cri_client._core.messages import rfc3339
 
-    value: Any = _verbose_info(info)
+    value: Any = verbose_details(info)
     for key in IMAGE_CREATED_KEYS:
         value = value.get(key) if isinstance(value, dict) else None
     return rfc3339(value)

@@ -23,9 +23,16 @@ from cri_client._core.configs import (
 )
 from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, select_containers
-from cri_client._core.messages import decode_json_values, message_dict
+from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
 from cri_client._core.public import publish
+from cri_client._core.recreate import (
+    ContainerChanges,
+    container_changes,
+    container_config_from,
+    next_container_config,
+    recreate_failed,
+)
 from cri_client._core.requests import (
     exec_failure,
     exec_limits,
@@ -40,7 +47,13 @@ from cri_client._core.views import ContainerView, container_names, tty_from_insp
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
-from cri_client.errors import CRIError, ExecError, NotFoundError, UnknownError
+from cri_client.errors import (
+    CRIError,
+    ExecError,
+    FailedPreconditionError,
+    NotFoundError,
+    UnknownError,
+)
 from cri_client.types import ContainerState, ExecResult
 
 if TYPE_CHECKING:
@@ -78,6 +91,69 @@ class Container(ContainerView):
         (containerd: PID, runtime spec, config), like ``crictl inspect``."""
         reply = self._client.api.container_status(container_id=self.id, verbose=verbose)
         return {"status": message_dict(reply.status), "info": decode_json_values(reply.info)}
+
+    @takes_rpc_timeout
+    def config(self, *, rpc_timeout: float | None = None) -> pb.ContainerConfig:
+        """The config the container was made with, as a ``ContainerConfig`` (one
+        verbose ContainerStatus): containerd's own copy, env values the bytes they are
+        (``KeyValue.value``; never a base64 reading of the text). A runtime that keeps
+        no copy (CRI-O) gets one rebuilt from the status and the OCI spec: its env is
+        the process's whole environment, image variables included
+        (docs/operations.md#recreate).
+
+        >>> {e.key: e.value for e in (ctr.config()).envs}
+        {'MODE': b'demo', 'COUNT': b'10'}
+        """
+        reply = self._client.api.container_status(container_id=self.id, verbose=True)
+        return container_config_from(reply)
+
+    @takes_rpc_timeout
+    def recreate(
+        self,
+        *,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        working_dir: str | None = None,
+        env: Mapping[str, str | bytes | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        pull: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> Container:
+        """Stop and remove the container, then create and start it again in the same
+        pod from its own :meth:`config`, as kubelet restarts one: ``attempt + 1`` and
+        the log at ``<name>/<attempt>.log`` in the pod's log directory, so
+        ``logs(previous=True)`` of the new container reads this run. Returns the new
+        container (this object keeps the old id).
+
+        The changes are applied on the way: ``image``, ``command``, ``args``,
+        ``working_dir`` replace; ``env`` (text values), ``labels`` and
+        ``annotations`` are merged into the old ones, a None value removing the key.
+        They are checked before any RPC, and the image is looked up (``pull=True``:
+        pulled when missing) before anything is stopped. ``timeout`` is the stop's
+        grace period. When a step fails after the old container was removed,
+        :class:`~cri_client.errors.RecreateError` says what exists now (a new
+        container that would not start is removed again) and carries the config. A pod
+        that is not ready takes no new container: FailedPreconditionError before
+        anything changed (:meth:`Pod.recreate` makes a new sandbox).
+
+        >>> new = ctr.recreate(env={"MODE": "debug"}, timeout=5)
+        >>> new.attempt, new.logs(previous=True)
+        (1, 'run demo\n')
+        """
+        changes = container_changes(
+            image=image,
+            command=command,
+            args=args,
+            working_dir=working_dir,
+            env=env,
+            labels=labels,
+            annotations=annotations,
+        )
+        seconds = stop_seconds(timeout)
+        return self._client.containers._recreate(self, changes, seconds, pull)
 
     @takes_rpc_timeout
     def start(self, *, rpc_timeout: float | None = None) -> Container:
@@ -530,7 +606,7 @@ class ContainerManager:
         resources: pb.LinuxContainerResources | Mapping[str, Any] | None = None,
         run_as_user: int | None = None,
         privileged: bool = False,
-        config: pb.ContainerConfig | None = None,
+        config: pb.ContainerConfig | Mapping[str, Any] | None = None,
         pull: bool = False,
         rpc_timeout: float | None = None,
     ) -> Container:
@@ -539,7 +615,10 @@ class ContainerManager:
         ``image`` must be on the node: pull it with ``cri.images.pull``, pass
         ``pull=True`` (pulled when missing), or use ``cri.run``. A create that fails
         for want of the image raises NotFoundError saying so (one ImageStatus after
-        the failure; none on success). ``config`` takes a complete ``ContainerConfig``.
+        the failure; none on success). ``config`` takes a complete ``ContainerConfig``
+        instead of the other arguments, or a dict of one in protobuf's JSON mapping as
+        a crictl config file writes it, env values as text
+        (:func:`cri_client.configs.message_from_dict`).
 
         As kubelet does, the container's log directory (``<name>/`` in the pod's) is
         created first (CRI-O's conmon does not create it; removed again if the create
@@ -548,10 +627,14 @@ class ContainerManager:
 
         >>> ctr = cri.containers.create(pod, "web", "busybox:1.35", command=["httpd", "-f"])
         """
+        if isinstance(config, Mapping):
+            config = config_from_dict(config, pb.ContainerConfig, "config")
         if config is not None and not isinstance(config, pb.ContainerConfig):
-            raise TypeError(f"config must be a ContainerConfig, not {type(config).__name__}")
+            raise TypeError(
+                f"config must be a ContainerConfig or a dict, not {type(config).__name__}"
+            )
         target = self._client.pods.get(pod) if isinstance(pod, str) else pod
-        sandbox = target.sandbox_config()
+        sandbox = target.config()
         if config is None:
             config = container_config(
                 name,
@@ -590,6 +673,103 @@ class ContainerManager:
             raise
         status = (self._client.api.container_status(container_id=reply.container_id)).status
         return Container(self._client, status, target.id)
+
+    @takes_rpc_timeout
+    def recreate(
+        self,
+        reference: str | Container,
+        *,
+        image: str | None = None,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        working_dir: str | None = None,
+        env: Mapping[str, str | bytes | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        pull: bool = False,
+        rpc_timeout: float | None = None,
+    ) -> Container:
+        """Recreate a container by reference or object (see :meth:`get`) from its own
+        config, with changes: :meth:`Container.recreate`. Everything is checked
+        before the first RPC."""
+        changes = container_changes(
+            image=image,
+            command=command,
+            args=args,
+            working_dir=working_dir,
+            env=env,
+            labels=labels,
+            annotations=annotations,
+        )
+        seconds = stop_seconds(timeout)
+        return self._recreate(self.get(reference), changes, seconds, pull)
+
+    def _recreate(
+        self, ctr: Container, changes: ContainerChanges, stop_timeout: int, pull: bool
+    ) -> Container:
+        """Read the config and the pod's, look up the image, then replace the container."""
+        following = next_container_config(ctr.config(), changes)
+        pod = self._client.pods._with_config(ctr.pod_id)
+        if not pod.ready:
+            raise FailedPreconditionError(
+                f"{pod._describe()} is not ready: it takes no new container; recreate the "
+                "pod (pod.recreate() makes a new sandbox); nothing was changed",
+                object_id=f"container_id={ctr.id}",
+            )
+        self._ensure_image(following.image.image, pull)
+        return self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
+
+    def _ensure_image(self, image: str, pull: bool) -> None:
+        """Make sure ``image`` is on the node before anything is stopped: pulled when
+        missing and ``pull``, else NotFoundError saying that nothing was changed."""
+        if self._client.images.exists(image):
+            return
+        if pull:
+            self._client.images.pull(image)
+            return
+        raise NotFoundError(
+            f"image {image!r} is not present on the node: nothing was stopped or removed; "
+            "pull it first (cri.images.pull) or pass pull=True",
+            rpc="ImageStatus",
+        )
+
+    def _replace(
+        self,
+        container_id: str,
+        description: str,
+        pod: Pod,
+        config: pb.ContainerConfig,
+        stop_timeout: int,
+    ) -> Container:
+        """Stop and remove one container, then create and start ``config`` in ``pod``;
+        a failure after the removal is a RecreateError saying what exists now."""
+        self._client.api.stop_container(container_id=container_id, timeout=stop_timeout)
+        self._client.api.remove_container(container_id=container_id)
+        return self._start_new(pod, config, f"stopped and removed {description}", [container_id])
+
+    def _start_new(
+        self, pod: Pod, config: pb.ContainerConfig, done: str, removed: Sequence[str]
+    ) -> Container:
+        """Create and start the container of a recreate, after ``done`` (what the
+        recreate removed). A container that does not start is removed again: either
+        step's failure is a RecreateError that says so."""
+        try:
+            created = self.create(pod, config.metadata.name, config.image.image, config=config)
+        except CRIError as err:
+            step = f"creating the new container {config.metadata.name!r}"
+            raise recreate_failed(done, step, err, removed=removed, config=config) from err
+        try:
+            return created.start()
+        except CRIError as err:
+            created.remove(force=True, missing_ok=True)
+            raise recreate_failed(
+                f"{done}; created {created._describe()} and removed it again",
+                "starting it",
+                err,
+                removed=removed,
+                config=config,
+            ) from err
 
     def _has_image(self, image: str) -> bool:
         """Whether the node has the image a failed create asked for; True when the

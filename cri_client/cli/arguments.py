@@ -6,10 +6,13 @@ import argparse
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cri_client.cli.context import Context
+from cri_client.cli.context import Context, UsageError
 from cri_client.cli.output import OUTPUT_FORMATS
+
+if TYPE_CHECKING:
+    from cri_client.cli.gotemplate import Template
 
 __all__ = [
     "Command",
@@ -19,6 +22,7 @@ __all__ = [
     "integer",
     "limit",
     "non_negative_int",
+    "output_template",
     "pod_state",
     "regular_expression",
 ]
@@ -39,8 +43,17 @@ class Command:
 
 
 def add_output_flag(
-    parser: argparse.ArgumentParser, default: str, formats: tuple[str, ...] = OUTPUT_FORMATS
+    parser: argparse.ArgumentParser,
+    default: str,
+    formats: tuple[str, ...] = OUTPUT_FORMATS,
+    *,
+    template: bool = False,
 ) -> None:
+    """``-o/--output`` with ``formats``; ``template`` adds ``go-template`` and crictl's
+    ``--template`` (see :func:`output_template`)."""
+    if template:
+        formats = (*formats, "go-template")
+        add_template_flag(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -49,6 +62,29 @@ def add_output_flag(
         metavar="|".join(formats),
         help=f"output format (default {default})",
     )
+
+
+def add_template_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template",
+        default="",
+        metavar="TEMPLATE",
+        help="Go template applied with -o go-template (see docs/cli.md for the subset)",
+    )
+
+
+def output_template(args: argparse.Namespace) -> Template | None:
+    """The parsed ``--template`` when the output is ``go-template`` (None otherwise: with
+    another format crictl ignores ``--template``), checked before any RPC. A template
+    that does not parse is crictl's ``failed to generate go-template: template: ...``."""
+    if args.output != "go-template":
+        return None
+    from cri_client.cli.gotemplate import TemplateError, parse
+
+    try:
+        return parse(args.template)
+    except TemplateError as err:
+        raise UsageError(f"failed to generate go-template: {err}") from None
 
 
 def output_format(formats: tuple[str, ...]) -> Callable[[str], str]:

@@ -26,6 +26,7 @@ __all__ = [
     "load_container_config",
     "load_pod_config",
     "parse_duration",
+    "parse_env",
     "parse_labels",
     "parse_since",
 ]
@@ -72,7 +73,8 @@ def load_container_config(path: str, warn: Any) -> pb.ContainerConfig:
 
 def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
     """Read JSON or YAML (crictl reads both with one YAML parser), then the protobuf
-    JSON mapping (snake_case names as in crictl's examples, or camelCase). Unknown
+    JSON mapping (snake_case names as in crictl's examples, or camelCase) with env
+    values as the text written (:func:`cri_client.configs.message_from_dict`). Unknown
     fields are ignored, as crictl ignores them, with a warning naming them."""
     try:
         with open(path, encoding="utf-8") as file:
@@ -89,8 +91,10 @@ def _load_message(path: str, message_type: type[M], what: str, warn: Any) -> M:
         warn(f"{path}: ignoring unknown field{plural} {', '.join(unknown)}")
     from google.protobuf import json_format
 
+    from cri_client.configs import message_from_dict
+
     try:
-        return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
+        return message_from_dict(data, message_type)
     except json_format.ParseError as err:
         raise UsageError(f"{path}: invalid {what}: {err}") from None
 
@@ -145,6 +149,21 @@ def parse_labels(values: Sequence[str] | None, flag: str = "--label") -> dict[st
             raise UsageError(f"{flag}: incorrectly specified label {value!r}: use key=value")
         labels[parts[0]] = parts[1]
     return labels
+
+
+def parse_env(values: Sequence[str] | None) -> dict[str, str | None]:
+    """``-e KEY=VALUE`` (the value is the text after the first '='), and ``-e KEY-``
+    to remove a variable, as ``kubectl set env`` writes it."""
+    env: dict[str, str | None] = {}
+    for value in values or ():
+        key, equals, text = value.partition("=")
+        if equals:
+            env[key] = text
+        elif value.endswith("-") and len(value) > 1:
+            env[value[:-1]] = None
+        else:
+            raise UsageError(f"--env: {value!r} must be KEY=VALUE (or KEY- to remove KEY)")
+    return env
 
 
 _DURATION_UNITS = {

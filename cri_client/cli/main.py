@@ -212,7 +212,14 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(command_named(arguments))
+    command = command_named(arguments)
+    words = arguments[arguments.index(command) + 1 :] if command else []
+    if words[:1] in (["jsonschema"], ["js"]):  # crictl's subcommand of pull/runp/create/run
+        from cri_client.cli.jsonschema import SCHEMA_COMMANDS, run_jsonschema
+
+        if command in SCHEMA_COMMANDS:
+            return run_jsonschema(command, words[1:], sys.stdout, sys.stderr)
+    parser = build_parser(command)
     args, unknown = parser.parse_known_args(arguments)
     if unknown:
         return _unknown_arguments(args, unknown, arguments)

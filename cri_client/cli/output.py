@@ -21,10 +21,13 @@ import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
+
+    from cri_client.cli.gotemplate import Template
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -38,6 +41,7 @@ __all__ = [
     "human_size",
     "proto_dict",
     "render_table",
+    "render_template",
     "rfc3339nano",
     "status_document",
     "truncate_id",
@@ -134,7 +138,10 @@ def status_document(
     """What crictl's ``outputStatusData`` makes of one status: ``{"status": ...}``, then
     ``extra`` (``runtimeHandlers``, ``features``), then every ``info`` key: a value that
     starts with ``{`` as the JSON object it is, any other as a string without its quotes.
-    (A value that does not parse stays a string; crictl gives up instead.)"""
+    (A value that does not parse stays a string; crictl gives up instead.) Its numbers
+    are what Go's float64 makes of them, as crictl decodes the values into
+    ``map[string]any``: ``9223372036854775807`` is ``9223372036854776000``, ``100.0``
+    is ``100``."""
     document: dict[str, Any] = {}
     if status is not None:
         document["status"] = dict(status)
@@ -143,7 +150,9 @@ def status_document(
         value = info[key]
         if value.startswith("{"):
             try:
-                document[key] = json.loads(value)
+                document[key] = json.loads(
+                    value, parse_int=_through_float64, parse_float=_float64_number
+                )
                 continue
             except ValueError:
                 pass
@@ -151,10 +160,37 @@ def status_document(
     return document
 
 
-def write_document(document: Any, output: str, out: IO[str], *, sort_keys: bool = False) -> None:
-    """``document`` as indented JSON (``sort_keys`` for crictl's Go-map documents) or as
-    YAML with sorted keys, as crictl writes both."""
-    if output == "yaml":
+def _through_float64(text: str) -> int | float:
+    """A JSON integer after Go's float64 and back (``encoding/json``'s shortest
+    digits, padded with zeros below 1e21)."""
+    number = int(text)
+    if abs(number) <= 2**53:
+        return number
+    return _float64_number(text)
+
+
+def _float64_number(text: str) -> int | float:
+    number = float(text)
+    if number.is_integer() and abs(number) < 1e21:
+        return int(Decimal(repr(number)))
+    return number
+
+
+def write_document(
+    document: Any,
+    output: str,
+    out: IO[str],
+    *,
+    sort_keys: bool = False,
+    template: Template | None = None,
+) -> None:
+    """``document`` as indented JSON (``sort_keys`` for crictl's Go-map documents), as
+    YAML with sorted keys, or through ``template`` for ``go-template``, as crictl writes
+    them."""
+    if output == "go-template":
+        assert template is not None, "go-template output without a parsed template"
+        out.write(render_template(template, document) + "\n")
+    elif output == "yaml":
         import yaml  # only when asked for: it costs start-up time
 
         out.write(
@@ -162,6 +198,18 @@ def write_document(document: Any, output: str, out: IO[str], *, sort_keys: bool 
         )
     else:
         out.write(json.dumps(document, indent=2, sort_keys=sort_keys, ensure_ascii=False) + "\n")
+
+
+def render_template(template: Template, document: Any) -> str:
+    """``template`` executed on ``document`` as crictl's ``tmplExecuteRawJSON`` does (the
+    document through JSON, numbers kept as their text); a failure is a ValueError with
+    crictl's ``failed to template data: template: ...``."""
+    from cri_client.cli.gotemplate import TemplateExecError, go_data
+
+    try:
+        return template.execute(go_data(document))
+    except TemplateExecError as err:
+        raise ValueError(f"failed to template data: {err}") from None
 
 
 # --- tables ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""What ``cri-client pull`` shows while it pulls: bars on a terminal, lines elsewhere.
+"""What ``cri-client pull`` shows while it pulls: bars on a terminal, or plain lines.
 
 On a terminal, ``rich`` draws one bar per layer and one for the total (imported only
-then); in a pipe or a file, a plain line at most once a second (and at each change of
-phase) keeps logs short. Both go to stdout, before crictl's final ``Image is up to
-date for <id>`` line; ``-q`` shows neither.
+then). ``--progress plain`` writes a plain line at most once a second (and at each
+change of phase), which keeps logs short. Both go to stdout, before crictl's final
+``Image is up to date for <id>`` line. In a pipe nothing is shown unless asked for:
+scripts read crictl's one line there (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ PLAIN_LINE_INTERVAL = 1.0
 
 
 @contextlib.contextmanager
-def pull_progress_display(out: IO[str]) -> Iterator[Callable[[PullProgress], None]]:
-    """A progress callback for ``images.pull(progress=...)`` that shows on ``out``."""
-    if out.isatty():
+def pull_progress_display(out: IO[str], *, bars: bool) -> Iterator[Callable[[PullProgress], None]]:
+    """A progress callback for ``images.pull(progress=...)`` that shows on ``out``:
+    ``rich`` bars, or plain lines."""
+    if bars:
         with _bars(out) as show:
             yield show
     else:

@@ -72,7 +72,7 @@ def test_pods_run_get_list_inspect_stop_remove(
         inspected = await pod.inspect()
         assert inspected["status"]["metadata"]["name"] == name
         assert inspected["info"]["info"]["pid"] > 0
-        assert (await pod.sandbox_config()).metadata.namespace == "async-ns"
+        assert (await pod.config()).metadata.namespace == "async-ns"
         assert json.loads(json.dumps(pod.to_dict()))["state"] == "ready"
         with pytest.raises(FailedPreconditionError, match="is ready"):
             await pod.remove()

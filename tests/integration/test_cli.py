@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -629,7 +629,7 @@ def test_logs(
     again = container_config(
         "talker",
         runtime.busybox_image,
-        pod=pod.sandbox_config(),
+        pod=pod.config(),
         command=["echo", "second attempt"],
     )
     again.metadata.attempt = 1
@@ -750,27 +750,42 @@ def test_events(
 
 def read_json_stream(process: subprocess.Popen[bytes], wanted: Any) -> list[Any]:
     """Concatenated JSON documents (crictl's ``events`` format) until one is ``wanted``."""
-    assert process.stdout is not None
     decoder = json.JSONDecoder()
-    buffer, documents = "", []
+
+    def next_document(buffer: str) -> tuple[Any, str] | None:
+        try:
+            document, end = decoder.raw_decode(buffer.lstrip())
+        except ValueError:
+            return None
+        return document, buffer.lstrip()[end:]
+
+    return read_stream(process, next_document, wanted)
+
+
+def read_stream(
+    process: subprocess.Popen[bytes],
+    next_item: Callable[[str], tuple[Any, str] | None],
+    wanted: Callable[[Any], bool],
+) -> list[Any]:
+    """The items ``process`` writes on stdout until one is ``wanted`` (30 s at most):
+    ``next_item`` takes the first complete one off the text read so far (None: not
+    complete yet)."""
+    assert process.stdout is not None
+    buffer, items = "", []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         ready, _, _ = select.select([process.stdout], [], [], 0.5)
         if not ready:
             continue
         chunk = os.read(process.stdout.fileno(), 65536).decode()
-        assert chunk, "events ended early"
+        assert chunk, "the stream ended early"
         buffer += chunk
-        while buffer.strip():
-            try:
-                document, end = decoder.raw_decode(buffer.lstrip())
-            except ValueError:
-                break
-            buffer = buffer.lstrip()[end:]
-            documents.append(document)
-            if wanted(document):
-                return documents
-    raise AssertionError(f"no wanted event in {documents}")
+        while buffer.strip() and (taken := next_item(buffer)) is not None:
+            item, buffer = taken
+            items.append(item)
+            if wanted(item):
+                return items
+    raise AssertionError(f"nothing wanted in {items} (left: {buffer!r})")
 
 
 # --- images ------------------------------------------------------------------------------
@@ -922,7 +937,7 @@ def test_usage_errors_exit_1_with_one_clear_line(runtime: RuntimeUnderTest, tmp_
     assert bogus.stderr == "flag provided but not defined: -bogus\n"
     assert "invalid choice: 'podz'" in usage("podz")
     assert "'sideways' is not one of" in usage("pods", "--state", "sideways")
-    assert "not supported" in usage("ps", "-o", "go-template")
+    assert "not supported" in usage("stats", "-o", "go-template")  # crictl has none there
     assert "incorrectly specified label" in usage("pods", "--label", "novalue")
     assert "invalid regular expression" in usage("pods", "--name", "(")
     assert "invalid duration" in usage("-t", "soon", "pods")

@@ -164,7 +164,7 @@ def test_a_name_in_use_is_already_exists(
     with pytest.raises(AlreadyExistsError) as container_error:
         cri.containers.create(pod, "web", runtime.busybox_image, command=TRAPS_TERM)
     with pytest.raises(AlreadyExistsError) as sandbox_error:
-        cri.api.run_pod_sandbox(config=pod.sandbox_config())
+        cri.api.run_pod_sandbox(config=pod.config())
     expected = (
         grpc.StatusCode.FAILED_PRECONDITION if runtime.version == "2.1" else grpc.StatusCode.UNKNOWN
     )

@@ -214,7 +214,7 @@ def test_previous_attempt_and_missing_files(
     config = container_config(
         "job",
         runtime.busybox_image,
-        pod=pod.sandbox_config(),
+        pod=pod.config(),
         command=["sh", "-c", "echo second run"],
         attempt=1,
     )

@@ -110,8 +110,20 @@ def cli_pull(runtime: RuntimeUnderTest, *args: str) -> subprocess.CompletedProce
     )
 
 
-def test_cli_pull_plain_lines_when_not_a_tty(runtime: RuntimeUnderTest, absent: str) -> None:
+def test_cli_pull_in_a_pipe_prints_crictls_line_alone(
+    runtime: RuntimeUnderTest, absent: str
+) -> None:
     result = cli_pull(runtime, absent)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [result.stdout.strip()]
+    assert result.stdout.startswith("Image is up to date for sha256:")
+
+
+def test_cli_pull_progress_plain_prints_lines_before_crictls(
+    runtime: RuntimeUnderTest, absent: str
+) -> None:
+    result = cli_pull(runtime, "--progress", "plain", absent)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()

@@ -210,6 +210,16 @@ def test_status_document_wraps_status_and_decodes_info_like_crictl() -> None:
     assert output.status_document(None, {"broken": "{not json"}) == {"broken": "{not json"}
 
 
+def test_status_document_numbers_go_through_float64_as_in_crictl() -> None:
+    """What Go 1.19 printed for ``json.Marshal`` of the same JSON decoded into ``map[string]any``:
+    ``{"big":9223372036854776000,"f":100,"g":1.5,"h":1e+21,"n":1234567,"neg":-5}``."""
+    text = '{"big": 9223372036854775807, "f": 100.0, "g": 1.5, "h": 1e21, "n": 1234567, "neg": -5}'
+    document = output.status_document(None, {"info": text})
+    assert json.dumps(document["info"], separators=(",", ":"), sort_keys=True) == (
+        '{"big":9223372036854776000,"f":100,"g":1.5,"h":1e+21,"n":1234567,"neg":-5}'
+    )
+
+
 def test_documents_are_written_as_json_or_sorted_yaml() -> None:
     out = io.StringIO()
     output.write_document({"b": "1", "a": [1, 2]}, "json", out, sort_keys=True)

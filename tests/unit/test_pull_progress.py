@@ -162,7 +162,7 @@ def test_progress_must_be_callable(sock: str) -> None:
 def test_plain_lines_are_rate_limited_and_say_each_phase() -> None:
     out = io.StringIO()
     layers = (LayerProgress(A, 5_000_000, 10_000_000), LayerProgress(B, 1000, 1000))
-    with pull_progress_display(out) as show:
+    with pull_progress_display(out, bars=False) as show:
         show(PullProgress("r", PullPhase.RESOLVING, 0.0))
         for elapsed in (0.25, 0.5):
             show(PullProgress("r", PullPhase.DOWNLOADING, elapsed, layers, 5_001_000, 10_001_000))

@@ -5,22 +5,41 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from cri_client.cli.arguments import add_output_flag, non_negative_int
-from cri_client.cli.context import CommandError, Context, UsageError, until_interrupted
+from cri_client.cli.context import (
+    CommandError,
+    Context,
+    ShowHelp,
+    UsageError,
+    until_interrupted,
+)
 from cri_client.cli.output import render_table, truncate_id, write_document
 
 if TYPE_CHECKING:
     from cri_client.types import PruneItem, PruneReport
 
+if TYPE_CHECKING:
+    from cri_client.cli.gotemplate import Template
 
-def write_statuses(ctx: Context, documents: Sequence[Any], output: str) -> None:
+
+def write_statuses(
+    ctx: Context, documents: Sequence[Any], output: str, template: Template | None = None
+) -> None:
     """``inspect*`` documents as crictl's ``outputStatusData`` writes them: one object
-    for one, an array for several, keys sorted."""
+    for one, an array for several (a template gets the same: it runs once, on the
+    array), keys sorted; nothing for none."""
     if documents:
         document = documents[0] if len(documents) == 1 else list(documents)
-        write_document(document, output, ctx.stdout, sort_keys=True)
+        write_document(document, output, ctx.stdout, sort_keys=True, template=template)
+
+
+def nothing_found(ctx: Context) -> NoReturn:
+    """``inspect*`` with no id and nothing the filters select: crictl's error line on
+    stderr, then the command's help on stdout and exit 0 (crictl's ``ShowSubcommandHelp``)."""
+    ctx.stderr.write("cri-client: No IDs provided or nothing found per filter\n")
+    raise ShowHelp
 
 
 def write_key_values(out: IO[str], title: str, values: Mapping[str, str]) -> None:
@@ -44,6 +63,18 @@ def for_each(ctx: Context, references: Sequence[str], action: Callable[[str], No
             failed = True
             ctx.stderr.write(f"cri-client: {reference}: {err}\n")
     return 1 if failed else 0
+
+
+def add_recreate_timeout(parser: argparse.ArgumentParser) -> None:
+    """``recreate``'s and ``recreatep``'s ``-t``: the library's graceful stop, 10 s."""
+    parser.add_argument(
+        "-t",
+        "--timeout",
+        type=non_negative_int,
+        default=10,
+        metavar="SECONDS",
+        help="seconds between SIGTERM and SIGKILL (default 10)",
+    )
 
 
 def registry_auth(

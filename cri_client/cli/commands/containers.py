@@ -1,5 +1,5 @@
 """Containers: ``ps``, ``create``, ``start``, ``stop``, ``rm``, ``run``, ``inspect``,
-``update``, ``stats``."""
+``update``, ``stats``, and ``recreate`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from cri_client.cli.arguments import (
     integer,
     limit,
     non_negative_int,
+    output_template,
 )
 from cri_client.cli.commands._common import (
     add_prune_flags,
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    nothing_found,
     prune_duration,
     registry_auth,
     show_samples,
@@ -32,6 +35,7 @@ from cri_client.cli.commands.pods import cancel_timeout
 from cri_client.cli.config import (
     load_container_config,
     load_pod_config,
+    parse_env,
     parse_labels,
 )
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
@@ -72,7 +76,7 @@ def _configure_ps(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show the image's first tag instead of its id",
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
 
 
 def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Container]:
@@ -108,12 +112,13 @@ def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Containe
 
 
 def _ps(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     cri = ctx.client()
     containers = select_containers(cri, args)
     out = ctx.stdout
     if args.output != "table":
         document = {"containers": [proto_dict(c.raw) for c in containers]}
-        write_document(document, args.output, out)
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{c.id}\n" for c in containers)
@@ -242,7 +247,7 @@ def _create(ctx: Context, args: argparse.Namespace) -> int:
     if pull:
         cri.images.pull(config.image.image, auth=auth)
     reply = cri.api.create_container(
-        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.sandbox_config()
+        pod_sandbox_id=pod.id, config=config, sandbox_config=sandbox or pod.config()
     )
     ctx.stdout.write(f"{reply.container_id}\n")
     return 0
@@ -414,7 +419,7 @@ def _remove_log_files(ctx: Context, log_path: str) -> None:
 
 def _configure_inspect(parser: argparse.ArgumentParser) -> None:
     _configure_references(parser)
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -423,13 +428,14 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
 
 def _inspect(ctx: Context, args: argparse.Namespace) -> int:
     """Without CONTAINER-IDs, the containers the filters select (running ones unless
-    ``--all``)."""
+    ``--all``); none: crictl's error line on stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.containers)
     if not references:
         references = [ctr.id for ctr in select_containers(cri, args)]
         if not references:
-            raise UsageError("inspect: no CONTAINER-ID given and no container matches the filters")
+            nothing_found(ctx)
     verbose = not args.quiet
     documents = []
     for reference in references:
@@ -439,7 +445,7 @@ def _inspect(ctx: Context, args: argparse.Namespace) -> int:
             _write_container_status_table(ctx, reply, verbose)
         else:
             documents.append(status_document(container_status_dict(reply.status), reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 
@@ -574,6 +580,37 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_recreate(parser: argparse.ArgumentParser) -> None:
+    _configure_references(parser)
+    add_recreate_timeout(parser)
+    parser.add_argument("--image", help="the new container's image (default: the same)")
+    parser.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="set an env variable of the new container (repeat; KEY- removes KEY)",
+    )
+    parser.add_argument("--pull", action="store_true", help="pull the image when it is missing")
+
+
+def _recreate(ctx: Context, args: argparse.Namespace) -> int:
+    """Each container stopped, removed, and created and started again from its own
+    config with ``attempt + 1``; prints the new ids."""
+    if not args.containers:
+        raise ShowHelp
+    env = parse_env(args.env)
+    cri = ctx.client()
+
+    def recreate(reference: str) -> None:
+        new = cri.containers.recreate(
+            reference, image=args.image, env=env, pull=args.pull, timeout=args.timeout
+        )
+        ctx.stdout.write(f"{new.id}\n")
+
+    return for_each(ctx, args.containers, recreate)
+
+
 COMMANDS = (
     Command("ps", "List containers", _configure_ps, _ps),
     Command("create", "Create a new container", _configure_create, _create),
@@ -586,4 +623,10 @@ COMMANDS = (
     ),
     Command("update", "Update one or more running containers", _configure_update, _update),
     Command("stats", "List container(s) resource usage statistics", _configure_stats, _stats),
+    Command(
+        "recreate",
+        "Recreate one or more containers from their own config (attempt + 1)",
+        _configure_recreate,
+        _recreate,
+    ),
 )

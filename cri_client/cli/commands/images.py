@@ -9,10 +9,11 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cri_client.cli.arguments import Command, add_output_flag
+from cri_client.cli.arguments import Command, add_output_flag, output_template
 from cri_client.cli.commands._common import (
     add_prune_flags,
     for_each,
+    nothing_found,
     prune_duration,
     registry_auth,
     write_prune,
@@ -92,7 +93,7 @@ def _configure_images(parser: argparse.ArgumentParser) -> None:
         metavar="FILTER",
         help="dangling=true|false, reference=REGEX, before=IMAGE, since=IMAGE (repeatable)",
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
     parser.add_argument("--digests", action="store_true", help="show digests")
     parser.add_argument(
         "--no-trunc", action="store_true", help="show output without truncating the ID"
@@ -152,12 +153,14 @@ def _until(value: str, images: list[Image]) -> list[Image]:
 
 
 def _images(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     cri = ctx.client()
     images = cri.images.list(reference=args.repository or None)
     images = filter_images(sorted_images(images), args.filter or ())
     out = ctx.stdout
     if args.output != "table":
-        write_document({"images": [proto_dict(i.raw) for i in images]}, args.output, out)
+        document = {"images": [proto_dict(i.raw) for i in images]}
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{image.id}\n" for image in images)
@@ -212,6 +215,13 @@ def _configure_pull(parser: argparse.ArgumentParser) -> None:
         "-u", "--username", metavar="USERNAME", help="registry user; the password is asked for"
     )
     parser.add_argument(
+        "--progress",
+        choices=("auto", "tty", "plain", "quiet"),
+        default="auto",
+        help="auto: bars on a terminal, else crictl's output alone; tty: bars;"
+        " plain: a line a second (logs); quiet: only the final line",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress, only the final line"
     )
 
@@ -219,18 +229,23 @@ def _configure_pull(parser: argparse.ArgumentParser) -> None:
 def _pull(ctx: Context, args: argparse.Namespace) -> int:
     """Credentials: the flags, else ``$CRICTL_CREDS``/``$CRICTL_AUTH``, else the
     docker/podman credential files (crictl reads none of those files). A failure is
-    crictl's ``pulling image: <the runtime's reason>``, exit 1."""
+    crictl's ``pulling image: <the runtime's reason>``, exit 1. Progress shows only
+    on a terminal unless asked for (``--progress plain``): in a pipe, stdout is
+    crictl's one line, which scripts read."""
     from cri_client.cli.progress import pull_progress_display
     from cri_client.errors import CRIError
 
     creds = args.creds or os.environ.get("CRICTL_CREDS") or None
     auth = args.auth or os.environ.get("CRICTL_AUTH") or None
     credentials = registry_auth(creds, auth, args.username)
+    style = "quiet" if args.quiet else args.progress
+    if style == "auto":
+        style = "tty" if ctx.stdout.isatty() else "quiet"
     try:
-        if args.quiet:
+        if style == "quiet":
             image = ctx.client().images.pull(args.image, auth=credentials)
         else:
-            with pull_progress_display(ctx.stdout) as show:
+            with pull_progress_display(ctx.stdout, bars=style == "tty") as show:
                 image = ctx.client().images.pull(args.image, auth=credentials, progress=show)
     except CRIError as err:
         raise CommandError(f"pulling image: {err}") from None
@@ -315,7 +330,7 @@ def _prune_images(ctx: Context, args: argparse.Namespace) -> int:
 
 def _configure_inspecti(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="*", metavar="IMAGE-ID", help="image id, prefix or name")
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -323,13 +338,16 @@ def _configure_inspecti(parser: argparse.ArgumentParser) -> None:
 
 
 def _inspecti(ctx: Context, args: argparse.Namespace) -> int:
+    """Without IMAGE-IDs, every image (of ``--name``); none: crictl's error line on
+    stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.images)
     if not references:
         images = cri.images.list(reference=args.name or None)
         references = [image.id for image in sorted_images(images)]
         if not references:
-            raise UsageError("inspecti: no IMAGE-ID given and no image matches")
+            nothing_found(ctx)
     from cri_client.errors import NotFoundError
 
     verbose = not args.quiet
@@ -352,18 +370,19 @@ def _inspecti(ctx: Context, args: argparse.Namespace) -> int:
                 out.write(f"Info: {go_map(dict(reply.info))}\n")
             continue
         documents.append(status_document(proto_dict(reply.image), reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 
 def _configure_imagefsinfo(parser: argparse.ArgumentParser) -> None:
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
 
 
 def _imagefsinfo(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     reply = ctx.client().api.image_fs_info()
     if args.output != "table":
-        write_statuses(ctx, [status_document(proto_dict(reply), {})], args.output)
+        write_statuses(ctx, [status_document(proto_dict(reply), {})], args.output, template)
         return 0
     out = ctx.stdout
     for title, filesystems in (

@@ -1,4 +1,5 @@
-"""Pod sandboxes: ``pods``, ``runp``, ``stopp``, ``rmp``, ``inspectp``, ``statsp``."""
+"""Pod sandboxes: ``pods``, ``runp``, ``stopp``, ``rmp``, ``inspectp``, ``statsp``, and
+``recreatep`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from cri_client.cli.arguments import (
     add_filter_flags,
     add_output_flag,
     limit,
+    output_template,
 )
 from cri_client.cli.commands._common import (
     add_prune_flags,
+    add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    nothing_found,
     show_samples,
     write_key_values,
     write_prune,
@@ -55,10 +59,11 @@ def _configure_pods(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-trunc", action="store_true", help="show output without truncating the ID"
     )
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
 
 
 def _pods(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     labels = parse_labels(args.label)
     pods = ctx.client().pods.list(
         id=args.id or None,
@@ -70,7 +75,8 @@ def _pods(ctx: Context, args: argparse.Namespace) -> int:
     pods = limit(pods, args.latest, args.last)
     out = ctx.stdout
     if args.output != "table":
-        write_document({"items": [proto_dict(pod.raw) for pod in pods]}, args.output, out)
+        document = {"items": [proto_dict(pod.raw) for pod in pods]}
+        write_document(document, args.output, out, template=template)
         return 0
     if args.quiet:
         out.writelines(f"{pod.id}\n" for pod in pods)
@@ -234,7 +240,7 @@ def _prune_pods(ctx: Context, args: argparse.Namespace) -> int:
 
 def _configure_inspectp(parser: argparse.ArgumentParser) -> None:
     _configure_pod_references(parser)
-    add_output_flag(parser, "json")
+    add_output_flag(parser, "json", template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -242,7 +248,9 @@ def _configure_inspectp(parser: argparse.ArgumentParser) -> None:
 
 
 def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
-    """Without POD-IDs, every pod the filters select (all of them without filters)."""
+    """Without POD-IDs, every pod the filters select (all of them without filters);
+    none: crictl's error line on stderr and the help, exit 0."""
+    template = output_template(args)
     cri = ctx.client()
     references = list(args.pods)
     if not references:
@@ -254,7 +262,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
         )
         references = [pod.id for pod in limit(pods, args.latest, args.last)]
         if not references:
-            raise UsageError("inspectp: no POD-ID given and no pod matches the filters")
+            nothing_found(ctx)
     verbose = not args.quiet
     documents = []
     for reference in references:
@@ -266,7 +274,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
         status = proto_dict(reply.status)
         status["createdAt"] = rfc3339nano(reply.status.created_at)
         documents.append(status_document(status, reply.info))
-    write_statuses(ctx, documents, args.output)
+    write_statuses(ctx, documents, args.output, template)
     return 0
 
 
@@ -342,6 +350,31 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_recreatep(parser: argparse.ArgumentParser) -> None:
+    _configure_pod_references(parser)
+    add_recreate_timeout(parser)
+    parser.add_argument(
+        "--new-sandbox",
+        action="store_true",
+        help="in a new sandbox even when the pod is ready (one that is not always gets one)",
+    )
+
+
+def _recreatep(ctx: Context, args: argparse.Namespace) -> int:
+    """Each pod's containers recreated (``Pod.recreate``); prints the pod ids."""
+    if not args.pods:
+        raise ShowHelp
+    cri = ctx.client()
+
+    def recreate(reference: str) -> None:
+        pod = cri.pods.recreate(
+            reference, new_sandbox=args.new_sandbox or None, timeout=args.timeout
+        )
+        ctx.stdout.write(f"{pod.id}\n")
+
+    return for_each(ctx, args.pods, recreate)
+
+
 COMMANDS = (
     Command("pods", "List pods", _configure_pods, _pods),
     Command("runp", "Run a new pod", _configure_runp, _runp),
@@ -353,5 +386,11 @@ COMMANDS = (
         "List pod statistics (CPU and memory, sampled)",
         _configure_statsp,
         _statsp,
+    ),
+    Command(
+        "recreatep",
+        "Recreate the containers of one or more pods (in a new sandbox if not ready)",
+        _configure_recreatep,
+        _recreatep,
     ),
 )

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from cri_client.cli.arguments import Command, add_output_flag
-from cri_client.cli.context import Context, until_interrupted
-from cri_client.cli.output import go_json_dict, proto_dict, status_document, write_document
+from cri_client.cli.arguments import (
+    Command,
+    add_output_flag,
+    add_template_flag,
+    output_template,
+)
+from cri_client.cli.context import Context, UsageError, until_interrupted
+from cri_client.cli.output import (
+    go_json_dict,
+    proto_dict,
+    render_template,
+    status_document,
+    write_document,
+)
+
+if TYPE_CHECKING:
+    from cri_client.cli.gotemplate import Template
 
 
 def _configure_version(parser: argparse.ArgumentParser) -> None:
-    add_output_flag(parser, "table")
+    add_output_flag(parser, "table", template=True)
 
 
 def _version(ctx: Context, args: argparse.Namespace) -> int:
+    template = output_template(args)
     raw = ctx.client().version().raw
     if args.output != "table":
-        write_document(proto_dict(raw), args.output, ctx.stdout)
+        write_document(proto_dict(raw), args.output, ctx.stdout, template=template)
         return 0
     # crictl's fmt.Println("Version: ", v): two spaces.
     ctx.stdout.write(
@@ -29,7 +45,7 @@ def _version(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _configure_info(parser: argparse.ArgumentParser) -> None:
-    add_output_flag(parser, "json", ("json", "yaml"))
+    add_output_flag(parser, "json", ("json", "yaml"), template=True)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not show verbose information"
     )
@@ -39,6 +55,7 @@ def _info(ctx: Context, args: argparse.Namespace) -> int:
     """``{"status": ..., "runtimeHandlers": [...], "features": {...}, <info keys>}``:
     handlers and features as Go's encoding/json renders them (crictl cannot use
     protojson there), the runtime's info values decoded."""
+    template = output_template(args)
     raw = ctx.client().status(verbose=not args.quiet).raw
     extra: dict[str, object] = {}
     if raw.runtime_handlers:
@@ -46,12 +63,36 @@ def _info(ctx: Context, args: argparse.Namespace) -> int:
     if raw.HasField("features"):
         extra["features"] = go_json_dict(raw.features)
     document = status_document(proto_dict(raw.status), raw.info, extra)
-    write_document(document, args.output, ctx.stdout, sort_keys=True)
+    write_document(document, args.output, ctx.stdout, sort_keys=True, template=template)
     return 0
 
 
 def _configure_events(parser: argparse.ArgumentParser) -> None:
-    add_output_flag(parser, "json", ("json", "yaml"))
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="json",
+        metavar="json|yaml|go-template",
+        help="output format (default json)",
+    )
+    add_template_flag(parser)
+
+
+def events_template(output: str, template: str) -> Template | None:
+    """crictl's checks of ``events``' flags, with its messages: ``json``/``yaml`` take no
+    ``--template``; ``go-template`` needs one that parses; nothing else is a format."""
+    from cri_client.cli.gotemplate import TemplateError, go_quote, parse
+
+    if output in ("json", "yaml"):
+        if template:
+            raise UsageError(f"template can't be used with {go_quote(output)} format")
+        return None
+    if output != "go-template":
+        raise UsageError(f"don't support {go_quote(output)} format")
+    try:
+        return parse(template, "")
+    except TemplateError as err:
+        raise UsageError(f"failed to parse go-template: {err}") from None
 
 
 def _events(ctx: Context, args: argparse.Namespace) -> int:
@@ -61,9 +102,14 @@ def _events(ctx: Context, args: argparse.Namespace) -> int:
     printed. The stream is resubscribed when the runtime restarts; crictl has no
     document for that, so stdout stays crictl's and a warning on stderr says that
     events may be missing. A runtime without events (containerd 1.6, CRI-O with
-    ``enable_pod_events = false``) is an error: exit 1, the reason on stderr."""
+    ``enable_pod_events = false``) is an error: exit 1, the reason on stderr.
+
+    With ``-o go-template``, each event goes through the template; an event the
+    template fails on is a warning on stderr (crictl prints it on stdout) and the
+    stream goes on, as crictl's."""
     from cri_client import Resubscribed
 
+    template = events_template(args.output, args.template)
     with until_interrupted(), ctx.client().events() as events:
         for event in events:
             if isinstance(event, Resubscribed):
@@ -72,9 +118,15 @@ def _events(ctx: Context, args: argparse.Namespace) -> int:
                     "events in between may be missing"
                 )
                 continue
-            if args.output == "yaml":
-                ctx.stdout.write("---\n")
-            write_document(proto_dict(event.raw), args.output, ctx.stdout)
+            if template is not None:
+                try:
+                    ctx.stdout.write(render_template(template, proto_dict(event.raw)) + "\n")
+                except ValueError as err:
+                    ctx.warn(f"failed to format container event with the error: {err}")
+            else:
+                if args.output == "yaml":
+                    ctx.stdout.write("---\n")
+                write_document(proto_dict(event.raw), args.output, ctx.stdout)
             ctx.stdout.flush()
     return 0
 

@@ -1,0 +1,3 @@
+module gotemplateoracle
+
+go 1.19

@@ -1,0 +1,370 @@
+"""Configs read back from a runtime, the changes of a recreate, the next attempt's
+config, and env values as text wherever a dict becomes a message.
+
+The verbose answers in ``data/verbose/`` were captured from real containerd 1.6, 1.7
+and 2.1 by ``scripts/capture_verbose_info.py`` (a container with env values
+``demo``, ``10``, ``x``, ``a=b c`` and ``café``, a read-only mount, labels and
+annotations). CRI-O's shape (no config, an OCI spec) is taken from its source.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import json_format
+
+from cri_client import CRIClient
+from cri_client._core import recreate
+from cri_client._proto import api_pb2 as pb
+from cri_client.cli.config import load_container_config
+from cri_client.cli.context import UsageError
+from cri_client.configs import message_from_dict
+from cri_client.errors import RecreateError
+
+from .fake_runtime import FakeRuntime, abort_with
+
+DATA = Path(__file__).parent / "data" / "verbose"
+VERSIONS = ["1.6", "1.7", "2.1"]
+ENV = {"MODE": b"demo", "COUNT": b"10", "ONE": b"x", "SPACED": b"a=b c", "ACCENT": "café".encode()}
+
+
+def captured(version: str, kind: str) -> dict[str, str]:
+    info: dict[str, str] = json.loads((DATA / f"containerd-{version}-{kind}.json").read_text())
+    return info
+
+
+def container_reply(version: str) -> pb.ContainerStatusResponse:
+    return pb.ContainerStatusResponse(
+        status=pb.ContainerStatus(id="c" * 64, metadata=pb.ContainerMetadata(name="main")),
+        info=captured(version, "container"),
+    )
+
+
+# --- configs read back ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_container_config_from_containerds_verbose_info(version: str) -> None:
+    config = recreate.container_config_from(container_reply(version))
+
+    assert {e.key: e.value for e in config.envs} == ENV
+    assert [e.key for e in config.envs] == list(ENV)
+    assert config.metadata == pb.ContainerMetadata(name="main", attempt=0)
+    assert config.image.image.endswith("/busybox:1.35")
+    assert config.image.user_specified_image == config.image.image  # 1.6 leaves it out
+    assert (list(config.command), list(config.args)) == (["sh", "-c"], ["echo started; sleep 3600"])
+    assert config.working_dir == "/tmp"
+    [mount] = config.mounts
+    assert (mount.container_path, mount.readonly) == ("/data", True)
+    assert mount.host_path.startswith("/tmp/cri-client-capture-mount-")
+    assert dict(config.labels) == {"app": "capture", "tier": "main"}
+    assert dict(config.annotations) == {"note": "container annotation"}
+    assert config.log_path == "main/0.log"
+    assert config.linux.security_context.namespace_options.pid == pb.CONTAINER
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_sandbox_config_from_containerds_verbose_info(version: str) -> None:
+    reply = pb.PodSandboxStatusResponse(info=captured(version, "pod"))
+
+    config = recreate.sandbox_config_from(reply)
+
+    assert config.metadata == pb.PodSandboxMetadata(
+        name="capture", namespace="default", uid="0b5e1a7e-0000-4000-8000-000000000001"
+    )
+    assert config.hostname == "capture"
+    assert config.log_directory.endswith("/pod-logs")
+    assert dict(config.labels) == {"app": "capture"}
+    assert dict(config.annotations) == {"note": "pod annotation"}
+    assert config.linux.cgroup_parent == "/cri-client/pod0b5e1a7e-0000-4000-8000-000000000001"
+    assert config.linux.security_context.namespace_options.pid == pb.CONTAINER
+
+
+def test_a_config_protobufs_own_json_reader_would_garble() -> None:
+    """What the trap was: protobuf's JSON mapping reads the captured env as base64."""
+    written = json.loads(captured("2.1", "container")["info"])["config"]
+    with pytest.raises(json_format.ParseError, match="base64"):
+        json_format.ParseDict(written, pb.ContainerConfig(), ignore_unknown_fields=True)
+    count = {"key": "COUNT", "value": "10"}
+    assert json_format.ParseDict(count, pb.KeyValue()).value == b"\xd7"
+    assert message_from_dict(count, pb.KeyValue).value == b"10"
+
+
+def test_container_config_rebuilt_from_status_and_oci_spec_as_cri_o_reports_them() -> None:
+    """CRI-O's verbose info: ``sandboxID``, ``pid``, ``runtimeSpec``, ``privileged``
+    (server/container_status.go), no config."""
+    spec = {
+        "process": {
+            "terminal": True,
+            "args": ["sh", "-c", "sleep 1"],
+            "env": ["PATH=/usr/bin:/bin", "MODE=demo", "COUNT=10", "EQ=a=b"],
+            "cwd": "/srv",
+        }
+    }
+    info = {"info": json.dumps({"sandboxID": "p" * 64, "pid": 42, "runtimeSpec": spec})}
+    status = pb.ContainerStatus(
+        id="c" * 64,
+        metadata=pb.ContainerMetadata(name="app", attempt=2),
+        image=pb.ImageSpec(image="quay.io/app:1"),
+        labels={"app": "web"},
+        annotations={"note": "n"},
+        mounts=[pb.Mount(container_path="/data", host_path="/srv/data", readonly=True)],
+        log_path="/var/log/pods/default_web_uid/app/2.log",
+        resources=pb.ContainerResources(linux=pb.LinuxContainerResources(cpu_shares=512)),
+    )
+
+    config = recreate.container_config_from(pb.ContainerStatusResponse(status=status, info=info))
+
+    assert config.metadata == status.metadata
+    assert (config.image.image, config.image.user_specified_image) == ("quay.io/app:1",) * 2
+    assert list(config.command) == ["sh", "-c", "sleep 1"] and not config.args
+    assert [(e.key, e.value) for e in config.envs] == [
+        ("PATH", b"/usr/bin:/bin"),
+        ("MODE", b"demo"),
+        ("COUNT", b"10"),
+        ("EQ", b"a=b"),
+    ]
+    assert (config.working_dir, config.tty) == ("/srv", True)
+    assert list(config.mounts) == list(status.mounts)
+    assert (dict(config.labels), dict(config.annotations)) == ({"app": "web"}, {"note": "n"})
+    assert config.linux.resources.cpu_shares == 512
+    bare = recreate.container_config_from(pb.ContainerStatusResponse(status=status))
+    assert bare.metadata == status.metadata and not bare.command and not bare.envs
+
+
+def test_sandbox_config_rebuilt_from_the_status_without_a_config_in_info() -> None:
+    status = pb.PodSandboxStatus(
+        metadata=pb.PodSandboxMetadata(name="web", namespace="ns", uid="u", attempt=1),
+        labels={"app": "web"},
+    )
+    status.linux.namespaces.options.network = pb.NODE
+    config = recreate.sandbox_config_from(pb.PodSandboxStatusResponse(status=status))
+    assert config.metadata == status.metadata and dict(config.labels) == {"app": "web"}
+    assert config.linux.security_context.namespace_options.network == pb.NODE
+
+
+# --- dicts to messages ------------------------------------------------------------------
+
+
+def test_message_from_dict_keeps_text_and_bytes_and_reads_both_name_styles() -> None:
+    config = message_from_dict(
+        {
+            "metadata": {"name": "a"},
+            "envs": [{"key": "A", "value": "x"}, {"key": "B", "value": b"\xff\x00"}],
+            "logPath": "a/0.log",
+            "linux": {"securityContext": {"namespaceOptions": {"pid": "CONTAINER"}}},
+            "labels": {"k": "v"},
+            "unknownField": 1,
+        },
+        pb.ContainerConfig,
+    )
+    assert [(e.key, e.value) for e in config.envs] == [("A", b"x"), ("B", b"\xff\x00")]
+    assert config.log_path == "a/0.log" and dict(config.labels) == {"k": "v"}
+    assert config.linux.security_context.namespace_options.pid == pb.CONTAINER
+    with pytest.raises(json_format.ParseError):
+        message_from_dict({"envs": [{"key": "A", "value": 1}]}, pb.ContainerConfig)
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_cli_config_files_store_env_values_as_text(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"c.{fmt}"
+    if fmt == "json":
+        path.write_text(
+            '{"metadata": {"name": "c"}, "image": {"image": "busybox"},'
+            ' "envs": [{"key": "MODE", "value": "demo"}, {"key": "ONE", "value": "x"},'
+            ' {"key": "COUNT", "value": "10"}]}'
+        )
+    else:
+        path.write_text(
+            "metadata: {name: c}\nimage: {image: busybox}\nenvs:\n"
+            "- {key: MODE, value: demo}\n- {key: ONE, value: x}\n- {key: COUNT, value: '10'}\n"
+        )
+    config = load_container_config(str(path), warn=print)
+    assert [(e.key, e.value) for e in config.envs] == [
+        ("MODE", b"demo"),
+        ("ONE", b"x"),
+        ("COUNT", b"10"),
+    ]
+    path.write_text('{"metadata": {"name": "c"}, "image": {"image": "b"}, "envs": [{"value": 1}]}')
+    with pytest.raises(UsageError, match="invalid container config"):
+        load_container_config(str(path), warn=print)
+
+
+# --- changes and the next attempt -------------------------------------------------------
+
+
+def base_config() -> pb.ContainerConfig:
+    return recreate.container_config_from(container_reply("2.1"))
+
+
+def test_next_container_config_bumps_attempt_and_log_path_and_keeps_the_old() -> None:
+    old = base_config()
+    following = recreate.next_container_config(old, recreate.container_changes())
+    assert following.metadata == pb.ContainerMetadata(name="main", attempt=1)
+    assert following.log_path == "main/1.log"
+    again = recreate.next_container_config(following, recreate.ContainerChanges())
+    assert (again.metadata.attempt, again.log_path) == (2, "main/2.log")
+    assert old.metadata.attempt == 0 and old.log_path == "main/0.log"
+    following.ClearField("metadata")
+    following.ClearField("log_path")
+    old.ClearField("metadata")
+    old.ClearField("log_path")
+    assert following == old
+
+
+def test_changes_replace_merge_and_remove() -> None:
+    changes = recreate.container_changes(
+        image="registry.example/app:2",
+        command=["run"],
+        args=["--fast"],
+        working_dir="/srv",
+        env={"MODE": "debug", "ONE": None, "NEW": b"\x01"},
+        labels={"tier": None, "track": "canary"},
+        annotations={"note": "changed", "extra": "a b"},
+    )
+
+    config = recreate.next_container_config(base_config(), changes)
+
+    assert (config.image.image, config.image.user_specified_image) == (
+        "registry.example/app:2",
+    ) * 2
+    assert (list(config.command), list(config.args), config.working_dir) == (
+        ["run"],
+        ["--fast"],
+        "/srv",
+    )
+    assert [(e.key, e.value) for e in config.envs] == [
+        ("MODE", b"debug"),
+        ("COUNT", b"10"),
+        ("SPACED", b"a=b c"),
+        ("ACCENT", "café".encode()),
+        ("NEW", b"\x01"),
+    ]
+    assert dict(config.labels) == {"app": "capture", "track": "canary"}
+    assert dict(config.annotations) == {"note": "changed", "extra": "a b"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"image": "UPPER CASE"}, "is not a valid image reference"),
+        ({"command": "sleep 1"}, "command must be a list"),
+        ({"args": [1]}, "args items must be strings"),
+        ({"working_dir": "relative"}, "working_dir must be an absolute path"),
+        ({"env": {"A=B": "x"}}, "env entry 'A=B'"),
+        ({"env": {"A": "x\x00"}}, "contains a NUL byte"),
+        ({"env": {"A": 1}}, "needs a name without '=' and a str value"),
+        ({"env": ["A=x"]}, "env must be a mapping"),
+        ({"env": {"A=B": None}}, "env entry 'A=B'"),
+        ({"labels": {"app": "not valid!"}}, "labels\\['app'\\] value"),
+        ({"labels": {"": None}}, "labels"),
+        ({"annotations": "x"}, "annotations must be a mapping"),
+    ],
+)
+def test_changes_are_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        recreate.container_changes(**changes)
+
+
+def test_latest_attempts_and_next_sandbox_config() -> None:
+    def listed(name: str, attempt: int, created_at: int) -> pb.Container:
+        return pb.Container(
+            id=f"{name}{attempt}",
+            metadata=pb.ContainerMetadata(name=name, attempt=attempt),
+            created_at=created_at,
+        )
+
+    containers = [listed("web", 0, 1), listed("job", 0, 2), listed("web", 1, 3)]
+    assert [c.id for c in recreate.latest_attempts(containers)] == ["job0", "web1"]
+    sandbox = recreate.sandbox_config_from(pb.PodSandboxStatusResponse(info=captured("1.7", "pod")))
+    following = recreate.next_sandbox_config(sandbox)
+    assert (following.metadata.attempt, sandbox.metadata.attempt) == (1, 0)
+    assert following.metadata.uid == sandbox.metadata.uid
+    assert following.log_directory == sandbox.log_directory
+
+
+# --- a failure half-way (fault injection) -----------------------------------------------
+
+
+def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) -> None:
+    ctr_id, pod_id = "c" * 64, "a" * 64
+    container_info = captured("2.1", "container")
+    details = json.loads(container_info["info"])
+    details["sandboxID"] = pod_id
+    container_info = {"info": json.dumps(details)}
+
+    def container_status(request: Any, context: Any) -> pb.ContainerStatusResponse:
+        return pb.ContainerStatusResponse(
+            status=pb.ContainerStatus(
+                id=request.container_id,
+                metadata=pb.ContainerMetadata(name="main"),
+                state=pb.CONTAINER_RUNNING,
+            ),
+            info=container_info if request.verbose else {},
+        )
+
+    handlers = {
+        "ContainerStatus": container_status,
+        "PodSandboxStatus": lambda r, c: pb.PodSandboxStatusResponse(
+            status=pb.PodSandboxStatus(
+                id=pod_id, metadata=pb.PodSandboxMetadata(name="capture", namespace="default")
+            ),
+            info=captured("2.1", "pod") if r.verbose else {},
+        ),
+        "ImageStatus": lambda r, c: pb.ImageStatusResponse(image=pb.Image(id="sha256:" + "1" * 64)),
+        "StopContainer": lambda r, c: pb.StopContainerResponse(),
+        "RemoveContainer": lambda r, c: pb.RemoveContainerResponse(),
+        "CreateContainer": abort_with(
+            grpc.StatusCode.RESOURCE_EXHAUSTED, "no space left on device"
+        ),
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        ctr = cri.containers.get(ctr_id)
+        with pytest.raises(RecreateError) as info:
+            ctr.recreate(env={"MODE": "x"}, timeout=3)
+
+    err = info.value
+    assert str(err) == (
+        f"CreateContainer(pod_sandbox_id={pod_id}, name=main): RESOURCE_EXHAUSTED: "
+        f"stopped and removed container {ctr_id[:13]} (main); "
+        "creating the new container 'main' failed: no space left on device"
+    )
+    assert err.code == grpc.StatusCode.RESOURCE_EXHAUSTED and err.removed == [ctr_id]
+    assert isinstance(err.config, pb.ContainerConfig)
+    assert (err.config.metadata.attempt, err.config.log_path) == (1, "main/1.log")
+    assert {e.key: e.value for e in err.config.envs}["MODE"] == b"x"
+    assert fake.calls == [
+        "ContainerStatus",  # get()
+        "ContainerStatus",  # config()
+        "PodSandboxStatus",  # the pod and its config
+        "ImageStatus",  # before anything is stopped
+        "StopContainer",
+        "RemoveContainer",
+        "CreateContainer",
+    ]
+
+
+def test_cli_env_flags() -> None:
+    from cri_client.cli.config import parse_env
+
+    assert parse_env(["A=1", "B=x=y", "C=", "D-"]) == {"A": "1", "B": "x=y", "C": "", "D": None}
+    assert parse_env(None) == {}
+    for wrong in ("NOEQUALS", "-"):
+        with pytest.raises(UsageError, match="must be KEY=VALUE"):
+            parse_env([wrong])
+
+
+def test_the_low_level_form_refuses_text_for_an_env_value_instead_of_garbling_it() -> None:
+    from cri_client._api import CREATE_CONTAINER
+    from cri_client._rpc import build_request
+
+    with pytest.raises(TypeError, match=r"CreateContainer: .*bytes"):
+        build_request(CREATE_CONTAINER, None, {"config": {"envs": [{"key": "A", "value": "x"}]}})
+    request = build_request(
+        CREATE_CONTAINER, None, {"config": {"envs": [{"key": "A", "value": b"10"}]}}
+    )
+    assert request.config.envs[0].value == b"10"
