@@ -243,7 +243,11 @@ class Pruner:
         if configured:
             found[configured] = "the runtime's sandbox image (its status config names it)"
         replies = await self._each([functools.partial(self._pod_info, pod.id) for pod in pods])
-        for pod, reply in zip(pods, replies, strict=True):
+        by_name = sorted(  # the first pod by name is named: the same one every time
+            zip(pods, replies, strict=True),
+            key=lambda answer: (answer[0].metadata.namespace, answer[0].metadata.name),
+        )
+        for pod, reply in by_name:
             if isinstance(reply, NotFoundError):
                 continue  # removed meanwhile: its sandbox needs no image any more
             if isinstance(reply, Exception):

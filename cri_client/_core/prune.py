@@ -190,8 +190,9 @@ def _state(ctr: pb.Container) -> str:
 
 
 def _describe_containers(containers: Sequence[pb.Container]) -> str:
-    """``container web (0123456789ab, exited)``, ``and 2 more`` after the first."""
-    first = containers[0]
+    """``container web (0123456789ab, exited)``, ``and 2 more`` after the first (by
+    name: runtimes list containers in no fixed order)."""
+    first = min(containers, key=lambda ctr: (ctr.metadata.name, ctr.id))
     text = f"container {first.metadata.name} ({first.id[:12]}, {_state(first)})"
     more = len(containers) - 1
     return f"{text} and {more} more" if more else text
