@@ -516,3 +516,13 @@ def test_the_asyncio_client_prunes_the_same(sock: str) -> None:
         outcomes = asyncio.run(scenario(fake.endpoint))
     assert outcomes == [(True, PruneReason.UNUSED), (False, PruneReason.FAILED)]
     assert fake.calls.count("ImageFsInfo") == 2
+
+
+def test_details_name_the_same_container_whatever_the_listing_order() -> None:
+    users = [
+        container("zeta", pb.CONTAINER_EXITED, image="busybox:1.36"),
+        container("alpha", pb.CONTAINER_CREATED, image="busybox:1.36"),
+    ]
+    for listed in (users, users[::-1]):
+        item = plan_one(image(), listed)
+        assert item.detail == "used by container alpha (alpha-id, created) and 1 more"
