@@ -16,10 +16,13 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 7. ``pod.remove(force=True, grace_period=0)`` of pods whose PID 1 ignores SIGTERM
    (docs/performance.md, section 8);
 8. a pull of a 48 MB image (three random-data layers) from the local registry, with
-   and without progress (rounds alternate; docs/performance.md, section 10);
-9. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
+   and without progress (rounds alternate; docs/performance.md, section 10).
+9. inventory: 300 exited containers listed with their statuses
+   (``list(with_status=True)``, one ContainerStatus each, at several parallelisms)
+   next to a bare ``ListContainers`` and to the same statuses on the bare stub;
+10. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
    with 2, 4, 8 and 16 removals at once (the ``BULK_PARALLELISM`` default;
-   docs/performance.md, section 11).
+   docs/performance.md, section 12).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -352,11 +356,68 @@ def forced_removal(endpoint: str, image: str, pods: int, log_dir: str) -> None:
     )
 
 
+def inventory(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    """``containers.list(with_status=True)`` costs a list plus one ContainerStatus per
+    container: measured against the bare stub doing the same, serially and with 8
+    threads, and against the bare list alone (best of 5 each, milliseconds)."""
+    print(f"\n9. inventory of {count} exited containers in 10 pods (best of 5), milliseconds")
+    with CRIClient(endpoint) as cri:
+        pods = [cri.pods.run(f"bench-inventory-{i}", log_directory=log_dir) for i in range(10)]
+        try:
+            for index in range(count):
+                pod = pods[index % len(pods)]
+                kubelet = {
+                    "io.kubernetes.pod.name": pod.name,
+                    "io.kubernetes.pod.namespace": "default",
+                }
+                cri.containers.create(
+                    pod, f"c{index}", image, command=["sh", "-c", "exit 3"], labels=kubelet
+                ).start()
+            stub = api_pb2_grpc.RuntimeServiceStub(grpc.insecure_channel(cri.endpoint.url))
+            listing = pb.ListContainersRequest()
+
+            def statuses(ids: list[str]) -> list[object]:
+                return [
+                    stub.ContainerStatus(pb.ContainerStatusRequest(container_id=i), timeout=60)
+                    for i in ids
+                ]
+
+            def bare_serial() -> object:
+                return statuses([c.id for c in stub.ListContainers(listing, timeout=60).containers])
+
+            def bare_threads() -> object:
+                ids = [c.id for c in stub.ListContainers(listing, timeout=60).containers]
+                with ThreadPoolExecutor(8) as pool:
+                    return list(pool.map(lambda i: statuses([i]), ids))
+
+            listed = cri.containers.list(all=True, with_status=True)
+            assert len(listed) >= count and {c.exit_code for c in listed} >= {3}
+            rows: dict[str, Callable[[], object]] = {
+                "bare ListContainers": lambda: stub.ListContainers(listing, timeout=60),
+                "containers.list(all=True)": lambda: cri.containers.list(all=True),
+                "bare list + statuses, serial": bare_serial,
+                "bare list + statuses, 8 threads": bare_threads,
+            }
+            for parallel in (1, 4, 8, 16):
+                rows[f"list(with_status=True, parallel={parallel})"] = partial(
+                    cri.containers.list, all=True, with_status=True, parallel=parallel
+                )
+            best = {
+                name: min(per_call_us(call, 1) for _ in range(5)) for name, call in rows.items()
+            }
+            bare = best["bare ListContainers"]
+            for name, micros in best.items():
+                print(f"{name:<44}{micros / 1000:>10.1f}{micros / bare:>8.1f}x")
+        finally:
+            for pod in pods:
+                pod.remove(force=True)
+
+
 def prune_exited(endpoint: str, image: str, count: int, log_dir: str) -> None:
     """The same pod filled with ``count`` exited containers before each prune."""
     from cri_client._sync.concurrency import each_at_most
 
-    print(f"\n9. containers.prune() of {count} exited containers, seconds (median of 3)")
+    print(f"\n10. containers.prune() of {count} exited containers, seconds (median of 3)")
     with CRIClient(endpoint) as cri:
         pod = cri.pods.run("bench-prune", log_directory=log_dir)
         try:
@@ -426,7 +487,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8,9", help="which to run, e.g. 1,3")
+    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8,9,10", help="which to run, e.g. 1,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -490,6 +551,8 @@ def main() -> None:
             if 8 in sections:
                 pull_progress_cost(endpoint, image, 5 if args.quick else 21)
             if 9 in sections:
+                inventory(endpoint, image, 60 if args.quick else 300, log_dir)
+            if 10 in sections:
                 prune_exited(endpoint, image, 50 if args.quick else 200, log_dir)
         finally:
             channel.close()

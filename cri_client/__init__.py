@@ -68,6 +68,9 @@ if _typing.TYPE_CHECKING:
         CRIError as CRIError,
     )
     from cri_client.types import (
+        BulkOutcome as BulkOutcome,
+    )
+    from cri_client.types import (
         ContainerEvent as ContainerEvent,
     )
     from cri_client.types import (
@@ -142,6 +145,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "AmbiguousReferenceError": "cri_client.errors",
     "AsyncCRIClient": "cri_client.aio",
+    "BulkOutcome": "cri_client.types",
     "CRIClient": "cri_client._sync.client",
     "CRIError": "cri_client.errors",
     "Container": "cri_client._sync.containers",

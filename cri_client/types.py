@@ -13,12 +13,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cri_client._core.messages import decode_json_values, timestamp
 from cri_client._proto import api_pb2 as pb
 
 __all__ = [
+    "BulkOutcome",
     "ContainerEvent",
     "ContainerEventType",
     "ContainerState",
@@ -234,6 +235,32 @@ class ExecResult:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome(Generic[Result]):
+    """What bulk work (``cri.containers.exec_many()``, ``stop_many()``,
+    ``remove_many()``) did to one container: its ``result`` (an ``ExecResult`` for
+    exec, the container for stop, None for removal), or the ``error`` that call
+    raised. One failure neither stops nor hides the others.
+
+    >>> [(o.name, o.result.exit_code if o.ok else o.error) for o in outcomes]
+    [('web', 0), ('db', ContainerNotRunningError(...))]
+    """
+
+    id: str
+    """The container's id; the reference as given when it named no container."""
+    name: str
+    result: Result | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call succeeded (an exec that exits non-zero did)."""
+        return self.error is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,7 @@ class AsyncCRIClient(BaseClient):
         no_running_containers: bool = False,
         keep: str | Iterable[str] = (),
         min_age: timedelta | float | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
         rpc_timeout: float | None = None,

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from cri_client._async import support
+from cri_client._async.concurrency import each_at_most
 from cri_client._core.configs import (
     MountSpec,
     container_config,
     container_log_directory,
     with_user_specified_image,
 )
-from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.defaults import (
+    BULK_PARALLELISM,
+    DEFAULT_STOP_TIMEOUT,
+    SAMPLE_INTERVAL,
+    STATUS_PARALLELISM,
+)
 from cri_client._core.listing import container_filter, select_containers
 from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
@@ -40,9 +47,21 @@ from cri_client._core.requests import (
     running_container_refused,
     stop_seconds,
 )
-from cri_client._core.runtimes import sandbox_id_from_info
-from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
-from cri_client._core.views import ContainerView, container_names, tty_from_inspect
+from cri_client._core.runtimes import sandbox_id_from_info, sandbox_names_from_info
+from cri_client._core.selectors import label_selector
+from cri_client._core.validation import (
+    check_command,
+    check_parallel,
+    check_reference,
+    check_seconds,
+)
+from cri_client._core.views import (
+    ContainerView,
+    container_names,
+    has_pod_labels,
+    pod_name_and_namespace,
+    tty_from_inspect,
+)
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import (
@@ -52,7 +71,7 @@ from cri_client.errors import (
     NotFoundError,
     UnknownError,
 )
-from cri_client.types import ContainerState, ExecResult
+from cri_client.types import BulkOutcome, ContainerState, ExecResult
 
 if TYPE_CHECKING:
     from cri_client._async.client import AsyncCRIClient
@@ -64,6 +83,11 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncContainer", "AsyncContainerManager"]
 
+T = TypeVar("T")
+
+Listed = tuple[pb.Container | pb.ContainerStatus, str]
+"""A listed container (or its status) and its pod id."""
+
 
 class AsyncContainer(ContainerView):
     """A container. Attributes mirror the CRI status in snake_case; those only the
@@ -71,11 +95,16 @@ class AsyncContainer(ContainerView):
     containers from ``get()``/``create()`` and after :meth:`reload`."""
 
     def __init__(
-        self, client: AsyncCRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
+        self,
+        client: AsyncCRIClient,
+        raw: pb.Container | pb.ContainerStatus,
+        pod_id: str,
+        pod_metadata: tuple[str, str] | None = None,
     ) -> None:
         self._client = client
         self.raw = raw
         self.pod_id = pod_id
+        self.pod_metadata = pod_metadata
 
     @takes_rpc_timeout
     async def reload(self, *, rpc_timeout: float | None = None) -> AsyncContainer:
@@ -678,7 +707,7 @@ class AsyncContainerManager:
                 raise image_not_present(wanted, err) from None
             raise
         status = (await self._client.api.container_status(container_id=reply.container_id)).status
-        return AsyncContainer(self._client, status, target.id)
+        return AsyncContainer(self._client, status, target.id, (target.name, target.namespace))
 
     @takes_rpc_timeout
     async def recreate(
@@ -794,8 +823,8 @@ class AsyncContainerManager:
         self, reference: str | AsyncContainer, *, rpc_timeout: float | None = None
     ) -> AsyncContainer:
         """A container by full id, unique id prefix, name, ``namespace/pod/container``,
-        or a container object (fetched again: the result has the current status). A
-        full id costs one RPC, anything else a list first."""
+        or a container object (fetched again: the result has the current status and
+        its pod's name). A full id costs one RPC, anything else a list first."""
         if isinstance(reference, AsyncContainer):
             reference = reference.id
         check_reference(reference, "container")
@@ -814,20 +843,22 @@ class AsyncContainerManager:
             lambda ctr: ctr.id,
             lambda ctr: container_names(reference, pods, ctr),
         )
-        status = (await self._client.api.container_status(container_id=found.id)).status
-        return AsyncContainer(self._client, status, found.pod_sandbox_id)
+        return await self._by_full_id(found.id, found.pod_sandbox_id)
 
-    async def _by_full_id(self, container_id: str) -> AsyncContainer:
-        """One verbose ContainerStatus: the status, and the pod id from the runtime's
-        info (the status message has none); a filtered list where the info lacks it."""
+    async def _by_full_id(self, container_id: str, pod_id: str | None = None) -> AsyncContainer:
+        """One verbose ContainerStatus: the status, and the pod's id, name and
+        namespace from the runtime's info (the status message has none); a filtered
+        list where the info lacks the id."""
         reply = await self._client.api.container_status(container_id=container_id, verbose=True)
-        pod_id = sandbox_id_from_info(reply.info)
+        pod_id = pod_id or sandbox_id_from_info(reply.info)
         if pod_id is None:
             listed = await self._client._lister.list(
                 support.CONTAINERS, pb.ContainerFilter(id=container_id)
             )
             pod_id = listed[0].pod_sandbox_id if listed else ""
-        return AsyncContainer(self._client, reply.status, pod_id)
+        return AsyncContainer(
+            self._client, reply.status, pod_id, sandbox_names_from_info(reply.info)
+        )
 
     @takes_rpc_timeout
     async def start(
@@ -848,33 +879,161 @@ class AsyncContainerManager:
         return await (await self.get(reference)).stop(timeout)
 
     @takes_rpc_timeout
+    async def exec_many(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        cmd: Sequence[str],
+        *,
+        timeout: float | None = None,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[ExecResult]]:
+        """Run a command in many containers, ``parallel`` at a time, and report on each
+        (as ``ansible -m command`` over hosts): its :class:`~cri_client.types.ExecResult`
+        (a non-zero exit included), or the error :meth:`AsyncContainer.exec` raised.
+
+        ``containers``: container objects or references, or a label selector (a
+        mapping, or a string such as ``"app=web,tier!=db"``) that picks among the
+        running containers. ``timeout`` is each command's own limit, as in ``exec``.
+
+        >>> for o in await cri.containers.exec_many("app=web", ["nginx", "-t"]):
+        ...     print(o.name, o.result.exit_code if o.ok else o.error)
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        exec_limits(timeout, self._client.timeout)
+        return await self._each(
+            containers, lambda ctr: ctr.exec(command, timeout=timeout), parallel, all=False
+        )
+
+    @takes_rpc_timeout
+    async def stop_many(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        *,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[AsyncContainer]]:
+        """Stop many containers, ``parallel`` at a time (each gets SIGTERM, then
+        SIGKILL after ``timeout`` seconds), and report on each: the container with its
+        new status, or the error. ``containers`` as in :meth:`exec_many` (a selector
+        picks among the running ones).
+
+        >>> [o.id for o in await cri.containers.stop_many("app=web", timeout=5) if not o.ok]
+        []
+        """
+        stop_seconds(timeout)
+        return await self._each(containers, lambda ctr: ctr.stop(timeout), parallel, all=False)
+
+    @takes_rpc_timeout
+    async def remove_many(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        *,
+        force: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[None]]:
+        """Remove many containers, ``parallel`` at a time, and report on each. A
+        running container is refused (its outcome carries the error) unless
+        ``force``, which stops it at once first, as :meth:`remove`. ``containers`` as
+        in :meth:`exec_many`; a selector picks among containers in every state.
+
+        >>> outcomes = await cri.containers.remove_many("app=batch,tier notin (keep)")
+        >>> [(o.name, str(o.error)) for o in outcomes if not o.ok]
+        [('worker', "container ... is running: stop it first, or pass force=True")]
+        """
+
+        async def remove(ctr: AsyncContainer) -> None:
+            await self.remove(ctr, force=force)
+
+        return await self._each(containers, remove, parallel, all=True)
+
+    async def _each(
+        self,
+        containers: Sequence[AsyncContainer | str] | Mapping[str, str] | str,
+        action: Callable[[AsyncContainer], Awaitable[T]],
+        parallel: int,
+        *,
+        all: bool,
+    ) -> list[BulkOutcome[T]]:
+        """``action`` on each selected container, ``parallel`` at a time, an outcome
+        each. A selector lists the containers (running ones unless ``all``); a
+        reference is looked up in the call that acts on it, so one that names no
+        container is that item's error."""
+        check_parallel(parallel)
+        targets: Sequence[AsyncContainer | str]
+        if isinstance(containers, str | Mapping):
+            targets = await self.list(all=all, labels=containers)
+        elif isinstance(containers, Sequence):
+            targets = list(containers)
+            for target in targets:
+                if not isinstance(target, AsyncContainer):
+                    check_reference(target, "container")
+        else:
+            raise TypeError(
+                "containers must be containers, references, or a label selector, "
+                f"not {type(containers).__name__}"
+            )
+
+        async def act(target: AsyncContainer | str) -> tuple[AsyncContainer, T]:
+            ctr = target if isinstance(target, AsyncContainer) else await self.get(target)
+            return ctr, await action(ctr)
+
+        outcomes = await each_at_most([partial(act, target) for target in targets], parallel)
+        return [
+            bulk_outcome(target, outcome) for target, outcome in zip(targets, outcomes, strict=True)
+        ]
+
+    async def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
+        """Each listed container's status (one ContainerStatus each, ``parallel`` at a
+        time) with its pod id; those removed since the list are left out, and any other
+        failure is raised."""
+        calls = [partial(self._client.api.container_status, container_id=c.id) for c in listed]
+        replies = await each_at_most(calls, parallel)
+        statuses: list[Listed] = []
+        for ctr, reply in zip(listed, replies, strict=True):
+            if isinstance(reply, NotFoundError):
+                continue
+            if isinstance(reply, Exception):
+                raise reply
+            statuses.append((reply.status, ctr.pod_sandbox_id))
+        return statuses
+
+    @takes_rpc_timeout
     async def stats(
         self,
         *,
         pod: AsyncPod | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         those the runtime lists, optionally of one ``pod`` (any pod reference, see
-        ``cri.pods.get``), with ``labels``, or one full ``id``. containerd lists
+        ``cri.pods.get``), those ``labels`` select (a mapping or a selector string,
+        as in :meth:`list`), or one full ``id``. containerd lists
         created and exited containers too, with CPU and memory None (``crictl stats``
         leaves those out of its table unless ``-a``). ``cpu_percent`` as in
         :meth:`AsyncContainer.stats`."""
         from cri_client._async.support import sample_twice
         from cri_client.types import ContainerStats
 
+        selector = label_selector(labels)
         stats_filter = pb.ContainerStatsFilter(
             id=id or "",
             pod_sandbox_id=await self._pod_id(pod) or "",
-            label_selector=check_labels(labels, "labels"),
+            label_selector=selector.server_side(),
         )
 
         async def sample() -> list[ContainerStats]:
             reply = await self._client.api.list_container_stats(filter=stats_filter)
-            return [ContainerStats.from_message(s) for s in reply.stats]
+            return [
+                ContainerStats.from_message(s)
+                for s in reply.stats
+                if selector.matches(s.attributes.labels)
+            ]
 
         return await sample_twice(
             sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
@@ -887,33 +1046,64 @@ class AsyncContainerManager:
         all: bool = False,
         id: str | None = None,
         state: ContainerState | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         pod: AsyncPod | str | None = None,
         name: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        with_status: bool = False,
+        parallel: int = STATUS_PARALLELISM,
         rpc_timeout: float | None = None,
     ) -> list[AsyncContainer]:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
 
-        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (any pod reference,
-        see ``cri.pods.get``) go to the runtime; ``name`` and ``namespace`` are regular
-        expressions, and ``image`` matches the image as asked for, its id, or an id
-        prefix.
+        ``id`` (full or prefix), ``state`` (``ContainerState`` or its name in any
+        case), ``labels`` and ``pod`` (any pod reference, see ``cri.pods.get``) go to
+        the runtime; ``name`` and ``namespace`` are regular expressions, and ``image``
+        matches the image as asked for, its id, or an id prefix. ``labels`` is a
+        mapping of exact values or a selector as kubectl writes it
+        (``"app=web,tier in (a,b),!canary"``): exact values go to the runtime, the
+        other terms are checked here.
+
+        The CRI's list has no exit codes or times. ``with_status=True`` fills them
+        (``exit_code``, ``started_at``, ``finished_at``, ``reason``, ``message``,
+        ``log_path``) with one ContainerStatus per container, ``parallel`` at a time:
+        no runtime offers a list with statuses (docs/performance.md has the cost). A
+        container removed between the list and its status is left out.
+
+        >>> [(c.pod_name, c.name, c.exit_code) for c in await cri.containers.list(
+        ...     all=True, labels="app in (web,api)", state="exited", with_status=True)]
+        [('web-0', 'web', 137)]
         """
+        selector = label_selector(labels)
+        check_parallel(parallel)
         server_side = container_filter(
-            all=all, id=id, state=state, labels=labels, pod_id=await self._pod_id(pod)
+            all=all, id=id, state=state, selector=selector, pod_id=await self._pod_id(pod)
         )
         found = await self._client._lister.list(support.CONTAINERS, server_side)
-        namespaces: dict[str, str] = {}
-        if namespace is not None:
-            pods = await self._client._lister.list(support.POD_SANDBOXES)
-            namespaces = {p.id: p.metadata.namespace for p in pods}
+        pods: dict[str, pb.PodSandboxMetadata] | None = None
+        if namespace is not None or any(not has_pod_labels(ctr.labels) for ctr in found):
+            pods = {
+                p.id: p.metadata for p in await self._client._lister.list(support.POD_SANDBOXES)
+            }
+        namespaces = {pod_id: meta.namespace for pod_id, meta in (pods or {}).items()}
         selected = select_containers(
-            found, id=id, name=name, namespace=namespace, namespaces=namespaces, image=image
+            found,
+            id=id,
+            name=name,
+            namespace=namespace,
+            namespaces=namespaces,
+            image=image,
+            selector=selector,
         )
-        return [AsyncContainer(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
+        listed: list[Listed] = [(ctr, ctr.pod_sandbox_id) for ctr in selected]
+        if with_status:
+            listed = await self._with_statuses(selected, parallel)
+        return [
+            AsyncContainer(self._client, raw, pod_id, pod_name_and_namespace(pods, pod_id))
+            for raw, pod_id in listed
+        ]
 
     @takes_rpc_timeout
     async def remove(
@@ -942,7 +1132,7 @@ class AsyncContainerManager:
         self,
         *,
         exited_before: timedelta | float | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
         rpc_timeout: float | None = None,
@@ -976,6 +1166,19 @@ class AsyncContainerManager:
     async def _pod_id(self, pod: AsyncPod | str | None) -> str | None:
         """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
         return None if pod is None else await self._client.pods.resolve_id(pod)
+
+
+def bulk_outcome(
+    target: AsyncContainer | str, outcome: tuple[AsyncContainer, T] | Exception
+) -> BulkOutcome[T]:
+    """One item's report: the container's id and name with the result, or the error
+    with what is known of the target (a reference that named nothing: itself)."""
+    if isinstance(outcome, Exception):
+        if isinstance(target, AsyncContainer):
+            return BulkOutcome(target.id, target.name, error=outcome)
+        return BulkOutcome(target, "", error=outcome)
+    ctr, result = outcome
+    return BulkOutcome(ctr.id, ctr.name, result=result)
 
 
 publish(AsyncContainer, AsyncContainerManager)

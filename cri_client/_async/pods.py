@@ -30,8 +30,8 @@ from cri_client._core.recreate import (
     sandbox_config_from,
 )
 from cri_client._core.requests import ready_pod_exists, ready_pod_refused, stop_seconds
+from cri_client._core.selectors import LabelSelector, label_selector
 from cri_client._core.validation import (
-    check_labels,
     check_reference,
     check_runtime_handler,
     check_seconds,
@@ -142,7 +142,9 @@ class AsyncPod(PodView):
         latest = latest_attempts(
             await self._client._lister.list(
                 support.CONTAINERS,
-                container_filter(all=True, id=None, state=None, labels=None, pod_id=self.id),
+                container_filter(
+                    all=True, id=None, state=None, selector=LabelSelector(), pod_id=self.id
+                ),
             )
         )
         following = [
@@ -268,7 +270,9 @@ class AsyncPod(PodView):
         seconds = stop_seconds(grace_period, "grace_period")
         running = await self._client._lister.list(
             support.CONTAINERS,
-            container_filter(all=False, id=None, state=None, labels=None, pod_id=self.id),
+            container_filter(
+                all=False, id=None, state=None, selector=LabelSelector(), pod_id=self.id
+            ),
         )
         await all_at_once([partial(self._stop_container, ctr.id, seconds) for ctr in running])
         await self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
@@ -418,7 +422,8 @@ class AsyncPodManager:
     async def _ready_pod_named(self, name: str, namespace: str) -> AsyncPod | None:
         """The ready pod with this name in this namespace, if there is one (one list)."""
         ready = await self._client._lister.list(
-            support.POD_SANDBOXES, pod_filter(id=None, state=PodState.READY, labels=None)
+            support.POD_SANDBOXES,
+            pod_filter(id=None, state=PodState.READY, selector=LabelSelector()),
         )
         for pod in ready:
             if (pod.metadata.name, pod.metadata.namespace) == (name, namespace):
@@ -452,14 +457,14 @@ class AsyncPodManager:
     async def stats(
         self,
         *,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[PodStats]:
         """Usage of many pods with one RPC per sample (``crictl statsp``): every pod,
-        those with ``labels``, or the one with the full ``id``. ``cpu_percent`` as in
-        :meth:`AsyncPod.stats`.
+        those ``labels`` select (a mapping or a selector string, as in :meth:`list`),
+        or the one with the full ``id``. ``cpu_percent`` as in :meth:`AsyncPod.stats`.
 
         >>> [(s.name, s.cpu_percent, s.memory_working_set_bytes) for s in await cri.pods.stats()]
         [('web', 0.4, 2129920)]
@@ -467,13 +472,16 @@ class AsyncPodManager:
         from cri_client._async.support import sample_twice
         from cri_client.types import PodStats
 
-        stats_filter = pb.PodSandboxStatsFilter(
-            id=id or "", label_selector=check_labels(labels, "labels")
-        )
+        selector = label_selector(labels)
+        stats_filter = pb.PodSandboxStatsFilter(id=id or "", label_selector=selector.server_side())
 
         async def sample() -> list[PodStats]:
             reply = await self._client.api.list_pod_sandbox_stats(filter=stats_filter)
-            return [PodStats.from_message(s) for s in reply.stats]
+            return [
+                PodStats.from_message(s)
+                for s in reply.stats
+                if selector.matches(s.attributes.labels)
+            ]
 
         return await sample_twice(
             sample, lambda s: s.pod_id, interval, self._client._measures_zero_cpu_rate
@@ -485,7 +493,7 @@ class AsyncPodManager:
         *,
         id: str | None = None,
         state: PodState | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         name: str | None = None,
         namespace: str | None = None,
         runtime_handler: str | None = None,
@@ -493,14 +501,26 @@ class AsyncPodManager:
     ) -> list[AsyncPod]:
         """Pods in every state, newest first, like ``crictl pods``.
 
-        ``id`` (full id or prefix), ``state`` and ``labels`` (all must match) are
-        filtered by the runtime where it can; ``name`` and ``namespace`` are regular
-        expressions searched in the pod's name and namespace, as crictl's flags are.
+        ``id`` (full id or prefix), ``state`` (``PodState`` or its name in any case)
+        and ``labels`` are filtered by the runtime where it can; ``name`` and
+        ``namespace`` are regular expressions searched in the pod's name and
+        namespace, as crictl's flags are. ``labels`` is a mapping of exact values or a
+        selector as kubectl writes it (``"app=web,tier in (a,b),!canary"``; see
+        docs/operations.md): exact values go to the runtime, the other terms are
+        checked here.
+
+        >>> await cri.pods.list(labels="app in (web,api)", state="READY")
         """
-        server_side = pod_filter(id=id, state=state, labels=labels)
+        selector = label_selector(labels)
+        server_side = pod_filter(id=id, state=state, selector=selector)
         found = await self._client._lister.list(support.POD_SANDBOXES, server_side)
         selected = select_pods(
-            found, id=id, name=name, namespace=namespace, runtime_handler=runtime_handler
+            found,
+            id=id,
+            name=name,
+            namespace=namespace,
+            runtime_handler=runtime_handler,
+            selector=selector,
         )
         return [AsyncPod(self._client, pod) for pod in selected]
 
@@ -563,7 +583,7 @@ class AsyncPodManager:
         *,
         not_ready: bool = True,
         no_running_containers: bool = False,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
         rpc_timeout: float | None = None,

@@ -30,6 +30,7 @@ from cri_client._core.runtimes import (
     sandbox_image_from_config,
     sandbox_image_from_pod_info,
 )
+from cri_client._core.validation import check_parallel
 from cri_client._proto import api_pb2 as pb
 from cri_client.errors import NotFoundError
 from cri_client.types import ImageFsInfo, PruneItem, PruneReason, PruneReport, RuntimeStatus
@@ -71,7 +72,7 @@ class Pruner:
     def __init__(self, client: AsyncCRIClient, dry_run: object, parallel: object) -> None:
         self.client = client
         self.dry_run = plans.check_flag(dry_run, "dry_run")
-        self.parallel = plans.check_parallel(parallel)
+        self.parallel = check_parallel(parallel)
         self.ignored_containers: set[str] = set()
         self.ignored_pods: set[str] = set()
         self.fs_before: ImageFsInfo | None = None
@@ -121,7 +122,7 @@ class Pruner:
     # --- containers ------------------------------------------------------------------
 
     async def containers(
-        self, options: ContainerOptions, labels: Mapping[str, str] | None
+        self, options: ContainerOptions, labels: Mapping[str, str] | str | None
     ) -> list[PruneItem]:
         listed = [
             ctr.raw
@@ -177,7 +178,9 @@ class Pruner:
 
     # --- pods --------------------------------------------------------------------------
 
-    async def pods(self, options: PodOptions, labels: Mapping[str, str] | None) -> list[PruneItem]:
+    async def pods(
+        self, options: PodOptions, labels: Mapping[str, str] | str | None
+    ) -> list[PruneItem]:
         listed = [
             pod.raw
             for pod in await self.client.pods.list(labels=labels)

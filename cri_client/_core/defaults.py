@@ -73,6 +73,10 @@ BULK_PARALLELISM = 4
 """How many removals or execs bulk work (prune, removal by selector, exec on many
 containers) runs at once unless told; see docs/performance.md for the measurement."""
 
+STATUS_PARALLELISM = 8
+"""How many ContainerStatus calls ``containers.list(with_status=True)`` makes at once
+unless told (docs/performance.md: the measurement)."""
+
 PULL_PROGRESS_INTERVAL = 0.25
 """Seconds between looks at a running pull's downloads (containerd's content
 ``ListStatuses``, one small unary RPC on the runtime's socket). Four looks a second

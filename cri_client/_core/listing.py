@@ -1,8 +1,8 @@
 """What a listing asks the runtime and what it filters locally.
 
-The CRI filters by full id, state and labels; names, namespaces (regular
-expressions, as crictl's ``--name``) and id prefixes are filtered here, so a listing
-is always one RPC.
+The CRI filters by full id, state and exact label values; names, namespaces (regular
+expressions, as crictl's ``--name``), id prefixes and the label selector's other terms
+(``_core.selectors``) are filtered here, so a listing is always one RPC.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from collections.abc import Mapping, Sequence
 
 from cri_client._core.model import FULL_ID, parse_state, regex_matches
 from cri_client._core.runtimes import IMAGE_ID_LIKE, image_id_hex
-from cri_client._core.validation import check_labels
+from cri_client._core.selectors import LabelSelector
 from cri_client._proto import api_pb2 as pb
 from cri_client.types import ContainerState, PodState
 
 
 def pod_filter(
-    *, id: str | None, state: PodState | str | None, labels: Mapping[str, str] | None
+    *, id: str | None, state: PodState | str | None, selector: LabelSelector
 ) -> pb.PodSandboxFilter:
-    """The server-side part of a pod listing: full ids, state and labels."""
-    result = pb.PodSandboxFilter(label_selector=check_labels(labels, "labels"))
+    """The server-side part of a pod listing: full ids, state and exact labels."""
+    result = pb.PodSandboxFilter(label_selector=selector.server_side())
     if id is not None and FULL_ID.match(id):
         result.id = id
     if state is not None:
@@ -35,13 +35,15 @@ def select_pods(
     name: str | None,
     namespace: str | None,
     runtime_handler: str | None,
+    selector: LabelSelector,
 ) -> list[pb.PodSandbox]:
     """The client-side part of a pod listing, newest first: id prefix, name and
-    namespace regular expressions (as crictl's flags), runtime handler."""
+    namespace regular expressions (as crictl's flags), runtime handler, labels."""
     pods = [
         pod
         for pod in found
         if (id is None or pod.id.startswith(id))
+        and selector.matches(pod.labels)
         and regex_matches(name, pod.metadata.name)
         and regex_matches(namespace, pod.metadata.namespace)
         and (runtime_handler is None or pod.runtime_handler == runtime_handler)
@@ -54,14 +56,14 @@ def container_filter(
     all: bool,
     id: str | None,
     state: ContainerState | str | None,
-    labels: Mapping[str, str] | None,
+    selector: LabelSelector,
     pod_id: str | None,
 ) -> pb.ContainerFilter:
     """The server-side part of a container listing: running ones unless ``all`` or a
-    ``state``; full ids, labels and the pod."""
+    ``state``; full ids, exact labels and the pod."""
     if state is None and not all:
         state = ContainerState.RUNNING
-    result = pb.ContainerFilter(label_selector=check_labels(labels, "labels"))
+    result = pb.ContainerFilter(label_selector=selector.server_side())
     if id is not None and FULL_ID.match(id):
         result.id = id
     if pod_id:
@@ -79,13 +81,15 @@ def select_containers(
     namespace: str | None,
     namespaces: Mapping[str, str],
     image: str | None,
+    selector: LabelSelector,
 ) -> list[pb.Container]:
     """The client-side part of a container listing, newest first: id prefix, name and
-    namespace regular expressions (``namespaces``: pod id -> namespace), image."""
+    namespace regular expressions (``namespaces``: pod id -> namespace), image, labels."""
     containers = [
         ctr
         for ctr in found
         if (id is None or ctr.id.startswith(id))
+        and selector.matches(ctr.labels)
         and regex_matches(name, ctr.metadata.name)
         and (namespace is None or regex_matches(namespace, namespaces.get(ctr.pod_sandbox_id, "")))
         and (image is None or image_matches(image, ctr))

@@ -67,9 +67,10 @@ E = TypeVar("E", bound=enum.Enum)
 
 
 def parse_state(kind: type[E], value: object) -> E:
-    """A state from its enum member or name, or ValueError listing the valid names."""
+    """A state from its enum member or its name in any case (``"exited"``,
+    ``"EXITED"``), or ValueError listing the valid names."""
     try:
-        return kind(value)
+        return kind(value.lower() if isinstance(value, str) else value)
     except ValueError:
         names = ", ".join(member.value for member in kind)
         raise ValueError(f"state must be one of {names}, not {value!r}") from None

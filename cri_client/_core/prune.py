@@ -59,15 +59,6 @@ def check_duration(value: object, argument: str) -> float | None:
     return check_seconds(value, argument)
 
 
-def check_parallel(value: object) -> int:
-    """How many removals run at once: an int of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"parallel must be an int, not {value!r}")
-    if value < 1:
-        raise ValueError(f"parallel must be at least 1, not {value!r}")
-    return value
-
-
 def check_keep(keep: object) -> tuple[str, ...]:
     """``keep`` patterns: one string or an iterable of non-empty strings."""
     patterns = (keep,) if isinstance(keep, str) else keep

@@ -303,6 +303,28 @@ def runtime_spec_in_info(details: Mapping[str, Any]) -> dict[str, Any]:
     return found or {}
 
 
+SANDBOX_NAME_ANNOTATIONS = (
+    ("io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.sandbox-namespace"),
+    ("io.kubernetes.pod.name", "io.kubernetes.pod.namespace"),
+)
+"""Where the verbose ``ContainerStatus`` info names the container's pod, in the OCI
+spec's annotations (:data:`RUNTIME_SPEC_KEYS`): containerd's own (seen on 1.6, 1.7
+and 2.1, for containers in every state), then kubelet's names."""
+
+
+def sandbox_names_from_info(info: Mapping[str, str]) -> tuple[str, str] | None:
+    """The pod's (name, namespace) in a verbose ``ContainerStatus`` info, or None when
+    this runtime does not report them."""
+    annotations = runtime_spec_in_info(verbose_details(info)).get("annotations")
+    if not isinstance(annotations, dict):
+        return None
+    for name_key, namespace_key in SANDBOX_NAME_ANNOTATIONS:
+        name, namespace = annotations.get(name_key), annotations.get(namespace_key)
+        if isinstance(name, str) and isinstance(namespace, str) and name:
+            return (name, namespace)
+    return None
+
+
 ZERO_CPU_RATE_UNMEASURED = ("containerd",)
 """Runtimes whose ``usage_nano_cores`` of 0 may mean "no rate yet", not "idle".
 containerd (measured on 1.6, 1.7 and 2.1) computes the rate between its own previous

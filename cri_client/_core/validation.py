@@ -90,6 +90,17 @@ def check_label_key(key: object, field: str) -> str:
     return key
 
 
+def check_label_value(value: str, field: str) -> str:
+    """A label value: empty, or at most 63 letters, digits, ``-``, ``_`` and ``.``
+    starting and ending with a letter or digit."""
+    if len(value) > 63 or not _matches(_LABEL_VALUE, value):
+        raise ValueError(
+            f"{field} value {value!r} is invalid: at most 63 characters of "
+            "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+        )
+    return value
+
+
 def check_labels(
     values: Mapping[str, str] | None, field: str, *, annotations: bool = False
 ) -> dict[str, str]:
@@ -103,11 +114,8 @@ def check_labels(
         check_label_key(key, field)
         if not isinstance(value, str):
             raise ValueError(f"{field}[{key!r}] must be a string, not {value!r}")
-        if not annotations and (len(value) > 63 or not _matches(_LABEL_VALUE, value)):
-            raise ValueError(
-                f"{field}[{key!r}] value {value!r} is invalid: at most 63 characters of "
-                "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
-            )
+        if not annotations:
+            check_label_value(value, f"{field}[{key!r}]")
         checked[key] = value
     if annotations and sum(len(k) + len(v) for k, v in checked.items()) > _MAX_ANNOTATIONS_BYTES:
         raise ValueError(f"{field} are larger than 256 KiB in total")
@@ -170,3 +178,10 @@ def check_seconds(value: object, field: str, *, allow_zero: bool = True) -> floa
         sign = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{field} must be a {sign} finite number of seconds, not {value!r}")
     return float(value)
+
+
+def check_parallel(value: object, field: str = "parallel") -> int:
+    """How many calls bulk work runs at once: an int of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{field} must be an int of at least 1, not {value!r}")
+    return value

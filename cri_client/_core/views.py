@@ -83,13 +83,38 @@ def pod_names(pod: pb.PodSandbox) -> tuple[str, ...]:
     return (pod.metadata.name, f"{pod.metadata.namespace}/{pod.metadata.name}")
 
 
+POD_NAME_LABEL = "io.kubernetes.pod.name"
+POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+"""The labels kubelet puts on every container it creates, naming its pod."""
+
+
 class ContainerView(NamedObject):
     """What a container object shows. Attributes mirror the CRI status in snake_case;
-    those only the status has (``started_at``, ``exit_code``, ``log_path``...) are
-    filled for containers from ``get()``/``create()`` and after ``reload()``."""
+    those only the status has (``started_at``, ``finished_at``, ``exit_code``,
+    ``reason``, ``message``, ``log_path``) are filled for containers from
+    ``get()``/``create()``/``list(with_status=True)`` and after ``reload()``."""
 
     raw: pb.Container | pb.ContainerStatus
     pod_id: str
+    pod_metadata: tuple[str, str] | None
+    """The pod's (name, namespace) when the client read them from the pod."""
+
+    @property
+    def pod_name(self) -> str | None:
+        """The pod's name: kubelet's ``io.kubernetes.pod.name`` label, else the pod's
+        own metadata (read by the call that made this object), else None."""
+        return self._pod_field(POD_NAME_LABEL, 0)
+
+    @property
+    def pod_namespace(self) -> str | None:
+        """The pod's namespace, from the same sources as :attr:`pod_name`."""
+        return self._pod_field(POD_NAMESPACE_LABEL, 1)
+
+    def _pod_field(self, label: str, index: int) -> str | None:
+        labels = self.raw.labels
+        if has_pod_labels(labels):
+            return labels[label]
+        return None if self.pod_metadata is None else self.pod_metadata[index]
 
     @property
     def image(self) -> str:
@@ -135,6 +160,12 @@ class ContainerView(NamedObject):
         return status.reason if status else ""
 
     @property
+    def message(self) -> str:
+        """The runtime's human-readable note on the last state change, if any."""
+        status = self._status
+        return status.message if status else ""
+
+    @property
     def log_path(self) -> str:
         status = self._status
         return status.log_path if status else ""
@@ -154,6 +185,8 @@ class ContainerView(NamedObject):
             "name": self.name,
             "attempt": self.attempt,
             "pod_id": self.pod_id,
+            "pod_name": self.pod_name,
+            "pod_namespace": self.pod_namespace,
             "image": self.image,
             "image_ref": self.image_ref,
             "image_id": self.image_id,
@@ -163,6 +196,7 @@ class ContainerView(NamedObject):
             "finished_at": iso(self.finished_at),
             "exit_code": self.exit_code,
             "reason": self.reason,
+            "message": self.message,
             "log_path": self.log_path,
             "labels": self.labels,
             "annotations": self.annotations,
@@ -173,6 +207,19 @@ class ContainerView(NamedObject):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id[:13]} {self.name} {self.state.value}>"
+
+
+def has_pod_labels(labels: Mapping[str, str]) -> bool:
+    """Whether a container carries kubelet's labels naming its pod."""
+    return POD_NAME_LABEL in labels and POD_NAMESPACE_LABEL in labels
+
+
+def pod_name_and_namespace(
+    pods: Mapping[str, pb.PodSandboxMetadata] | None, pod_id: str
+) -> tuple[str, str] | None:
+    """A pod's (name, namespace) from ``pods`` (pod id -> metadata), if it is there."""
+    meta = (pods or {}).get(pod_id)
+    return None if meta is None else (meta.name, meta.namespace)
 
 
 def container_image_id(raw: pb.Container | pb.ContainerStatus) -> str:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from cri_client._core.configs import (
     MountSpec,
@@ -21,7 +22,12 @@ from cri_client._core.configs import (
     container_log_directory,
     with_user_specified_image,
 )
-from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.defaults import (
+    BULK_PARALLELISM,
+    DEFAULT_STOP_TIMEOUT,
+    SAMPLE_INTERVAL,
+    STATUS_PARALLELISM,
+)
 from cri_client._core.listing import container_filter, select_containers
 from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, parse_state, resolve_reference
@@ -41,12 +47,25 @@ from cri_client._core.requests import (
     running_container_refused,
     stop_seconds,
 )
-from cri_client._core.runtimes import sandbox_id_from_info
-from cri_client._core.validation import check_command, check_labels, check_reference, check_seconds
-from cri_client._core.views import ContainerView, container_names, tty_from_inspect
+from cri_client._core.runtimes import sandbox_id_from_info, sandbox_names_from_info
+from cri_client._core.selectors import label_selector
+from cri_client._core.validation import (
+    check_command,
+    check_parallel,
+    check_reference,
+    check_seconds,
+)
+from cri_client._core.views import (
+    ContainerView,
+    container_names,
+    has_pod_labels,
+    pod_name_and_namespace,
+    tty_from_inspect,
+)
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
+from cri_client._sync.concurrency import each_at_most
 from cri_client.errors import (
     CRIError,
     ExecError,
@@ -54,7 +73,7 @@ from cri_client.errors import (
     NotFoundError,
     UnknownError,
 )
-from cri_client.types import ContainerState, ExecResult
+from cri_client.types import BulkOutcome, ContainerState, ExecResult
 
 if TYPE_CHECKING:
     from cri_client._core.logfile import LogFollower, Since
@@ -66,6 +85,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Container", "ContainerManager"]
 
+T = TypeVar("T")
+
+Listed = tuple[pb.Container | pb.ContainerStatus, str]
+"""A listed container (or its status) and its pod id."""
+
 
 class Container(ContainerView):
     """A container. Attributes mirror the CRI status in snake_case; those only the
@@ -73,11 +97,16 @@ class Container(ContainerView):
     containers from ``get()``/``create()`` and after :meth:`reload`."""
 
     def __init__(
-        self, client: CRIClient, raw: pb.Container | pb.ContainerStatus, pod_id: str
+        self,
+        client: CRIClient,
+        raw: pb.Container | pb.ContainerStatus,
+        pod_id: str,
+        pod_metadata: tuple[str, str] | None = None,
     ) -> None:
         self._client = client
         self.raw = raw
         self.pod_id = pod_id
+        self.pod_metadata = pod_metadata
 
     @takes_rpc_timeout
     def reload(self, *, rpc_timeout: float | None = None) -> Container:
@@ -672,7 +701,7 @@ class ContainerManager:
                 raise image_not_present(wanted, err) from None
             raise
         status = (self._client.api.container_status(container_id=reply.container_id)).status
-        return Container(self._client, status, target.id)
+        return Container(self._client, status, target.id, (target.name, target.namespace))
 
     @takes_rpc_timeout
     def recreate(
@@ -782,8 +811,8 @@ class ContainerManager:
     @takes_rpc_timeout
     def get(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:
         """A container by full id, unique id prefix, name, ``namespace/pod/container``,
-        or a container object (fetched again: the result has the current status). A
-        full id costs one RPC, anything else a list first."""
+        or a container object (fetched again: the result has the current status and
+        its pod's name). A full id costs one RPC, anything else a list first."""
         if isinstance(reference, Container):
             reference = reference.id
         check_reference(reference, "container")
@@ -800,20 +829,20 @@ class ContainerManager:
             lambda ctr: ctr.id,
             lambda ctr: container_names(reference, pods, ctr),
         )
-        status = (self._client.api.container_status(container_id=found.id)).status
-        return Container(self._client, status, found.pod_sandbox_id)
+        return self._by_full_id(found.id, found.pod_sandbox_id)
 
-    def _by_full_id(self, container_id: str) -> Container:
-        """One verbose ContainerStatus: the status, and the pod id from the runtime's
-        info (the status message has none); a filtered list where the info lacks it."""
+    def _by_full_id(self, container_id: str, pod_id: str | None = None) -> Container:
+        """One verbose ContainerStatus: the status, and the pod's id, name and
+        namespace from the runtime's info (the status message has none); a filtered
+        list where the info lacks the id."""
         reply = self._client.api.container_status(container_id=container_id, verbose=True)
-        pod_id = sandbox_id_from_info(reply.info)
+        pod_id = pod_id or sandbox_id_from_info(reply.info)
         if pod_id is None:
             listed = self._client._lister.list(
                 support.CONTAINERS, pb.ContainerFilter(id=container_id)
             )
             pod_id = listed[0].pod_sandbox_id if listed else ""
-        return Container(self._client, reply.status, pod_id)
+        return Container(self._client, reply.status, pod_id, sandbox_names_from_info(reply.info))
 
     @takes_rpc_timeout
     def start(self, reference: str | Container, *, rpc_timeout: float | None = None) -> Container:
@@ -832,33 +861,161 @@ class ContainerManager:
         return (self.get(reference)).stop(timeout)
 
     @takes_rpc_timeout
+    def exec_many(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        cmd: Sequence[str],
+        *,
+        timeout: float | None = None,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[ExecResult]]:
+        """Run a command in many containers, ``parallel`` at a time, and report on each
+        (as ``ansible -m command`` over hosts): its :class:`~cri_client.types.ExecResult`
+        (a non-zero exit included), or the error :meth:`Container.exec` raised.
+
+        ``containers``: container objects or references, or a label selector (a
+        mapping, or a string such as ``"app=web,tier!=db"``) that picks among the
+        running containers. ``timeout`` is each command's own limit, as in ``exec``.
+
+        >>> for o in cri.containers.exec_many("app=web", ["nginx", "-t"]):
+        ...     print(o.name, o.result.exit_code if o.ok else o.error)
+        """
+        command = check_command(cmd, "cmd", allow_empty=False)
+        exec_limits(timeout, self._client.timeout)
+        return self._each(
+            containers, lambda ctr: ctr.exec(command, timeout=timeout), parallel, all=False
+        )
+
+    @takes_rpc_timeout
+    def stop_many(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        timeout: float = DEFAULT_STOP_TIMEOUT,
+        *,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[Container]]:
+        """Stop many containers, ``parallel`` at a time (each gets SIGTERM, then
+        SIGKILL after ``timeout`` seconds), and report on each: the container with its
+        new status, or the error. ``containers`` as in :meth:`exec_many` (a selector
+        picks among the running ones).
+
+        >>> [o.id for o in cri.containers.stop_many("app=web", timeout=5) if not o.ok]
+        []
+        """
+        stop_seconds(timeout)
+        return self._each(containers, lambda ctr: ctr.stop(timeout), parallel, all=False)
+
+    @takes_rpc_timeout
+    def remove_many(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        *,
+        force: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[None]]:
+        """Remove many containers, ``parallel`` at a time, and report on each. A
+        running container is refused (its outcome carries the error) unless
+        ``force``, which stops it at once first, as :meth:`remove`. ``containers`` as
+        in :meth:`exec_many`; a selector picks among containers in every state.
+
+        >>> outcomes = cri.containers.remove_many("app=batch,tier notin (keep)")
+        >>> [(o.name, str(o.error)) for o in outcomes if not o.ok]
+        [('worker', "container ... is running: stop it first, or pass force=True")]
+        """
+
+        def remove(ctr: Container) -> None:
+            self.remove(ctr, force=force)
+
+        return self._each(containers, remove, parallel, all=True)
+
+    def _each(
+        self,
+        containers: Sequence[Container | str] | Mapping[str, str] | str,
+        action: Callable[[Container], T],
+        parallel: int,
+        *,
+        all: bool,
+    ) -> list[BulkOutcome[T]]:
+        """``action`` on each selected container, ``parallel`` at a time, an outcome
+        each. A selector lists the containers (running ones unless ``all``); a
+        reference is looked up in the call that acts on it, so one that names no
+        container is that item's error."""
+        check_parallel(parallel)
+        targets: Sequence[Container | str]
+        if isinstance(containers, str | Mapping):
+            targets = self.list(all=all, labels=containers)
+        elif isinstance(containers, Sequence):
+            targets = list(containers)
+            for target in targets:
+                if not isinstance(target, Container):
+                    check_reference(target, "container")
+        else:
+            raise TypeError(
+                "containers must be containers, references, or a label selector, "
+                f"not {type(containers).__name__}"
+            )
+
+        def act(target: Container | str) -> tuple[Container, T]:
+            ctr = target if isinstance(target, Container) else self.get(target)
+            return ctr, action(ctr)
+
+        outcomes = each_at_most([partial(act, target) for target in targets], parallel)
+        return [
+            bulk_outcome(target, outcome) for target, outcome in zip(targets, outcomes, strict=True)
+        ]
+
+    def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
+        """Each listed container's status (one ContainerStatus each, ``parallel`` at a
+        time) with its pod id; those removed since the list are left out, and any other
+        failure is raised."""
+        calls = [partial(self._client.api.container_status, container_id=c.id) for c in listed]
+        replies = each_at_most(calls, parallel)
+        statuses: list[Listed] = []
+        for ctr, reply in zip(listed, replies, strict=True):
+            if isinstance(reply, NotFoundError):
+                continue
+            if isinstance(reply, Exception):
+                raise reply
+            statuses.append((reply.status, ctr.pod_sandbox_id))
+        return statuses
+
+    @takes_rpc_timeout
     def stats(
         self,
         *,
         pod: Pod | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         id: str | None = None,
         interval: float = SAMPLE_INTERVAL,
         rpc_timeout: float | None = None,
     ) -> list[ContainerStats]:
         """Usage of many containers with one RPC per sample (``crictl stats``):
         those the runtime lists, optionally of one ``pod`` (any pod reference, see
-        ``cri.pods.get``), with ``labels``, or one full ``id``. containerd lists
+        ``cri.pods.get``), those ``labels`` select (a mapping or a selector string,
+        as in :meth:`list`), or one full ``id``. containerd lists
         created and exited containers too, with CPU and memory None (``crictl stats``
         leaves those out of its table unless ``-a``). ``cpu_percent`` as in
         :meth:`Container.stats`."""
         from cri_client._sync.support import sample_twice
         from cri_client.types import ContainerStats
 
+        selector = label_selector(labels)
         stats_filter = pb.ContainerStatsFilter(
             id=id or "",
             pod_sandbox_id=self._pod_id(pod) or "",
-            label_selector=check_labels(labels, "labels"),
+            label_selector=selector.server_side(),
         )
 
         def sample() -> list[ContainerStats]:
             reply = self._client.api.list_container_stats(filter=stats_filter)
-            return [ContainerStats.from_message(s) for s in reply.stats]
+            return [
+                ContainerStats.from_message(s)
+                for s in reply.stats
+                if selector.matches(s.attributes.labels)
+            ]
 
         return sample_twice(
             sample, lambda s: s.container_id, interval, self._client._measures_zero_cpu_rate
@@ -871,33 +1028,62 @@ class ContainerManager:
         all: bool = False,
         id: str | None = None,
         state: ContainerState | str | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         pod: Pod | str | None = None,
         name: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        with_status: bool = False,
+        parallel: int = STATUS_PARALLELISM,
         rpc_timeout: float | None = None,
     ) -> list[Container]:
         """Running containers, newest first (``all=True`` or ``state=`` for others),
         like ``crictl ps``.
 
-        ``id`` (full or prefix), ``state``, ``labels`` and ``pod`` (any pod reference,
-        see ``cri.pods.get``) go to the runtime; ``name`` and ``namespace`` are regular
-        expressions, and ``image`` matches the image as asked for, its id, or an id
-        prefix.
+        ``id`` (full or prefix), ``state`` (``ContainerState`` or its name in any
+        case), ``labels`` and ``pod`` (any pod reference, see ``cri.pods.get``) go to
+        the runtime; ``name`` and ``namespace`` are regular expressions, and ``image``
+        matches the image as asked for, its id, or an id prefix. ``labels`` is a
+        mapping of exact values or a selector as kubectl writes it
+        (``"app=web,tier in (a,b),!canary"``): exact values go to the runtime, the
+        other terms are checked here.
+
+        The CRI's list has no exit codes or times. ``with_status=True`` fills them
+        (``exit_code``, ``started_at``, ``finished_at``, ``reason``, ``message``,
+        ``log_path``) with one ContainerStatus per container, ``parallel`` at a time:
+        no runtime offers a list with statuses (docs/performance.md has the cost). A
+        container removed between the list and its status is left out.
+
+        >>> [(c.pod_name, c.name, c.exit_code) for c in cri.containers.list(
+        ...     all=True, labels="app in (web,api)", state="exited", with_status=True)]
+        [('web-0', 'web', 137)]
         """
+        selector = label_selector(labels)
+        check_parallel(parallel)
         server_side = container_filter(
-            all=all, id=id, state=state, labels=labels, pod_id=self._pod_id(pod)
+            all=all, id=id, state=state, selector=selector, pod_id=self._pod_id(pod)
         )
         found = self._client._lister.list(support.CONTAINERS, server_side)
-        namespaces: dict[str, str] = {}
-        if namespace is not None:
-            pods = self._client._lister.list(support.POD_SANDBOXES)
-            namespaces = {p.id: p.metadata.namespace for p in pods}
+        pods: dict[str, pb.PodSandboxMetadata] | None = None
+        if namespace is not None or any(not has_pod_labels(ctr.labels) for ctr in found):
+            pods = {p.id: p.metadata for p in self._client._lister.list(support.POD_SANDBOXES)}
+        namespaces = {pod_id: meta.namespace for pod_id, meta in (pods or {}).items()}
         selected = select_containers(
-            found, id=id, name=name, namespace=namespace, namespaces=namespaces, image=image
+            found,
+            id=id,
+            name=name,
+            namespace=namespace,
+            namespaces=namespaces,
+            image=image,
+            selector=selector,
         )
-        return [Container(self._client, ctr, ctr.pod_sandbox_id) for ctr in selected]
+        listed: list[Listed] = [(ctr, ctr.pod_sandbox_id) for ctr in selected]
+        if with_status:
+            listed = self._with_statuses(selected, parallel)
+        return [
+            Container(self._client, raw, pod_id, pod_name_and_namespace(pods, pod_id))
+            for raw, pod_id in listed
+        ]
 
     @takes_rpc_timeout
     def remove(
@@ -926,7 +1112,7 @@ class ContainerManager:
         self,
         *,
         exited_before: timedelta | float | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
         rpc_timeout: float | None = None,
@@ -960,6 +1146,19 @@ class ContainerManager:
     def _pod_id(self, pod: Pod | str | None) -> str | None:
         """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
         return None if pod is None else self._client.pods.resolve_id(pod)
+
+
+def bulk_outcome(
+    target: Container | str, outcome: tuple[Container, T] | Exception
+) -> BulkOutcome[T]:
+    """One item's report: the container's id and name with the result, or the error
+    with what is known of the target (a reference that named nothing: itself)."""
+    if isinstance(outcome, Exception):
+        if isinstance(target, Container):
+            return BulkOutcome(target.id, target.name, error=outcome)
+        return BulkOutcome(target, "", error=outcome)
+    ctr, result = outcome
+    return BulkOutcome(ctr.id, ctr.name, result=result)
 
 
 publish(Container, ContainerManager)

@@ -30,6 +30,7 @@ from cri_client._core.runtimes import (
     sandbox_image_from_config,
     sandbox_image_from_pod_info,
 )
+from cri_client._core.validation import check_parallel
 from cri_client._proto import api_pb2 as pb
 from cri_client._sync import support
 from cri_client._sync.concurrency import each_at_most
@@ -73,7 +74,7 @@ class Pruner:
     def __init__(self, client: CRIClient, dry_run: object, parallel: object) -> None:
         self.client = client
         self.dry_run = plans.check_flag(dry_run, "dry_run")
-        self.parallel = plans.check_parallel(parallel)
+        self.parallel = check_parallel(parallel)
         self.ignored_containers: set[str] = set()
         self.ignored_pods: set[str] = set()
         self.fs_before: ImageFsInfo | None = None
@@ -123,7 +124,7 @@ class Pruner:
     # --- containers ------------------------------------------------------------------
 
     def containers(
-        self, options: ContainerOptions, labels: Mapping[str, str] | None
+        self, options: ContainerOptions, labels: Mapping[str, str] | str | None
     ) -> list[PruneItem]:
         listed = [
             ctr.raw
@@ -179,7 +180,7 @@ class Pruner:
 
     # --- pods --------------------------------------------------------------------------
 
-    def pods(self, options: PodOptions, labels: Mapping[str, str] | None) -> list[PruneItem]:
+    def pods(self, options: PodOptions, labels: Mapping[str, str] | str | None) -> list[PruneItem]:
         listed = [
             pod.raw
             for pod in self.client.pods.list(labels=labels)

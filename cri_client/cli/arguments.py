@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Command",
     "add_filter_flags",
+    "add_label_flag",
     "add_output_flag",
     "container_state",
     "integer",
@@ -141,6 +142,18 @@ pod_state = _choice(("ready", "notready"))
 container_state = _choice(("created", "running", "exited", "unknown"))
 
 
+def add_label_flag(parser: argparse.ArgumentParser) -> None:
+    """crictl's repeatable ``--label key=value``, which also takes kubectl's selector
+    syntax (``app!=web``, ``'tier in (a,b)'``, ``!canary``); the values are joined."""
+    parser.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="SELECTOR",
+        help="filter by label: key=value (repeatable) or a selector such as 'app in (a,b),!x'",
+    )
+
+
 def add_filter_flags(
     parser: argparse.ArgumentParser,
     *,
@@ -178,9 +191,7 @@ def add_filter_flags(
         default=None,
         help=f"filter by {kind} state",
     )
-    parser.add_argument(
-        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
-    )
+    add_label_flag(parser)
     parser.add_argument(
         "-l", "--latest", action="store_true", help=f"show the most recently created {kind}"
     )

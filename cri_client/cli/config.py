@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cri_client import pb
 
 __all__ = [
+    "label_filter",
     "load_container_config",
     "load_pod_config",
     "parse_duration",
@@ -137,6 +138,22 @@ def _unknown_fields(descriptor: Any, data: Mapping[str, Any], prefix: str) -> li
 
 
 # --- flag values ------------------------------------------------------------------------
+
+
+_LABEL_PAIR = re.compile(r"[^=!()\s]+=[^=!()\s]*")
+"""One ``key=value`` of crictl's ``--label``; anything else is selector syntax."""
+
+
+def label_filter(values: Sequence[str] | None) -> dict[str, str] | str | None:
+    """What repeated ``--label`` flags select: crictl's ``key=value`` pairs as a
+    mapping, anything else (``app!=web``, ``'tier in (a,b)'``, ``!canary``) joined
+    into one selector string for the library, which checks its syntax before any RPC."""
+    if not values:
+        return None
+    items = [item for given in values for item in given.split(",")]
+    if all(_LABEL_PAIR.fullmatch(item) for item in items):
+        return parse_labels(values)
+    return ",".join(values)
 
 
 def parse_labels(values: Sequence[str] | None, flag: str = "--label") -> dict[str, str]:

@@ -1,10 +1,14 @@
-"""What ``cri-client pull`` shows while it pulls: bars on a terminal, or plain lines.
+"""Progress on a terminal: what ``cri-client pull`` shows while it pulls, and the bar
+of bulk work (``rm``, ``rmp``, ``rmi``, ``stop``, ``recreate`` of several objects).
 
-On a terminal, ``rich`` draws one bar per layer and one for the total (imported only
-then). ``--progress plain`` writes a plain line at most once a second (and at each
-change of phase), which keeps logs short. Both go to stdout, before crictl's final
-``Image is up to date for <id>`` line. In a pipe nothing is shown unless asked for:
-scripts read crictl's one line there (docs/cli.md).
+Pulls: on a terminal, ``rich`` draws one bar per layer and one for the total
+(imported only then). ``--progress plain`` writes a plain line at most once a second
+(and at each change of phase), which keeps logs short. Both go to stdout, before
+crictl's final ``Image is up to date for <id>`` line. In a pipe nothing is shown
+unless asked for: scripts read crictl's one line there (docs/cli.md).
+
+Bulk work: a transient bar on stderr only when stderr is a terminal, so scripts see
+nothing and stderr stays empty on success; ``rich`` is imported only then.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import IO, Any
 
 from cri_client.cli.output import human_size
 from cri_client.types import PullPhase, PullProgress
+
+BULK_PROGRESS_AFTER = 2
+"""Items from which a bulk command shows a bar: one item is over before a bar helps."""
 
 PLAIN_LINE_INTERVAL = 1.0
 """Seconds between two plain progress lines of the same phase."""
@@ -102,3 +109,26 @@ def _bars(out: IO[str]) -> Iterator[Callable[[PullProgress], None]]:
             )
 
         yield show
+
+
+@contextlib.contextmanager
+def bulk_progress(stream: IO[str], total: int, description: str) -> Iterator[Callable[[], None]]:
+    """A function to call once per item done. On a terminal it advances a transient
+    bar (gone once the work ends) on ``stream``; elsewhere it does nothing."""
+    if total < BULK_PROGRESS_AFTER or not _is_terminal(stream):
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or bare stream
+        return False

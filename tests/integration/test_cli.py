@@ -938,7 +938,7 @@ def test_usage_errors_exit_1_with_one_clear_line(runtime: RuntimeUnderTest, tmp_
     assert "invalid choice: 'podz'" in usage("podz")
     assert "'sideways' is not one of" in usage("pods", "--state", "sideways")
     assert "not supported" in usage("stats", "-o", "go-template")  # crictl has none there
-    assert "incorrectly specified label" in usage("pods", "--label", "novalue")
+    assert "unbalanced parentheses" in usage("pods", "--label", "app in (a")
     assert "invalid regular expression" in usage("pods", "--name", "(")
     assert "invalid duration" in usage("-t", "soon", "pods")
 

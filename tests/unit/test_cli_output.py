@@ -408,8 +408,8 @@ def test_usage_errors_exit_1_before_connecting(
     nowhere = ["-r", f"unix://{tmp_path}/absent.sock"]
     assert main([*nowhere, "runp", str(bad)]) == 1
     assert capsys.readouterr().err.startswith(f"cri-client: {bad}: invalid JSON")
-    assert main([*nowhere, "pods", "--label", "x"]) == 1
-    assert "incorrectly specified label" in capsys.readouterr().err
+    assert main([*nowhere, "pods", "--label", "app in (a"]) == 1
+    assert "unbalanced parentheses in label selector" in capsys.readouterr().err
     assert main([*nowhere, "-t", "forever", "version"]) == 1
     with pytest.raises(SystemExit) as exited:
         main([*nowhere, "pods", "--state", "gone"])

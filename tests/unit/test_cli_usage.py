@@ -113,7 +113,7 @@ def test_usage_errors_exit_1_as_in_crictl(tmp_path: Path) -> None:
         (["pods", "--state", "gone"], "'gone' is not one of ready, notready"),
         (["podz"], "invalid choice: 'podz'"),
         (["-t", "forever", "version"], "invalid duration 'forever'"),
-        (["pods", "--label", "x"], "incorrectly specified label"),
+        (["pods", "--label", "x=y z"], "cannot parse label selector term"),
         (["runp", str(bad)], "invalid JSON"),
         (["-c", str(tmp_path / "absent.yaml"), "version"], "No such file"),
         (["help", "podz"], "no command 'podz'"),

@@ -477,7 +477,12 @@ def test_stats_of_an_exited_container_are_its_list_entry(sock: str) -> None:
 
     def status(request: Any, context: Any) -> pb.ContainerStatusResponse:
         exited = pb.ContainerStatus(id=CONTAINER_ID, state=pb.CONTAINER_EXITED)
-        return pb.ContainerStatusResponse(status=exited, info={"info": '{"sandboxID": "p1"}'})
+        info = (
+            '{"sandboxID": "p1", "runtimeSpec": {"annotations": {'
+            '"io.kubernetes.cri.sandbox-name": "job", '
+            '"io.kubernetes.cri.sandbox-namespace": "default"}}}'
+        )
+        return pb.ContainerStatusResponse(status=exited, info={"info": info})
 
     def listed(request: pb.ListContainerStatsRequest, context: Any) -> Any:
         entries = [exited_sample(CONTAINER_ID)] if request.filter.id == CONTAINER_ID else []

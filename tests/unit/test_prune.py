@@ -399,8 +399,6 @@ def test_canonical_reference(reference: str, canonical: str) -> None:
         ),
         (lambda: plans.check_duration(True, "min_age"), TypeError, "min_age must be a timedelta"),
         (lambda: plans.check_duration("1h", "min_age"), TypeError, "min_age must be a timedelta"),
-        (lambda: plans.check_parallel(0), ValueError, "parallel must be at least 1"),
-        (lambda: plans.check_parallel(2.0), TypeError, "parallel must be an int"),
         (lambda: plans.check_keep(["ok", ""]), ValueError, "keep patterns must be non-empty"),
         (lambda: plans.check_keep(3), TypeError, "keep must be a pattern"),
         (lambda: plans.check_pod_criteria(False, False), ValueError, "nothing to prune"),

@@ -109,7 +109,7 @@ def test_importing_the_package_loads_no_client_code() -> None:
     """``import cri_client`` is cheap: the exports load on first use."""
     code = (
         "import sys, cri_client; "
-        "print(sorted(m for m in sys.modules if m.startswith(('cri_client.', 'grpc'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('cri_client.', 'grpc', 'rich'))))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr

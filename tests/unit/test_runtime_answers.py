@@ -591,10 +591,14 @@ def test_containers_are_listed_by_a_bare_image_id(sock: str, image: str) -> None
     )
     other = pb.Container(id=OTHER_CTR_ID, image_id="0" * 64, state=pb.CONTAINER_RUNNING)
     handlers = {
-        "ListContainers": lambda r, c: pb.ListContainersResponse(containers=[crio_container, other])
+        "ListContainers": lambda r, c: pb.ListContainersResponse(
+            containers=[crio_container, other]
+        ),
+        # Containers without kubelet's labels: their pods' names come from the pod list.
+        "ListPodSandbox": lambda r, c: pb.ListPodSandboxResponse(items=[pod_message()]),
     }
     with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
-        assert [c.id for c in cri.containers.list(image=image)] == [CTR_ID]
+        assert [(c.id, c.pod_name) for c in cri.containers.list(image=image)] == [(CTR_ID, "web")]
         assert [c.id for c in cri.containers.list(image="docker.io/library/busy")] == []
 
 

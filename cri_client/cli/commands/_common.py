@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from cri_client.cli.arguments import add_output_flag, non_negative_int
+from cri_client.cli.arguments import add_label_flag, add_output_flag, non_negative_int
 from cri_client.cli.context import (
     CommandError,
     Context,
@@ -16,6 +16,7 @@ from cri_client.cli.context import (
     until_interrupted,
 )
 from cri_client.cli.output import render_table, truncate_id, write_document
+from cri_client.cli.progress import bulk_progress
 
 if TYPE_CHECKING:
     from cri_client.types import PruneItem, PruneReport
@@ -50,18 +51,23 @@ def write_key_values(out: IO[str], title: str, values: Mapping[str, str]) -> Non
             out.write(f"\t{key} -> {values[key]}\n")
 
 
-def for_each(ctx: Context, references: Sequence[str], action: Callable[[str], None]) -> int:
+def for_each(
+    ctx: Context, references: Sequence[str], action: Callable[[str], None], description: str
+) -> int:
     """``action`` on every reference, as crictl's removals run: all are tried, each
-    failure is reported on stderr, and the exit code is 1 if any failed."""
+    failure is reported on stderr, and the exit code is 1 if any failed. On a terminal
+    a transient progress bar (``description``) shows how far the work is."""
     from cri_client.errors import CRIError
 
     failed = False
-    for reference in references:
-        try:
-            action(reference)
-        except (CRIError, CommandError, ValueError) as err:
-            failed = True
-            ctx.stderr.write(f"cri-client: {reference}: {err}\n")
+    with bulk_progress(ctx.stderr, len(references), description) as advance:
+        for reference in references:
+            try:
+                action(reference)
+            except (CRIError, CommandError, ValueError) as err:
+                failed = True
+                ctx.stderr.write(f"cri-client: {reference}: {err}\n")
+            advance()
     return 1 if failed else 0
 
 
@@ -101,9 +107,7 @@ def registry_auth(
 
 def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     """crictl's flags shared by ``stats`` and ``statsp``: labels, output, -s, -w."""
-    parser.add_argument(
-        "--label", action="append", default=None, metavar="KEY=VALUE", help="filter by label"
-    )
+    add_label_flag(parser)
     add_output_flag(parser, "table")
     parser.add_argument(
         "-s",
@@ -148,8 +152,9 @@ def add_prune_flags(parser: argparse.ArgumentParser, *, labels: bool = True) -> 
             "--label",
             action="append",
             default=None,
-            metavar="KEY=VALUE",
-            help="prune only what has these labels",
+            metavar="SELECTOR",
+            help="prune only what matches this label selector (key=value, key!=value, "
+            "'key in (a,b)', key, !key; repeatable)",
         )
     add_output_flag(parser, "table")
 

@@ -33,10 +33,10 @@ from cri_client.cli.commands._common import (
 )
 from cri_client.cli.commands.pods import cancel_timeout
 from cri_client.cli.config import (
+    label_filter,
     load_container_config,
     load_pod_config,
     parse_env,
-    parse_labels,
 )
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
@@ -51,12 +51,11 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
+from cri_client.cli.progress import bulk_progress
 
 if TYPE_CHECKING:
     from cri_client import Container, CRIClient, pb
 
-POD_NAME_LABEL = "io.kubernetes.pod.name"
-POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128}")
 
 
@@ -102,7 +101,7 @@ def select_containers(cri: CRIClient, args: argparse.Namespace) -> list[Containe
         all=every_state or getattr(args, "all", False),
         id=getattr(args, "id", None) or None,
         state=None if every_state else args.state,
-        labels=parse_labels(args.label) or None,
+        labels=label_filter(args.label),
         pod=pod,
         name=args.name,
         namespace=args.namespace,
@@ -123,11 +122,10 @@ def _ps(ctx: Context, args: argparse.Namespace) -> int:
     if args.quiet:
         out.writelines(f"{c.id}\n" for c in containers)
         return 0
-    pods = _pod_names(cri, containers)
     if args.verbose:
         for ctr in containers:
             out.write(f"ID: {ctr.id}\nPodID: {ctr.pod_id}\n")
-            out.write(f"Namespace: {pods.get(ctr.id, ('unknown', 'unknown'))[1]}\n")
+            out.write(f"Namespace: {_pod_of(ctr)[1]}\n")
             if ctr.name:
                 out.write(f"Name: {ctr.name}\n")
             out.write(f"Attempt: {ctr.attempt}\n")
@@ -148,7 +146,7 @@ def _ps(ctx: Context, args: argparse.Namespace) -> int:
             image = _first_tag(cri, image)
         elif not args.no_trunc and _DIGEST.fullmatch(image):
             image = truncate_id(image, image.split(":", 1)[0] + ":")
-        pod_name, pod_namespace = pods.get(ctr.id, ("unknown", "unknown"))
+        pod_name, pod_namespace = _pod_of(ctr)
         rows.append(
             [
                 ctr.id if args.no_trunc else truncate_id(ctr.id),
@@ -166,22 +164,10 @@ def _ps(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _pod_names(cri: CRIClient, containers: list[Container]) -> dict[str, tuple[str, str]]:
-    """Each container's pod name and namespace: kubelet's labels, as crictl reads them,
-    else the pod's own metadata (crictl shows ``unknown`` for pods kubelet did not make)."""
-    names: dict[str, tuple[str, str]] = {}
-    missing = []
-    for ctr in containers:
-        labels = ctr.labels
-        if POD_NAME_LABEL in labels and POD_NAMESPACE_LABEL in labels:
-            names[ctr.id] = (labels[POD_NAME_LABEL], labels[POD_NAMESPACE_LABEL])
-        else:
-            missing.append(ctr)
-    if missing:
-        pods = {pod.id: (pod.name, pod.namespace) for pod in cri.pods.list()}
-        for ctr in missing:
-            names[ctr.id] = pods.get(ctr.pod_id, ("unknown", "unknown"))
-    return names
+def _pod_of(ctr: Container) -> tuple[str, str]:
+    """The container's pod name and namespace as the library reads them (kubelet's
+    labels, else the pod); ``unknown`` when neither says, as crictl shows it."""
+    return (ctr.pod_name or "unknown", ctr.pod_namespace or "unknown")
 
 
 def _first_tag(cri: CRIClient, image: str) -> str:
@@ -327,9 +313,11 @@ def _stop(ctx: Context, args: argparse.Namespace) -> int:
             return 0
     elif not references:
         raise ShowHelp
-    for reference in references:
-        cri.containers.get(reference).stop(args.timeout)
-        ctx.stdout.write(f"{reference}\n")
+    with bulk_progress(ctx.stderr, len(references), "Stopping containers") as advance:
+        for reference in references:
+            cri.containers.get(reference).stop(args.timeout)
+            ctx.stdout.write(f"{reference}\n")
+            advance()
     return 0
 
 
@@ -383,7 +371,7 @@ def _rm(ctx: Context, args: argparse.Namespace) -> int:
         if log_path and not args.keep_logs:
             _remove_log_files(ctx, log_path)
 
-    return for_each(ctx, references, remove)
+    return for_each(ctx, references, remove, "Removing containers")
 
 
 def _prune_containers(ctx: Context, args: argparse.Namespace) -> int:
@@ -396,7 +384,7 @@ def _prune_containers(ctx: Context, args: argparse.Namespace) -> int:
     cri = ctx.client()
     report = cri.containers.prune(
         exited_before=exited_before,
-        labels=parse_labels(args.label, "--label") or None,
+        labels=label_filter(args.label),
         dry_run=args.dry_run,
     )
     return write_prune(ctx, report, args.output, lambda item: [item.id])
@@ -542,14 +530,20 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
     reference = args.id or args.container
     container_id = cri.containers.get(reference).id if reference else None
     pod_id = cri.pods.get(args.pod).id if args.pod else None
-    labels = parse_labels(args.label) or None
+    labels = label_filter(args.label)
     if args.output != "table":
-        stats_filter = {
-            "id": container_id or "",
-            "pod_sandbox_id": pod_id or "",
-            "label_selector": labels or {},
-        }
-        replies = cri.api.list_container_stats(filter=stats_filter).stats
+        if isinstance(labels, str):  # a selector: the runtime's filter cannot take it all
+            samples = cri.containers.stats(
+                pod=pod_id, labels=labels, id=container_id, interval=float(args.seconds or 1)
+            )
+            replies = [sample.raw for sample in samples]
+        else:
+            stats_filter = {
+                "id": container_id or "",
+                "pod_sandbox_id": pod_id or "",
+                "label_selector": labels or {},
+            }
+            replies = list(cri.api.list_container_stats(filter=stats_filter).stats)
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
@@ -608,7 +602,7 @@ def _recreate(ctx: Context, args: argparse.Namespace) -> int:
         )
         ctx.stdout.write(f"{new.id}\n")
 
-    return for_each(ctx, args.containers, recreate)
+    return for_each(ctx, args.containers, recreate, "Recreating containers")
 
 
 COMMANDS = (

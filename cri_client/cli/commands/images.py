@@ -306,7 +306,7 @@ def _rmi(ctx: Context, args: argparse.Namespace) -> int:
         for name in image.repo_tags or image.repo_digests:
             ctx.stdout.write(f"Deleted: {name}\n")
 
-    return for_each(ctx, list(selected), remove)
+    return for_each(ctx, list(selected), remove, "Removing images")
 
 
 def _prune_images(ctx: Context, args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from cri_client.cli.commands._common import (
     write_prune,
     write_statuses,
 )
-from cri_client.cli.config import load_pod_config, parse_duration, parse_labels
+from cri_client.cli.config import label_filter, load_pod_config, parse_duration
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ago,
@@ -64,11 +64,10 @@ def _configure_pods(parser: argparse.ArgumentParser) -> None:
 
 def _pods(ctx: Context, args: argparse.Namespace) -> int:
     template = output_template(args)
-    labels = parse_labels(args.label)
     pods = ctx.client().pods.list(
         id=args.id or None,
         state=args.state,
-        labels=labels or None,
+        labels=label_filter(args.label),
         name=args.name,
         namespace=args.namespace,
     )
@@ -207,7 +206,7 @@ def _rmp(ctx: Context, args: argparse.Namespace) -> int:
         pod.remove(force=True)
         ctx.stdout.write(f"Removed sandbox {reference}\n")
 
-    return for_each(ctx, references, remove)
+    return for_each(ctx, references, remove, "Removing pods")
 
 
 def _prune_pods(ctx: Context, args: argparse.Namespace) -> int:
@@ -220,7 +219,7 @@ def _prune_pods(ctx: Context, args: argparse.Namespace) -> int:
     report = cri.pods.prune(
         not_ready=True,
         no_running_containers=args.no_running,
-        labels=parse_labels(args.label, "--label") or None,
+        labels=label_filter(args.label),
         dry_run=args.dry_run,
     )
 
@@ -256,7 +255,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
     if not references:
         pods = cri.pods.list(
             state=args.state,
-            labels=parse_labels(args.label) or None,
+            labels=label_filter(args.label),
             name=args.name,
             namespace=args.namespace,
         )
@@ -321,10 +320,14 @@ def _statsp(ctx: Context, args: argparse.Namespace) -> int:
     cri = ctx.client()
     reference = args.id or args.pod
     pod_id = cri.pods.get(reference).id if reference else None
-    labels = parse_labels(args.label) or None
+    labels = label_filter(args.label)
     if args.output != "table":
-        stats_filter = {"id": pod_id or "", "label_selector": labels or {}}
-        replies = cri.api.list_pod_sandbox_stats(filter=stats_filter).stats
+        if isinstance(labels, str):  # a selector: the runtime's filter cannot take it all
+            samples = cri.pods.stats(id=pod_id, labels=labels, interval=float(args.seconds or 1))
+            replies = [sample.raw for sample in samples]
+        else:
+            stats_filter = {"id": pod_id or "", "label_selector": labels or {}}
+            replies = list(cri.api.list_pod_sandbox_stats(filter=stats_filter).stats)
         items = sorted(replies, key=lambda s: s.attributes.id)
         write_document({"stats": [proto_dict(s) for s in items]}, args.output, ctx.stdout)
         return 0
@@ -372,7 +375,7 @@ def _recreatep(ctx: Context, args: argparse.Namespace) -> int:
         )
         ctx.stdout.write(f"{pod.id}\n")
 
-    return for_each(ctx, args.pods, recreate)
+    return for_each(ctx, args.pods, recreate, "Recreating pods")
 
 
 COMMANDS = (
