@@ -226,6 +226,11 @@ def test_container_plan(instance: Instance, node: Node) -> None:
     assert item.detail.endswith(" ago, less than 1h0m")
     web_only = instance.cri.containers.prune(labels={**node.labels, "app": "web"}, dry_run=True)
     assert set(verdicts(web_only, "container")) == {ctrs["server"].id, ctrs["init"].id}
+    selector = f"suite={node.labels['suite']},app notin (web,old)"  # passed to list()
+    batch = instance.cri.containers.prune(labels=selector, dry_run=True)
+    assert set(verdicts(batch, "container")) == {
+        ctrs[name].id for name in ("by-digest", "by-id", "shared-1")
+    }
 
 
 def test_pod_plan(instance: Instance, node: Node) -> None:
