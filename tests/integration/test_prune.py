@@ -14,7 +14,8 @@ again (:func:`node`):
 * images no container uses: ``prune-unused`` and ``prune-keep``; the sandbox image.
 
 The ``prune-*`` images are busybox with one label each (a config of their own, so an
-id of their own), pushed to the instance's local registry once per module.
+id of their own), pushed to the instance's local registry once per module. The last
+test runs docs/operations.md's three scripts as written on this node.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -419,3 +421,53 @@ def test_cli_prunes_with_reasons_and_crictl_output(instance: Instance, node: Nod
         == "cri-client: --exited-before: invalid duration 'soon' (use e.g. 10s, 1m30s, 500ms)\n"
     )
     assert cli(instance, "rmp", "--dry-run", code=1).stderr.startswith("cri-client: --dry-run")
+
+
+def operations_doc_scripts() -> dict[str, str]:
+    """docs/operations.md's opening scripts, by their bold title: Inventory, Cleanup,
+    Health check and recreate."""
+    text = (Path(__file__).parents[2] / "docs" / "operations.md").read_text()
+    intro = text.split("\n## ", 1)[0]
+    found = re.findall(r"\*\*([^*]+)\*\*:(?:(?!```).)*?```python\n(.*?)```", intro, flags=re.S)
+    return dict(found)
+
+
+def test_the_operations_doc_scripts_run_as_written(
+    instance: Instance,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scripts = operations_doc_scripts()
+    assert list(scripts) == ["Inventory", "Cleanup", "Health check and recreate"]
+    monkeypatch.setenv("CONTAINER_RUNTIME_ENDPOINT", instance.containerd.endpoint)
+    cri = instance.cri
+    busybox = instance.containerd.busybox_image
+    pod = cri.pods.run(f"docs-{unique}", labels={"app": "web"})
+    web = cri.containers.create(
+        pod, "web", busybox, command=["sleep", "3600"], labels={"app": "web"}, pull=True
+    )
+    web.start()
+    done = cri.containers.create(pod, "done", busybox, command=["sh", "-c", "exit 4"])
+    done.start()
+    done.wait()
+    unused = cri.images.pull(instance.image("unused")).id
+
+    exec(scripts["Inventory"], {})  # the documented script, as written
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows[done.id]["exit_code"] == 4 and rows[done.id]["pod_name"] == f"docs-{unique}"
+    assert rows[web.id]["state"] == "running" and rows[web.id]["pod_namespace"] == "default"
+
+    exec(scripts["Cleanup"], {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].endswith("0 failed"), lines
+    assert web.reload().state.value == "running"  # running: never removed
+    assert done.reload().exit_code == 4  # exited less than an hour ago: kept
+    assert cri.images.get(busybox) and cri.images.get(instance.containerd.pause_image)
+    assert cri.images.exists(unused)  # unused, but built today: younger than min_age
+
+    exec(scripts["Health check and recreate"], {})
+    assert capsys.readouterr().out == "recreated web as attempt 1\n"
+    (new,) = cri.containers.list(pod=pod, name="^web$")
+    assert new.id != web.id and new.attempt == 1 and new.labels["app"] == "web"
+    pod.remove(force=True, grace_period=0)
