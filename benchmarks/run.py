@@ -20,12 +20,15 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
 9. inventory: 300 exited containers listed with their statuses
    (``list(with_status=True)``, one ContainerStatus each, at several parallelisms)
    next to a bare ``ListContainers`` and to the same statuses on the bare stub;
-10. the command line's cold start: ``cri-client version|ps|pods|images|info`` next to
+10. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
+   with 2, 4, 8 and 16 removals at once (the ``BULK_PARALLELISM`` default;
+   docs/performance.md, section 12);
+11. the command line's cold start: ``cri-client version|ps|pods|images|info`` next to
     the floor, a bare ``import grpc`` plus the generated stubs (docs/performance.md,
-    section 12);
-11. 50 ``inspect`` command lines in one ``cri-client batch`` next to 50 processes of
+    section 13);
+12. 50 ``inspect`` command lines in one ``cri-client batch`` next to 50 processes of
     ``crictl inspect`` (if crictl is on PATH) and of ``cri-client inspect``
-    (docs/performance.md, section 13).
+    (docs/performance.md, section 14).
 """
 
 from __future__ import annotations
@@ -417,6 +420,41 @@ def inventory(endpoint: str, image: str, count: int, log_dir: str) -> None:
                 pod.remove(force=True)
 
 
+def prune_exited(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    """The same pod filled with ``count`` exited containers before each prune."""
+    from cri_client._sync.concurrency import each_at_most
+
+    print(f"\n10. containers.prune() of {count} exited containers, seconds (median of 3)")
+    with CRIClient(endpoint) as cri:
+        pod = cri.pods.run("bench-prune", log_directory=log_dir)
+        try:
+            for parallel in (1, 2, 4, 8, 16):
+                times = []
+                for round_ in range(3):
+                    labels = {"bench": f"prune-{parallel}-{round_}"}
+
+                    def exited(index: int, labels: dict[str, str] = labels) -> None:
+                        name = f"{labels['bench']}-{index}"
+                        ctr = cri.containers.create(
+                            pod, name, image, command=["true"], labels=labels
+                        )
+                        ctr.start().wait(timeout=60)
+
+                    made = each_at_most([lambda i=i: exited(i) for i in range(count)], 8)
+                    assert not any(isinstance(m, Exception) for m in made), made
+                    started = time.perf_counter()
+                    report = cri.containers.prune(labels=labels, parallel=parallel)
+                    times.append(time.perf_counter() - started)
+                    assert len(report.removed) == count and report.ok
+                median = statistics.median(times)
+                print(
+                    f"parallel={parallel:<3}{median:>8.2f} s  "
+                    f"{median / count * 1000:>6.1f} ms per container"
+                )
+        finally:
+            pod.remove(force=True)
+
+
 def pull_progress_cost(endpoint: str, image: str, rounds: int) -> None:
     """Section 8: the same pull with and without ``progress=``, alternating, the image
     removed (and its content collected) before each pull."""
@@ -512,7 +550,7 @@ def print_against(
 
 
 def cold_start(endpoint: str, repeats: int) -> None:
-    print(f"\n10. command line cold start (median of {repeats}, interleaved), ms")
+    print(f"\n11. command line cold start (median of {repeats}, interleaved), ms")
     env = bytecode_env()
     floor = "import grpc; from cri_client._proto import api_pb2_grpc"
     argvs = {"floor: import grpc + stubs": [sys.executable, "-c", floor]}
@@ -529,7 +567,7 @@ def cold_start(endpoint: str, repeats: int) -> None:
 
 
 def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> None:
-    print(f"\n11. {count} inspect commands: one batch process or {count} processes, s")
+    print(f"\n12. {count} inspect commands: one batch process or {count} processes, s")
     env = bytecode_env()
     script = "".join(f"inspect {container_id}\n" for _ in range(count)).encode()
     ours = [*cli_command(), "-r", endpoint]
@@ -563,7 +601,7 @@ def main() -> None:
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
     parser.add_argument(
-        "--sections", default="1,2,3,4,5,6,7,8,9,10,11", help="which to run, e.g. 1,3"
+        "--sections", default="1,2,3,4,5,6,7,8,9,10,11,12", help="which to run, e.g. 1,3"
     )
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
@@ -630,8 +668,10 @@ def main() -> None:
             if 9 in sections:
                 inventory(endpoint, image, 60 if args.quick else 300, log_dir)
             if 10 in sections:
-                cold_start(endpoint, 7 if args.quick else 21)
+                prune_exited(endpoint, image, 50 if args.quick else 200, log_dir)
             if 11 in sections:
+                cold_start(endpoint, 7 if args.quick else 21)
+            if 12 in sections:
                 batch_inspect(endpoint, ctr.id, 50, 3 if args.quick else 5)
         finally:
             channel.close()

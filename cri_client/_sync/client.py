@@ -10,19 +10,20 @@ from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and loggin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cri_client._api import LowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
-from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
+from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.runtimes import zero_cpu_rate_is_measured
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import SyncInvoker, takes_rpc_timeout
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
-from cri_client.types import RuntimeStatus, RuntimeVersion
+from cri_client.types import PruneReport, RuntimeStatus, RuntimeVersion
 
 if TYPE_CHECKING:
     from cri_client._sync.containers import Container, ContainerManager
@@ -188,6 +189,42 @@ class CRIClient(BaseClient):
         except BaseException:
             pod.remove(force=True, missing_ok=True)
             raise
+
+    @takes_rpc_timeout
+    def prune(
+        self,
+        *,
+        exited_before: timedelta | float | None = None,
+        not_ready: bool = True,
+        no_running_containers: bool = False,
+        keep: str | Iterable[str] = (),
+        min_age: timedelta | float | None = None,
+        labels: Mapping[str, str] | str | None = None,
+        dry_run: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> PruneReport:
+        """Containers, then pods, then images, in the order that frees each for the
+        next: the arguments are those of ``containers.prune()``, ``pods.prune()`` and
+        ``images.prune()``, all checked before the first RPC; ``labels`` select the
+        containers and pods (images have none: every unused image is a candidate).
+        One report lists every candidate of the three steps. A dry run plans the
+        later steps as if the earlier ones had removed what they selected.
+
+        >>> report = cri.prune(exited_before=3600, min_age=timedelta(days=1))
+        >>> print(report.bytes_expected, [i.name for i in report.failed])
+        """
+        from cri_client._sync.prune import ContainerOptions, ImageOptions, PodOptions, Pruner
+
+        pruner = Pruner(self, dry_run, parallel)
+        containers = ContainerOptions(exited_before)
+        pods = PodOptions(not_ready, no_running_containers)
+        images = ImageOptions(keep, min_age)
+        return pruner.report(
+            lambda: pruner.containers(containers, labels),
+            lambda: pruner.pods(pods, labels),
+            lambda: pruner.images(images),
+        )
 
     def events(self, *, resubscribe: bool = True, include_backlog: bool = False) -> EventStream:
         """Container lifecycle events as they happen (``GetContainerEvents``), typed,

@@ -19,14 +19,17 @@ from cri_client.cli.arguments import (
     output_template,
 )
 from cri_client.cli.commands._common import (
+    add_prune_flags,
     add_recreate_timeout,
     add_sampling_flags,
     for_each,
     naming_unimplemented,
     nothing_found,
+    prune_duration,
     registry_auth,
     show_samples,
     write_key_values,
+    write_prune,
     write_statuses,
 )
 from cri_client.cli.commands.pods import cancel_timeout
@@ -328,11 +331,24 @@ def _configure_rm(parser: argparse.ArgumentParser) -> None:
         "-k", "--keep-logs", action="store_true", help="keep the log file and its rotations"
     )
     parser.add_argument("-a", "--all", action="store_true", help="remove all containers")
+    parser.add_argument(
+        "--exited-before",
+        default=None,
+        metavar="DURATION",
+        help="prune: remove the containers that exited at least this long ago (e.g. 1h30m; "
+        "0s: every exited one), never a running or created one",
+    )
+    add_prune_flags(parser)
 
 
 def _rm(ctx: Context, args: argparse.Namespace) -> int:
     """As crictl: a running container is refused without ``-f``; with it, it is killed
-    (its id printed) and removed (its id printed again); its log files go too."""
+    (its id printed) and removed (its id printed again); its log files go too.
+    ``--exited-before`` prunes instead (:func:`_prune_containers`)."""
+    if args.exited_before is not None:
+        return _prune_containers(ctx, args)
+    if args.dry_run or args.label or args.output != "table":
+        raise UsageError("--dry-run, --label and --output need --exited-before")
     if not (args.containers or args.all):
         raise ShowHelp
     cri = ctx.client()
@@ -357,6 +373,22 @@ def _rm(ctx: Context, args: argparse.Namespace) -> int:
             _remove_log_files(ctx, log_path)
 
     return for_each(ctx, references, remove, "Removing containers")
+
+
+def _prune_containers(ctx: Context, args: argparse.Namespace) -> int:
+    """``rm --exited-before DURATION``: the library's container prune; each removed
+    container's id is printed as ``rm`` prints it (the plan with ``--dry-run``, the
+    report with ``-o``). Log files stay, as the library's removal leaves them."""
+    if args.containers or args.all or args.force:
+        raise UsageError("--exited-before takes no CONTAINER-ID, --all or --force")
+    exited_before = prune_duration(args.exited_before, "--exited-before")
+    cri = ctx.client()
+    report = cri.containers.prune(
+        exited_before=exited_before,
+        labels=label_filter(args.label),
+        dry_run=args.dry_run,
+    )
+    return write_prune(ctx, report, args.output, lambda item: [item.id])
 
 
 def _remove_log_files(ctx: Context, log_path: str) -> None:
