@@ -592,6 +592,18 @@ def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> 
         ]
     else:
         print("crictl is not on PATH: not measured (no Debian or PyPI package ships it)")
+        ctr = shutil.which("ctr")
+        if ctr is not None:  # a stand-in: a Go gRPC client process, one RPC, JSON out
+            print("stand-in: containerd's ctr (Go, gRPC, one call a process): containers info")
+            address = endpoint.removeprefix("unix://")
+            runs[f"{count} x ctr containers info"] = lambda: [
+                subprocess.run(
+                    [ctr, "--address", address, "-n", "k8s.io", "containers", "info", container_id],
+                    check=True,
+                    capture_output=True,
+                )
+                for _ in range(count)
+            ]
     results = interleaved(runs, rounds)
     print_against(results, "cri-client batch", "ratio", 1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -229,3 +230,13 @@ def write_prune(
     for item in report.failed:
         ctx.stderr.write(f"cri-client: {item.name or item.id}: {item.detail}\n")
     return 1 if report.failed else 0
+
+
+_FULL_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def full_id(reference: str, resolve: Callable[[str], Any]) -> str:
+    """A full id as given, else the id ``resolve`` (``cri.containers.get``,
+    ``cri.pods.get``) finds for a name or prefix: a full id costs no lookup, so
+    ``inspect ID`` is one RPC, as crictl's (a gone id is the runtime's NotFound)."""
+    return reference if _FULL_ID.fullmatch(reference) else str(resolve(reference).id)

@@ -23,6 +23,7 @@ from cri_client.cli.commands._common import (
     add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    full_id,
     naming_unimplemented,
     nothing_found,
     prune_duration,
@@ -428,7 +429,7 @@ def _inspect(ctx: Context, args: argparse.Namespace) -> int:
     verbose = not args.quiet
     documents = []
     for reference in references:
-        container_id = cri.containers.get(reference).id
+        container_id = full_id(reference, cri.containers.get)
         reply = cri.api.container_status(container_id=container_id, verbose=verbose)
         if args.output == "table":
             _write_container_status_table(ctx, reply, verbose)

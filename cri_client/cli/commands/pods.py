@@ -19,6 +19,7 @@ from cri_client.cli.commands._common import (
     add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    full_id,
     nothing_found,
     show_samples,
     write_key_values,
@@ -265,7 +266,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
     verbose = not args.quiet
     documents = []
     for reference in references:
-        pod_id = cri.pods.get(reference).id
+        pod_id = full_id(reference, cri.pods.get)
         reply = cri.api.pod_sandbox_status(pod_sandbox_id=pod_id, verbose=verbose)
         if args.output == "table":
             _write_pod_status_table(ctx, reply, verbose)
