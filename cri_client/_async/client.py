@@ -8,7 +8,7 @@ from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and loggin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from cri_client._core.runtimes import zero_cpu_rate_is_measured
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import AsyncInvoker, takes_rpc_timeout
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
-from cri_client.types import PruneReport, RuntimeStatus, RuntimeVersion
+from cri_client.types import PruneItem, PruneReport, RuntimeStatus, RuntimeVersion
 
 if TYPE_CHECKING:
     from cri_client._async.containers import AsyncContainer, AsyncContainerManager
@@ -202,6 +202,7 @@ class AsyncCRIClient(BaseClient):
         labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
         rpc_timeout: float | None = None,
     ) -> PruneReport:
         """Containers, then pods, then images, in the order that frees each for the
@@ -210,13 +211,15 @@ class AsyncCRIClient(BaseClient):
         containers and pods (images have none: every unused image is a candidate).
         One report lists every candidate of the three steps. A dry run plans the
         later steps as if the earlier ones had removed what they selected.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
 
         >>> report = await cri.prune(exited_before=3600, min_age=timedelta(days=1))
         >>> print(report.bytes_expected, [i.name for i in report.failed])
         """
         from cri_client._async.prune import ContainerOptions, ImageOptions, PodOptions, Pruner
 
-        pruner = Pruner(self, dry_run, parallel)
+        pruner = Pruner(self, dry_run, parallel, progress)
         containers = ContainerOptions(exited_before)
         pods = PodOptions(not_ready, no_running_containers)
         images = ImageOptions(keep, min_age)

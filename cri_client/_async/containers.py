@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from cri_client._async.pods import AsyncPod
     from cri_client._async.sessions import AsyncExecSession
     from cri_client._core.logfile import LogFollower, Since
-    from cri_client.types import ContainerStats, LogRecord, PruneReport
+    from cri_client.types import ContainerStats, LogRecord, PruneItem, PruneReport
 
 __all__ = ["AsyncContainer", "AsyncContainerManager"]
 
@@ -1135,6 +1135,7 @@ class AsyncContainerManager:
         labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
         rpc_timeout: float | None = None,
     ) -> PruneReport:
         """Remove exited containers (with ``labels``; with ``exited_before``, a
@@ -1143,6 +1144,8 @@ class AsyncContainerManager:
         removed or kept: running and created ones always stay (docs/operations.md).
         Each failure is reported on its item, not raised; ``dry_run`` removes nothing.
         Log files stay, as with :meth:`remove`.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
 
         >>> report = await cri.containers.prune(exited_before=timedelta(hours=1))
         >>> [item.name for item in report.removed]
@@ -1150,7 +1153,7 @@ class AsyncContainerManager:
         """
         from cri_client._async.prune import ContainerOptions, Pruner
 
-        pruner = Pruner(self._client, dry_run, parallel)
+        pruner = Pruner(self._client, dry_run, parallel, progress)
         options = ContainerOptions(exited_before)
         return await pruner.report(lambda: pruner.containers(options, labels))
 

@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from cri_client._sync.logstream import LogStream
     from cri_client._sync.pods import Pod
     from cri_client._sync.sessions import ExecSession
-    from cri_client.types import ContainerStats, LogRecord, PruneReport
+    from cri_client.types import ContainerStats, LogRecord, PruneItem, PruneReport
 
 __all__ = ["Container", "ContainerManager"]
 
@@ -1115,6 +1115,7 @@ class ContainerManager:
         labels: Mapping[str, str] | str | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
         rpc_timeout: float | None = None,
     ) -> PruneReport:
         """Remove exited containers (with ``labels``; with ``exited_before``, a
@@ -1123,6 +1124,8 @@ class ContainerManager:
         removed or kept: running and created ones always stay (docs/operations.md).
         Each failure is reported on its item, not raised; ``dry_run`` removes nothing.
         Log files stay, as with :meth:`remove`.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
 
         >>> report = cri.containers.prune(exited_before=timedelta(hours=1))
         >>> [item.name for item in report.removed]
@@ -1130,7 +1133,7 @@ class ContainerManager:
         """
         from cri_client._sync.prune import ContainerOptions, Pruner
 
-        pruner = Pruner(self._client, dry_run, parallel)
+        pruner = Pruner(self._client, dry_run, parallel, progress)
         options = ContainerOptions(exited_before)
         return pruner.report(lambda: pruner.containers(options, labels))
 

@@ -41,7 +41,7 @@ from cri_client._core.runtimes import (
     image_status_query,
     progress_service_missing,
 )
-from cri_client._core.validation import check_image_reference, check_reference
+from cri_client._core.validation import check_callback, check_image_reference, check_reference
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._proto.containerd import content_pb2
@@ -49,7 +49,7 @@ from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
 from cri_client._sync.concurrency import InBackground
 from cri_client.errors import CRIError, NotFoundError
-from cri_client.types import ImageFsInfo, PruneReport, PullProgress
+from cri_client.types import ImageFsInfo, PruneItem, PruneReport, PullProgress
 
 if TYPE_CHECKING:
     from cri_client._sync.client import CRIClient
@@ -109,8 +109,7 @@ class ImageManager:
             request, credentials = self._pull_request(reference, auth)
             reply = self._pull(request, credentials)
             return Image(self._client, self._status(reply.image_ref))
-        if not callable(progress):
-            raise TypeError(f"progress must be callable, not {type(progress).__name__}")
+        check_callback(progress)
         pulled: list[pb.Image] = []
         for value in self._watch_pull(reference, auth, pulled):
             progress(value)
@@ -312,6 +311,7 @@ class ImageManager:
         min_age: timedelta | float | None = None,
         dry_run: bool = False,
         parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
         rpc_timeout: float | None = None,
     ) -> PruneReport:
         """Remove the images nothing uses, at most ``parallel`` at a time, and report
@@ -322,6 +322,8 @@ class ImageManager:
         (docs/operations.md says from when). The containers are listed again just
         before the removals. ``report.bytes_expected`` is what the selected images
         take; ``dry_run`` removes nothing.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
 
         >>> report = cri.images.prune(keep=["*/base:*"], dry_run=True)
         >>> [(item.name, item.reason.value) for item in report.items]
@@ -329,7 +331,7 @@ class ImageManager:
         """
         from cri_client._sync.prune import ImageOptions, Pruner
 
-        pruner = Pruner(self._client, dry_run, parallel)
+        pruner = Pruner(self._client, dry_run, parallel, progress)
         options = ImageOptions(keep, min_age)
         return pruner.report(lambda: pruner.images(options))
 

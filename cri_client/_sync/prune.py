@@ -19,6 +19,7 @@ checked for running containers again just before it is stopped.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -30,7 +31,7 @@ from cri_client._core.runtimes import (
     sandbox_image_from_config,
     sandbox_image_from_pod_info,
 )
-from cri_client._core.validation import check_parallel
+from cri_client._core.validation import check_callback, check_parallel
 from cri_client._proto import api_pb2 as pb
 from cri_client._sync import support
 from cri_client._sync.concurrency import each_at_most
@@ -71,10 +72,18 @@ class Pruner:
     ``ignored_containers`` and ``ignored_pods`` are what an earlier step of a dry
     ``cri.prune()`` would have removed: the later steps plan as if they were gone."""
 
-    def __init__(self, client: CRIClient, dry_run: object, parallel: object) -> None:
+    def __init__(
+        self,
+        client: CRIClient,
+        dry_run: object,
+        parallel: object,
+        progress: Callable[[PruneItem, int, int], object] | None,
+    ) -> None:
         self.client = client
         self.dry_run = plans.check_flag(dry_run, "dry_run")
         self.parallel = check_parallel(parallel)
+        check_callback(progress)
+        self.progress = progress
         self.ignored_containers: set[str] = set()
         self.ignored_pods: set[str] = set()
         self.fs_before: ImageFsInfo | None = None
@@ -114,11 +123,24 @@ class Pruner:
             return items
         if self.fs_before is None:
             self.fs_before = self.client.images.fs_info()
-        results = self._each([functools.partial(remove, item) for item in selected])
-        done = {
-            item.id: result if isinstance(result, PruneItem) else plans.outcome(item, result)
-            for item, result in zip(selected, results, strict=True)
-        }
+        finished = itertools.count(1)  # next() is atomic: the sync flavour's threads share it
+
+        def remove_and_tell(item: PruneItem) -> PruneItem:
+            """``remove``, then the progress callback with the item as it ended."""
+            try:
+                ended = remove(item)
+            except Exception as error:  # reported on the item, as each_at_most would
+                ended = plans.outcome(item, error)
+            if self.progress is not None:
+                self.progress(ended, next(finished), len(selected))
+            return ended
+
+        results = self._each([functools.partial(remove_and_tell, item) for item in selected])
+        done: dict[str, PruneItem] = {}
+        for item, result in zip(selected, results, strict=True):
+            if isinstance(result, Exception):  # the progress callback's own error
+                raise result
+            done[item.id] = result
         return [done.get(item.id, item) for item in items]
 
     # --- containers ------------------------------------------------------------------

@@ -312,8 +312,21 @@ def test_image_prune_removes_only_the_unused_image(instance: Instance, node: Nod
 
 def test_prune_everything_in_order(instance: Instance, node: Node) -> None:
     cri = instance.cri
-    report = cri.prune(labels=node.labels, no_running_containers=True, keep=[KEEP])
+    heard: list[tuple[str, str, int, int]] = []
+    report = cri.prune(
+        labels=node.labels,
+        no_running_containers=True,
+        keep=[KEEP],
+        progress=lambda item, done, total: heard.append((item.kind, item.id, done, total)),
+    )
     removed = {i.id for i in report.removed}
+    assert {item_id for _, item_id, _, _ in heard} == removed  # each removal, as it ended
+    kinds = ["container"] * 4 + ["pod"] * 2 + ["image"] * 4  # the steps, in order
+    assert [kind for kind, _, _, _ in heard] == kinds
+    assert sorted((kind, done, total) for kind, _, done, total in heard) == sorted(
+        [*(("container", n, 4) for n in range(1, 5)), *(("pod", n, 2) for n in range(1, 3))]
+        + [("image", n, 4) for n in range(1, 5)]
+    )  # threads may tell in another order than they counted
     ctrs, pods, ids = node.containers, node.pods, node.image_ids
     assert removed == {
         ctrs["by-digest"].id,
@@ -371,6 +384,22 @@ def cli(instance: Instance, *args: str, code: int = 0) -> subprocess.CompletedPr
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == code, (args, done.returncode, done.stdout, done.stderr)
     return done
+
+
+def test_cli_prune_draws_a_bar_when_stderr_is_a_terminal(instance: Instance, node: Node) -> None:
+    from .conftest import run_with_stderr_on_a_terminal
+
+    argv = [sys.executable, "-m", "cri_client", "-r", instance.containerd.endpoint]
+    env = {"CRI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    label = f"suite={node.labels['suite']}"
+    done, drawn = run_with_stderr_on_a_terminal(
+        [*argv, "rm", "--exited-before", "0s", "-l", label], env
+    )
+    exited = [node.containers[n].id for n in ("by-digest", "by-id", "shared-1", "shared-2")]
+    assert done.returncode == 0 and sorted(done.stdout.split()) == sorted(exited)
+    assert b"Removing containers" in drawn and b"4/4" in drawn and b"Traceback" not in drawn
+    quiet = cli(instance, "rm", "--exited-before", "0s", "-l", label)  # not a terminal: no bar
+    assert (quiet.stdout, quiet.stderr) == ("", "")
 
 
 def test_cli_prunes_with_reasons_and_crictl_output(instance: Instance, node: Node) -> None:

@@ -474,6 +474,36 @@ def test_a_removal_that_fails_is_reported_on_its_item(sock: str) -> None:
     assert fake.calls.count("RemoveImage") == 2
 
 
+def test_progress_hears_of_each_removal_as_it_ends_failures_included(sock: str) -> None:
+    def remove_image(request: pb.RemoveImageRequest, context: grpc.ServicerContext) -> Any:
+        if request.image.image == HEX:
+            context.abort(grpc.StatusCode.UNKNOWN, "image is being used by a container")
+        return pb.RemoveImageResponse()
+
+    heard: list[tuple[str, bool, int, int]] = []
+    with FakeRuntime(sock, fake_node(remove_image)) as fake, CRIClient(fake.endpoint) as cri:
+        report = cri.images.prune(
+            parallel=1,
+            progress=lambda item, done, total: heard.append((item.name, item.removed, done, total)),
+        )
+    assert heard == [
+        ("docker.io/library/a:1", False, 1, 2),
+        ("docker.io/library/b:1", True, 2, 2),
+    ]
+    assert [i.reason for i in report.items] == [PruneReason.FAILED, PruneReason.UNUSED]
+
+
+def test_a_failing_progress_callback_is_raised_after_the_removals(sock: str) -> None:
+    def broken(item: PruneItem, done: int, total: int) -> None:
+        raise RuntimeError(f"callback broke at {done}")
+
+    handlers = fake_node(lambda request, context: pb.RemoveImageResponse())
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(RuntimeError, match="callback broke at 1"):
+            cri.images.prune(parallel=1, progress=broken)
+    assert fake.calls.count("RemoveImage") == 2
+
+
 def test_bad_arguments_make_no_rpc(sock: str) -> None:
     handlers = fake_node(abort_with(grpc.StatusCode.INTERNAL, "must not be called"))
     with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
@@ -485,6 +515,8 @@ def test_bad_arguments_make_no_rpc(sock: str) -> None:
             cri.pods.prune(not_ready=False)
         with pytest.raises(TypeError, match="exited_before"):
             cri.containers.prune(exited_before="1h")
+        with pytest.raises(TypeError, match="progress must be callable, not str"):
+            cri.prune(progress="bar")  # type: ignore[arg-type]
     assert fake.calls == []
 
 

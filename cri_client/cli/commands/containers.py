@@ -53,7 +53,7 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
-from cri_client.cli.progress import bulk_progress
+from cri_client.cli.progress import bulk_progress, prune_progress
 
 if TYPE_CHECKING:
     from cri_client import Container, CRIClient, pb
@@ -384,11 +384,13 @@ def _prune_containers(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("--exited-before takes no CONTAINER-ID, --all or --force")
     exited_before = prune_duration(args.exited_before, "--exited-before")
     cri = ctx.client()
-    report = cri.containers.prune(
-        exited_before=exited_before,
-        labels=label_filter(args.label),
-        dry_run=args.dry_run,
-    )
+    with prune_progress(ctx.stderr) as progress:
+        report = cri.containers.prune(
+            exited_before=exited_before,
+            labels=label_filter(args.label),
+            dry_run=args.dry_run,
+            progress=progress,
+        )
     return write_prune(ctx, report, args.output, lambda item: [item.id])
 
 

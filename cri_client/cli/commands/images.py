@@ -29,6 +29,7 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
+from cri_client.cli.progress import prune_progress
 
 if TYPE_CHECKING:
     from cri_client import Image
@@ -316,7 +317,10 @@ def _prune_images(ctx: Context, args: argparse.Namespace) -> int:
     min_age = prune_duration(args.min_age, "--min-age")
     cri = ctx.client()
     names = {image.id: image.repo_tags or image.repo_digests for image in cri.images.list()}
-    report = cri.images.prune(keep=args.keep, min_age=min_age, dry_run=args.dry_run)
+    with prune_progress(ctx.stderr) as progress:
+        report = cri.images.prune(
+            keep=args.keep, min_age=min_age, dry_run=args.dry_run, progress=progress
+        )
     if not any(item.selected for item in report.items) and args.output == "table":
         ctx.stderr.write("No images to remove\n")
         return 0

@@ -40,6 +40,7 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
+from cri_client.cli.progress import prune_progress
 
 if TYPE_CHECKING:
     from cri_client import pb
@@ -217,12 +218,14 @@ def _prune_pods(ctx: Context, args: argparse.Namespace) -> int:
     if args.pods or args.all or args.force:
         raise UsageError("--not-ready and --no-running take no POD-ID, --all or --force")
     cri = ctx.client()
-    report = cri.pods.prune(
-        not_ready=True,
-        no_running_containers=args.no_running,
-        labels=label_filter(args.label),
-        dry_run=args.dry_run,
-    )
+    with prune_progress(ctx.stderr) as progress:
+        report = cri.pods.prune(
+            not_ready=True,
+            no_running_containers=args.no_running,
+            labels=label_filter(args.label),
+            dry_run=args.dry_run,
+            progress=progress,
+        )
 
     from cri_client.types import PruneReason
 
