@@ -1,6 +1,6 @@
 """The Ansible collection across three local nodes (containerd 1.6 over SSH, 1.7 and 2.1
 local: tests/fleet/harness.py), timed, asserting nothing (numbers go to
-docs/performance.md, section 12):
+docs/performance.md, section 15):
 
     python benchmarks/fleet.py [--rounds 3] [--ansible 2.19]
 
@@ -18,8 +18,8 @@ docs/performance.md, section 12):
 Each figure is the median and the fastest of ``--rounds`` runs of ``ansible-playbook``,
 wall clock from process start to exit (the fastest is the better estimate of Ansible's
 own cost on a machine shared with other work). Needs what the fleet tests need
-(scripts/ansible.sh setup), and the prune API in the cri-client of this Python and of
-the nodes' ($CRI_CLIENT_FLEET_PYTHON).
+(scripts/ansible.sh setup); the nodes' Python is $CRI_CLIENT_FLEET_PYTHON (default
+this one).
 """
 
 from __future__ import annotations

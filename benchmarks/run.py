@@ -19,7 +19,16 @@ containerd 2.1. It measures, asserting nothing (numbers go to docs/performance.m
    and without progress (rounds alternate; docs/performance.md, section 10).
 9. inventory: 300 exited containers listed with their statuses
    (``list(with_status=True)``, one ContainerStatus each, at several parallelisms)
-   next to a bare ``ListContainers`` and to the same statuses on the bare stub.
+   next to a bare ``ListContainers`` and to the same statuses on the bare stub;
+10. ``cri.containers.prune()`` of 200 exited containers, serial (``parallel=1``) and
+   with 2, 4, 8 and 16 removals at once (the ``BULK_PARALLELISM`` default;
+   docs/performance.md, section 12);
+11. the command line's cold start: ``cri-client version|ps|pods|images|info`` next to
+    the floor, a bare ``import grpc`` plus the generated stubs (docs/performance.md,
+    section 13);
+12. 50 ``inspect`` command lines in one ``cri-client batch`` next to 50 processes of
+    ``crictl inspect`` (if crictl is on PATH) and of ``cri-client inspect``
+    (docs/performance.md, section 14).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import argparse
 import asyncio
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -410,6 +420,41 @@ def inventory(endpoint: str, image: str, count: int, log_dir: str) -> None:
                 pod.remove(force=True)
 
 
+def prune_exited(endpoint: str, image: str, count: int, log_dir: str) -> None:
+    """The same pod filled with ``count`` exited containers before each prune."""
+    from cri_client._sync.concurrency import each_at_most
+
+    print(f"\n10. containers.prune() of {count} exited containers, seconds (median of 3)")
+    with CRIClient(endpoint) as cri:
+        pod = cri.pods.run("bench-prune", log_directory=log_dir)
+        try:
+            for parallel in (1, 2, 4, 8, 16):
+                times = []
+                for round_ in range(3):
+                    labels = {"bench": f"prune-{parallel}-{round_}"}
+
+                    def exited(index: int, labels: dict[str, str] = labels) -> None:
+                        name = f"{labels['bench']}-{index}"
+                        ctr = cri.containers.create(
+                            pod, name, image, command=["true"], labels=labels
+                        )
+                        ctr.start().wait(timeout=60)
+
+                    made = each_at_most([lambda i=i: exited(i) for i in range(count)], 8)
+                    assert not any(isinstance(m, Exception) for m in made), made
+                    started = time.perf_counter()
+                    report = cri.containers.prune(labels=labels, parallel=parallel)
+                    times.append(time.perf_counter() - started)
+                    assert len(report.removed) == count and report.ok
+                median = statistics.median(times)
+                print(
+                    f"parallel={parallel:<3}{median:>8.2f} s  "
+                    f"{median / count * 1000:>6.1f} ms per container"
+                )
+        finally:
+            pod.remove(force=True)
+
+
 def pull_progress_cost(endpoint: str, image: str, rounds: int) -> None:
     """Section 8: the same pull with and without ``progress=``, alternating, the image
     removed (and its content collected) before each pull."""
@@ -445,11 +490,131 @@ def pull_progress_cost(endpoint: str, image: str, rounds: int) -> None:
     )
 
 
+def cli_command() -> list[str]:
+    """The console script beside this interpreter, as a user runs it."""
+    script = os.path.join(os.path.dirname(sys.executable), "cri-client")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "cri_client"]
+
+
+def bytecode_env() -> dict[str, str]:
+    """The environment with bytecode caching on, as an installed package runs."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed_child(run: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child processes ``run`` waited for): the CPU
+    time is what a command costs itself, whatever else loads the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def interleaved(
+    runs: dict[str, Callable[[], object]], rounds: int
+) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each run, round by round, so that a burst of load
+    elsewhere hits every run alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            samples[name].append(timed_child(run))
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in samples.items()
+    }
+
+
+def print_against(
+    results: dict[str, tuple[float, float]], base: str, compare: str, scale: float
+) -> None:
+    """Each run's median wall and CPU time (times ``scale``) and how it compares with
+    ``base``'s: the difference (``compare="above"``) or the ratio."""
+
+    def against(value: float, reference: float) -> str:
+        if compare == "above":
+            return f"{(value - reference) * scale:>+8.1f}"
+        return f"{value / reference:>7.1f}x"
+
+    base_wall, base_cpu = results[base]
+    digits = 1 if scale > 1 else 3
+    print(f"{'':<30}{'wall':>8}{compare:>8}{'CPU':>8}{compare:>8}")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"{name:<30}{wall * scale:>8.{digits}f}{against(wall, base_wall)}"
+            f"{cpu * scale:>8.{digits}f}{against(cpu, base_cpu)}"
+        )
+
+
+def cold_start(endpoint: str, repeats: int) -> None:
+    print(f"\n11. command line cold start (median of {repeats}, interleaved), ms")
+    env = bytecode_env()
+    floor = "import grpc; from cri_client._proto import api_pb2_grpc"
+    argvs = {"floor: import grpc + stubs": [sys.executable, "-c", floor]}
+    for name in ("version", "ps", "pods", "images", "info"):
+        argvs[f"cri-client {name}"] = [*cli_command(), "-r", endpoint, name]
+    runs: dict[str, Callable[[], object]] = {
+        name: partial(subprocess.run, argv, check=True, env=env, capture_output=True)
+        for name, argv in argvs.items()
+    }
+    for run in runs.values():  # warm: bytecode written, files cached
+        run()
+    results = interleaved(runs, repeats)
+    print_against(results, "floor: import grpc + stubs", "above", 1000)
+
+
+def batch_inspect(endpoint: str, container_id: str, count: int, rounds: int) -> None:
+    print(f"\n12. {count} inspect commands: one batch process or {count} processes, s")
+    env = bytecode_env()
+    script = "".join(f"inspect {container_id}\n" for _ in range(count)).encode()
+    ours = [*cli_command(), "-r", endpoint]
+    runs: dict[str, Callable[[], object]] = {
+        "cri-client batch": partial(
+            subprocess.run, [*ours, "batch"], input=script, check=True, env=env, capture_output=True
+        ),
+        f"{count} x cri-client inspect": lambda: [
+            subprocess.run(
+                [*ours, "inspect", container_id], check=True, env=env, capture_output=True
+            )
+            for _ in range(count)
+        ],
+    }
+    crictl = shutil.which("crictl")
+    if crictl is not None:
+        runs[f"{count} x crictl inspect"] = lambda: [
+            subprocess.run(
+                [crictl, "-r", endpoint, "inspect", container_id], check=True, capture_output=True
+            )
+            for _ in range(count)
+        ]
+    else:
+        print("crictl is not on PATH: not measured (no Debian or PyPI package ships it)")
+        ctr = shutil.which("ctr")
+        if ctr is not None:  # a stand-in: a Go gRPC client process, one RPC, JSON out
+            print("stand-in: containerd's ctr (Go, gRPC, one call a process): containers info")
+            address = endpoint.removeprefix("unix://")
+            runs[f"{count} x ctr containers info"] = lambda: [
+                subprocess.run(
+                    [ctr, "--address", address, "-n", "k8s.io", "containers", "info", container_id],
+                    check=True,
+                    capture_output=True,
+                )
+                for _ in range(count)
+            ]
+    results = interleaved(runs, rounds)
+    print_against(results, "cri-client batch", "ratio", 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint")
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds")
-    parser.add_argument("--sections", default="1,2,3,4,5,6,7,8,9", help="which to run, e.g. 1,3")
+    parser.add_argument(
+        "--sections", default="1,2,3,4,5,6,7,8,9,10,11,12", help="which to run, e.g. 1,3"
+    )
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
     calls, rounds = (100, 3) if args.quick else (500, 7)
@@ -514,6 +679,12 @@ def main() -> None:
                 pull_progress_cost(endpoint, image, 5 if args.quick else 21)
             if 9 in sections:
                 inventory(endpoint, image, 60 if args.quick else 300, log_dir)
+            if 10 in sections:
+                prune_exited(endpoint, image, 50 if args.quick else 200, log_dir)
+            if 11 in sections:
+                cold_start(endpoint, 7 if args.quick else 21)
+            if 12 in sections:
+                batch_inspect(endpoint, ctr.id, 50, 3 if args.quick else 5)
         finally:
             channel.close()
             ctr.pod().remove(force=True)

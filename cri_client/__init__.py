@@ -107,6 +107,15 @@ if _typing.TYPE_CHECKING:
         PodStats as PodStats,
     )
     from cri_client.types import (
+        PruneItem as PruneItem,
+    )
+    from cri_client.types import (
+        PruneReason as PruneReason,
+    )
+    from cri_client.types import (
+        PruneReport as PruneReport,
+    )
+    from cri_client.types import (
         PullPhase as PullPhase,
     )
     from cri_client.types import (
@@ -162,6 +171,9 @@ _EXPORTS = {
     "PodState": "cri_client.types",
     "PodStats": "cri_client.types",
     "PortForward": "cri_client._sync.portforward",
+    "PruneItem": "cri_client.types",
+    "PruneReason": "cri_client.types",
+    "PruneReport": "cri_client.types",
     "PullPhase": "cri_client.types",
     "PullProgress": "cri_client.types",
     "ResponseStream": "cri_client._rpc",

@@ -33,6 +33,9 @@ __all__ = [
     "LogRecord",
     "PodState",
     "PodStats",
+    "PruneItem",
+    "PruneReason",
+    "PruneReport",
     "PullPhase",
     "PullProgress",
     "Resubscribed",
@@ -493,6 +496,140 @@ class ImageFsInfo:
             tuple(FilesystemUsage.from_message(fs) for fs in reply.image_filesystems),
             tuple(FilesystemUsage.from_message(fs) for fs in reply.container_filesystems),
         )
+
+
+def _fs_dict(info: ImageFsInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+
+    def usage(fs: FilesystemUsage) -> dict[str, Any]:
+        moment = fs.timestamp.isoformat() if fs.timestamp else None
+        return {
+            "mountpoint": fs.mountpoint,
+            "used_bytes": fs.used_bytes,
+            "inodes_used": fs.inodes_used,
+            "timestamp": moment,
+        }
+
+    return {
+        "image_filesystems": [usage(fs) for fs in info.image_filesystems],
+        "container_filesystems": [usage(fs) for fs in info.container_filesystems],
+    }
+
+
+# --- prune -------------------------------------------------------------------------------
+
+
+class PruneReason(str, enum.Enum):
+    """Why a prune removed, or kept, one item (docs/operations.md#prune). The first
+    four select an item for removal; the others keep it."""
+
+    UNUSED = "unused"
+    """An image no container, pod or runtime setting uses."""
+    EXITED = "exited"
+    """A container that exited (before ``exited_before`` ago, when given)."""
+    NOT_READY = "not_ready"
+    """A pod whose sandbox is not ready (stopped), with no running container."""
+    NO_RUNNING_CONTAINERS = "no_running_containers"
+    """A ready pod none of whose containers runs (``no_running_containers=True``)."""
+    IN_USE = "in_use"
+    """An image a container references by id, tag or digest, in any state."""
+    SANDBOX_IMAGE = "sandbox_image"
+    """The runtime's sandbox (pause) image, or the one a pod's sandbox runs."""
+    PINNED = "pinned"
+    """An image the runtime pins (never garbage-collected)."""
+    KEEP_PATTERN = "keep_pattern"
+    """An image with a tag or digest that matched a ``keep`` pattern."""
+    TOO_YOUNG = "too_young"
+    """Younger than ``min_age`` / exited less than ``exited_before`` ago, or of an age
+    the runtime does not tell."""
+    RUNNING = "running"
+    """A running container, or a pod with one: never removed."""
+    NOT_STARTED = "not_started"
+    """A container created and never started: it may be about to start."""
+    STATE_UNKNOWN = "state_unknown"
+    """A container whose state the runtime does not know."""
+    READY = "ready"
+    """A ready pod (``no_running_containers=False``)."""
+    FAILED = "failed"
+    """Selected, but the runtime refused to remove it (``detail`` has its error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PruneItem:
+    """One candidate of a prune: what it is, whether the plan selected it for removal,
+    whether it was removed, and why (``reason``, with ``detail`` in words: the
+    container that uses an image, the pattern that matched, the runtime's error)."""
+
+    kind: str
+    """``"container"``, ``"pod"`` or ``"image"``."""
+    id: str
+    name: str
+    """A container's name, a pod's ``namespace/name``, an image's first tag (or digest)."""
+    selected: bool
+    """The plan removes it (in a dry run: would remove it)."""
+    removed: bool
+    """It was removed: False in a dry run, for kept items and for failures."""
+    reason: PruneReason
+    detail: str
+    size: int | None = None
+    """An image's size as the runtime reports it (bytes); None for containers and pods."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (the reason by its value)."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "selected": self.selected,
+            "removed": self.removed,
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    """What a prune planned and did: every candidate (:class:`PruneItem`), the bytes
+    the selected images take (``bytes_expected``: the runtime's sizes, so shared layers
+    and compression make the real gain differ), and, unless it was a dry run, the
+    image filesystem usage before and after (containerd refreshes it every 10 s, so
+    ``fs_after`` may not show the gain yet)."""
+
+    items: tuple[PruneItem, ...]
+    dry_run: bool
+    bytes_expected: int
+    fs_before: ImageFsInfo | None = None
+    fs_after: ImageFsInfo | None = None
+
+    @property
+    def removed(self) -> tuple[PruneItem, ...]:
+        return tuple(item for item in self.items if item.removed)
+
+    @property
+    def kept(self) -> tuple[PruneItem, ...]:
+        """The items the plan did not select (failures are in :attr:`failed`)."""
+        return tuple(item for item in self.items if not item.selected)
+
+    @property
+    def failed(self) -> tuple[PruneItem, ...]:
+        return tuple(item for item in self.items if item.reason is PruneReason.FAILED)
+
+    @property
+    def ok(self) -> bool:
+        """No selected item failed to go."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict for scripts (``cri-client rmi --prune -o json`` prints it)."""
+        return {
+            "dry_run": self.dry_run,
+            "bytes_expected": self.bytes_expected,
+            "items": [item.to_dict() for item in self.items],
+            "fs_before": _fs_dict(self.fs_before),
+            "fs_after": _fs_dict(self.fs_after),
+        }
 
 
 # --- pull progress -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from it by ``scripts/unasync.py``. What a container shows is
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from cri_client._async.pods import AsyncPod
     from cri_client._async.sessions import AsyncExecSession
     from cri_client._core.logfile import LogFollower, Since
-    from cri_client.types import ContainerStats, LogRecord
+    from cri_client.types import ContainerStats, LogRecord, PruneItem, PruneReport
 
 __all__ = ["AsyncContainer", "AsyncContainerManager"]
 
@@ -1126,6 +1126,36 @@ class AsyncContainerManager:
         except NotFoundError:
             if not missing_ok:
                 raise
+
+    @takes_rpc_timeout
+    async def prune(
+        self,
+        *,
+        exited_before: timedelta | float | None = None,
+        labels: Mapping[str, str] | str | None = None,
+        dry_run: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
+        rpc_timeout: float | None = None,
+    ) -> PruneReport:
+        """Remove exited containers (with ``labels``; with ``exited_before``, a
+        timedelta or seconds, only those that exited at least that long ago), at most
+        ``parallel`` at a time, and report every container with the reason it was
+        removed or kept: running and created ones always stay (docs/operations.md).
+        Each failure is reported on its item, not raised; ``dry_run`` removes nothing.
+        Log files stay, as with :meth:`remove`.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+
+        >>> report = await cri.containers.prune(exited_before=timedelta(hours=1))
+        >>> [item.name for item in report.removed]
+        ['job']
+        """
+        from cri_client._async.prune import ContainerOptions, Pruner
+
+        pruner = Pruner(self._client, dry_run, parallel, progress)
+        options = ContainerOptions(exited_before)
+        return await pruner.report(lambda: pruner.containers(options, labels))
 
     async def _resolve_id(self, reference: str | AsyncContainer) -> str:
         """A full id, an object's id, or (one list) what a name or prefix means."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import grpc
@@ -22,7 +23,11 @@ from cri_client._core.auth import (
     find_credentials,
     note_credentials,
 )
-from cri_client._core.defaults import PULL_PROGRESS_INTERVAL, PULL_PROGRESS_RPC_TIMEOUT
+from cri_client._core.defaults import (
+    BULK_PARALLELISM,
+    PULL_PROGRESS_INTERVAL,
+    PULL_PROGRESS_RPC_TIMEOUT,
+)
 from cri_client._core.model import resolve_reference
 from cri_client._core.progress import PullTracker, manifest_content, repo_digests
 from cri_client._core.public import publish
@@ -36,13 +41,13 @@ from cri_client._core.runtimes import (
     image_status_query,
     progress_service_missing,
 )
-from cri_client._core.validation import check_image_reference, check_reference
+from cri_client._core.validation import check_callback, check_image_reference, check_reference
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._proto.containerd import content_pb2
 from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import CRIError, NotFoundError
-from cri_client.types import ImageFsInfo, PullProgress
+from cri_client.types import ImageFsInfo, PruneItem, PruneReport, PullProgress
 
 if TYPE_CHECKING:
     from cri_client._async.client import AsyncCRIClient
@@ -102,8 +107,7 @@ class AsyncImageManager:
             request, credentials = await self._pull_request(reference, auth)
             reply = await self._pull(request, credentials)
             return AsyncImage(self._client, await self._status(reply.image_ref))
-        if not callable(progress):
-            raise TypeError(f"progress must be callable, not {type(progress).__name__}")
+        check_callback(progress)
         pulled: list[pb.Image] = []
         async for value in self._watch_pull(reference, auth, pulled):
             progress(value)
@@ -302,6 +306,38 @@ class AsyncImageManager:
             raise
         target = reference if reference in image.repo_tags else image.id
         await self._client.api.remove_image(image={"image": target})
+
+    @takes_rpc_timeout
+    async def prune(
+        self,
+        *,
+        keep: str | Iterable[str] = (),
+        min_age: timedelta | float | None = None,
+        dry_run: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
+        rpc_timeout: float | None = None,
+    ) -> PruneReport:
+        """Remove the images nothing uses, at most ``parallel`` at a time, and report
+        every image with the reason it was removed or kept. Never removed: an image a
+        container of any state references (by id, tag or digest), the sandbox image,
+        a pinned image; also kept: those matching a ``keep`` pattern (fnmatch on tags
+        and digests, e.g. ``"*/pause:*"``) and, with ``min_age``, younger ones
+        (docs/operations.md says from when). The containers are listed again just
+        before the removals. ``report.bytes_expected`` is what the selected images
+        take; ``dry_run`` removes nothing.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+
+        >>> report = await cri.images.prune(keep=["*/base:*"], dry_run=True)
+        >>> [(item.name, item.reason.value) for item in report.items]
+        [('127.0.0.1:5000/busybox:1.35', 'in_use'), ('127.0.0.1:5000/old:1', 'unused')]
+        """
+        from cri_client._async.prune import ImageOptions, Pruner
+
+        pruner = Pruner(self._client, dry_run, parallel, progress)
+        options = ImageOptions(keep, min_age)
+        return await pruner.report(lambda: pruner.images(options))
 
     @takes_rpc_timeout
     async def fs_info(self, *, rpc_timeout: float | None = None) -> ImageFsInfo:

@@ -8,6 +8,7 @@ A leaf module (protobuf only, no client code, no grpc), so the value types in
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -23,6 +24,24 @@ def timestamp(nanoseconds: int) -> datetime | None:
     if nanoseconds <= 0:
         return None
     return datetime.fromtimestamp(nanoseconds / 1e9, tz=timezone.utc)
+
+
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)")
+
+
+def rfc3339(text: object) -> datetime | None:
+    """An RFC 3339 time as the runtimes write it in verbose info (Go's
+    ``time.Time``, up to nine fraction digits), in UTC; None for anything else.
+    Microseconds are kept: ``datetime.fromisoformat`` takes at most six digits."""
+    match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    fraction = (match[2] or "").ljust(6, "0")[:6]
+    zone = "+00:00" if match[3] in ("Z", "z") else match[3]
+    try:
+        return datetime.fromisoformat(f"{match[1]}.{fraction}{zone}").astimezone(timezone.utc)
+    except ValueError:
+        return None
 
 
 def message_dict(message: Message) -> dict[str, Any]:

@@ -12,6 +12,9 @@ docs/compatibility.md has the table for people.
 * :func:`exec_sync_timed_out`: CRI-O's ExecSync reply for a command past its timeout.
 * :func:`image_status_query`, :func:`image_id_hex`: image ids with or without ``sha256:``.
 * :func:`sandbox_id_from_info`: the pod id in a container's verbose status.
+* :data:`UNIMPLEMENTED_RPCS`: which of crictl's newer RPCs each containerd lacks.
+* :func:`sandbox_image_from_config`, :func:`sandbox_image_from_pod_info`,
+  :func:`image_created_from_info`: what a prune must keep, and how old an image is.
 * :data:`PULL_PROGRESS_SOURCES`, :func:`progress_service_missing`: which runtime shows
   a running pull's downloads, and the answers that say it does not.
 * :func:`config_in_info`, :func:`runtime_spec_in_info`: the config a container or pod
@@ -24,6 +27,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 # --- error answers --------------------------------------------------------------------------
@@ -337,3 +341,76 @@ def zero_cpu_rate_is_measured(runtime_name: str) -> bool:
     """Whether a ``usage_nano_cores`` of 0 from this runtime (``Version``'s
     ``runtime_name``) means the container was idle over a measured window."""
     return runtime_name not in ZERO_CPU_RATE_UNMEASURED
+
+
+# --- RPCs a runtime does not implement ---------------------------------------------------
+
+UNIMPLEMENTED_RPCS: Mapping[str, frozenset[str]] = {
+    "containerd 1.6": frozenset(
+        ("RuntimeConfig", "CheckpointContainer", "ListMetricDescriptors", "ListPodSandboxMetrics")
+    ),
+    "containerd 1.7": frozenset(
+        ("RuntimeConfig", "CheckpointContainer", "ListMetricDescriptors", "ListPodSandboxMetrics")
+    ),
+    "containerd 2.1": frozenset(("ListMetricDescriptors", "ListPodSandboxMetrics")),
+}
+"""The optional RPCs of crictl's newer commands that each runtime answers with
+UNIMPLEMENTED (observed on 1.6.20, 1.7.24 and 2.1.9; all three implement
+UpdateRuntimeConfig, and 2.1's CheckpointContainer needs the ``criu`` binary on the
+node). Nothing decides from this table: the CLI names the runtime from its live
+answer (``containerd 1.6.20 does not implement RuntimeConfig``). It is the record
+docs/compatibility.md shows, and tests/integration/test_cli_commands.py checks it
+against the real runtime on every version, so it cannot go stale silently."""
+
+
+# --- prune ----------------------------------------------------------------------------------
+
+SANDBOX_IMAGE_KEYS = ("sandboxImage",)
+"""Where ``Status(verbose=True)``'s config names the runtime's sandbox (pause) image:
+``config["sandboxImage"]`` on containerd 1.6 and 1.7. containerd 2.1 reports none
+there (its ``pinned_images.sandbox`` setting belongs to the image service, which the
+CRI status leaves out); it pins that image instead (``Image.pinned``, which 1.6 does
+not set), and each pod's verbose status names the image its sandbox runs
+(:data:`POD_SANDBOX_IMAGE_KEYS`)."""
+
+POD_SANDBOX_IMAGE_KEYS = ("image",)
+"""Where a pod's verbose ``PodSandboxStatus`` info names the image its sandbox runs:
+``info["info"]["image"]`` (a reference such as ``registry.k8s.io/pause:3.10``) on
+containerd 1.6, 1.7 and 2.1. A sandbox is no container in ``ListContainers``, so
+this is the only way to see that a pod uses an older pause image."""
+
+IMAGE_CREATED_KEYS = ("imageSpec", "created")
+"""Where a verbose ``ImageStatus`` info says when the image was made (its OCI config's
+``created``, RFC 3339): ``info["info"]["imageSpec"]["created"]`` on containerd 1.6,
+1.7 and 2.1. The CRI ``Image`` message has no time at all, and no runtime reports
+when an image was pulled."""
+
+
+def sandbox_image_from_config(config: Mapping[str, Any] | None) -> str | None:
+    """The sandbox image a verbose ``Status`` config names (``RuntimeStatus.config``),
+    or None when this runtime does not report one there (containerd 2.1)."""
+    if not config:
+        return None
+    found = next((config[k] for k in SANDBOX_IMAGE_KEYS if isinstance(config.get(k), str)), "")
+    return found or None
+
+
+def sandbox_image_from_pod_info(info: Mapping[str, str]) -> str | None:
+    """The image a pod's sandbox runs, from its verbose ``PodSandboxStatus`` info;
+    None when this runtime does not say."""
+    details = verbose_details(info)
+    found = next(
+        (details[k] for k in POD_SANDBOX_IMAGE_KEYS if isinstance(details.get(k), str)), ""
+    )
+    return found or None
+
+
+def image_created_from_info(info: Mapping[str, str]) -> datetime | None:
+    """When an image was made, from its verbose ``ImageStatus`` info; None when this
+    runtime does not say (a prune with ``min_age`` then keeps the image)."""
+    from cri_client._core.messages import rfc3339
+
+    value: Any = verbose_details(info)
+    for key in IMAGE_CREATED_KEYS:
+        value = value.get(key) if isinstance(value, dict) else None
+    return rfc3339(value)

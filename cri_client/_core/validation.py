@@ -185,3 +185,9 @@ def check_parallel(value: object, field: str = "parallel") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{field} must be an int of at least 1, not {value!r}")
     return value
+
+
+def check_callback(value: object, field: str = "progress") -> None:
+    """A progress callback: None or something callable (TypeError before any RPC)."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{field} must be callable, not {type(value).__name__}")

@@ -10,25 +10,27 @@ from it by ``scripts/unasync.py``. Requests, deadlines, error mapping and loggin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cri_client._api import LowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
-from cri_client._core.defaults import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
+from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.runtimes import zero_cpu_rate_is_measured
 from cri_client._core.validation import check_image_reference, check_name
 from cri_client._rpc import SyncInvoker, takes_rpc_timeout
-from cri_client._sync.containers import Container, ContainerManager
-from cri_client._sync.images import ImageManager
-from cri_client._sync.pods import PodManager
-from cri_client._sync.support import Lister
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
-from cri_client.types import RuntimeStatus, RuntimeVersion
+from cri_client.types import PruneItem, PruneReport, RuntimeStatus, RuntimeVersion
 
 if TYPE_CHECKING:
+    from cri_client._sync.containers import Container, ContainerManager
     from cri_client._sync.events import EventStream
+    from cri_client._sync.images import ImageManager
+    from cri_client._sync.pods import PodManager
+    from cri_client._sync.support import Lister
 
 __all__ = ["CRIClient"]
 
@@ -70,17 +72,41 @@ class CRIClient(BaseClient):
         self._invoker = SyncInvoker(
             *client_settings(endpoint, image_endpoint, timeout, max_message_size, allow_tcp)
         )
-        self._lister = Lister(self._invoker)
         self.api = LowLevelAPI(self._invoker)
         """Every CRI RPC, one method each: see :class:`~cri_client._api.LowLevelAPI`."""
-        self.pods = PodManager(self)
-        """Pod sandboxes: :class:`~cri_client.PodManager`."""
-        self.containers = ContainerManager(self)
-        """Containers: :class:`~cri_client.ContainerManager`."""
-        self.images = ImageManager(self)
-        """Images: :class:`~cri_client.ImageManager`."""
         self._events_unimplemented = False
         self._zero_cpu_rate_measured: bool | None = None
+
+    # The managers are made on first use, and their modules imported then: a
+    # command line that only asks the version or the status does not load them
+    # (~4 ms of its start, docs/performance.md, section 10).
+
+    @cached_property
+    def pods(self) -> PodManager:
+        """Pod sandboxes: :class:`~cri_client.PodManager`."""
+        from cri_client._sync.pods import PodManager
+
+        return PodManager(self)
+
+    @cached_property
+    def containers(self) -> ContainerManager:
+        """Containers: :class:`~cri_client.ContainerManager`."""
+        from cri_client._sync.containers import ContainerManager
+
+        return ContainerManager(self)
+
+    @cached_property
+    def images(self) -> ImageManager:
+        """Images: :class:`~cri_client.ImageManager`."""
+        from cri_client._sync.images import ImageManager
+
+        return ImageManager(self)
+
+    @cached_property
+    def _lister(self) -> Lister:
+        from cri_client._sync.support import Lister
+
+        return Lister(self._invoker)
 
     @takes_rpc_timeout
     def version(self, *, rpc_timeout: float | None = None) -> RuntimeVersion:
@@ -163,6 +189,45 @@ class CRIClient(BaseClient):
         except BaseException:
             pod.remove(force=True, missing_ok=True)
             raise
+
+    @takes_rpc_timeout
+    def prune(
+        self,
+        *,
+        exited_before: timedelta | float | None = None,
+        not_ready: bool = True,
+        no_running_containers: bool = False,
+        keep: str | Iterable[str] = (),
+        min_age: timedelta | float | None = None,
+        labels: Mapping[str, str] | str | None = None,
+        dry_run: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
+        rpc_timeout: float | None = None,
+    ) -> PruneReport:
+        """Containers, then pods, then images, in the order that frees each for the
+        next: the arguments are those of ``containers.prune()``, ``pods.prune()`` and
+        ``images.prune()``, all checked before the first RPC; ``labels`` select the
+        containers and pods (images have none: every unused image is a candidate).
+        One report lists every candidate of the three steps. A dry run plans the
+        later steps as if the earlier ones had removed what they selected.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+
+        >>> report = cri.prune(exited_before=3600, min_age=timedelta(days=1))
+        >>> print(report.bytes_expected, [i.name for i in report.failed])
+        """
+        from cri_client._sync.prune import ContainerOptions, ImageOptions, PodOptions, Pruner
+
+        pruner = Pruner(self, dry_run, parallel, progress)
+        containers = ContainerOptions(exited_before)
+        pods = PodOptions(not_ready, no_running_containers)
+        images = ImageOptions(keep, min_age)
+        return pruner.report(
+            lambda: pruner.containers(containers, labels),
+            lambda: pruner.pods(pods, labels),
+            lambda: pruner.images(images),
+        )
 
     def events(self, *, resubscribe: bool = True, include_backlog: bool = False) -> EventStream:
         """Container lifecycle events as they happen (``GetContainerEvents``), typed,

@@ -11,7 +11,7 @@ from it by ``scripts/unasync.py``. What a container shows is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from cri_client._sync.logstream import LogStream
     from cri_client._sync.pods import Pod
     from cri_client._sync.sessions import ExecSession
-    from cri_client.types import ContainerStats, LogRecord
+    from cri_client.types import ContainerStats, LogRecord, PruneItem, PruneReport
 
 __all__ = ["Container", "ContainerManager"]
 
@@ -1106,6 +1106,36 @@ class ContainerManager:
         except NotFoundError:
             if not missing_ok:
                 raise
+
+    @takes_rpc_timeout
+    def prune(
+        self,
+        *,
+        exited_before: timedelta | float | None = None,
+        labels: Mapping[str, str] | str | None = None,
+        dry_run: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
+        rpc_timeout: float | None = None,
+    ) -> PruneReport:
+        """Remove exited containers (with ``labels``; with ``exited_before``, a
+        timedelta or seconds, only those that exited at least that long ago), at most
+        ``parallel`` at a time, and report every container with the reason it was
+        removed or kept: running and created ones always stay (docs/operations.md).
+        Each failure is reported on its item, not raised; ``dry_run`` removes nothing.
+        Log files stay, as with :meth:`remove`.
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+
+        >>> report = cri.containers.prune(exited_before=timedelta(hours=1))
+        >>> [item.name for item in report.removed]
+        ['job']
+        """
+        from cri_client._sync.prune import ContainerOptions, Pruner
+
+        pruner = Pruner(self._client, dry_run, parallel, progress)
+        options = ContainerOptions(exited_before)
+        return pruner.report(lambda: pruner.containers(options, labels))
 
     def _resolve_id(self, reference: str | Container) -> str:
         """A full id, an object's id, or (one list) what a name or prefix means."""

@@ -9,13 +9,13 @@ Written once for asyncio (:class:`AsyncPod`, :class:`AsyncPodManager`);
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cri_client._core.configs import default_log_directory, pod_sandbox_config
-from cri_client._core.defaults import DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
+from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, pod_filter, select_pods
 from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
 from cri_client._core.model import FULL_ID, resolve_reference
@@ -42,7 +42,7 @@ from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
 from cri_client._sync.concurrency import all_at_once
 from cri_client.errors import CRIError, FailedPreconditionError, NotFoundError, RecreateError
-from cri_client.types import PodState
+from cri_client.types import PodState, PruneItem, PruneReport
 
 if TYPE_CHECKING:
     from cri_client._sync.client import CRIClient
@@ -568,6 +568,36 @@ class PodManager:
         except NotFoundError:
             if not missing_ok:
                 raise
+
+    @takes_rpc_timeout
+    def prune(
+        self,
+        *,
+        not_ready: bool = True,
+        no_running_containers: bool = False,
+        labels: Mapping[str, str] | str | None = None,
+        dry_run: bool = False,
+        parallel: int = BULK_PARALLELISM,
+        progress: Callable[[PruneItem, int, int], object] | None = None,
+        rpc_timeout: float | None = None,
+    ) -> PruneReport:
+        """Remove pods (with ``labels``) that run no container: not-ready ones, and
+        with ``no_running_containers=True`` ready ones too (stopped first, after a
+        last look for a container started meanwhile). A pod with a running container
+        always stays. Every pod is reported with its reason; each failure is reported
+        on its item, not raised; ``dry_run`` removes nothing (docs/operations.md).
+        ``progress(item, done, total)``, when given, is called as each removal ends
+        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+
+        >>> report = cri.pods.prune(no_running_containers=True, dry_run=True)
+        >>> [(item.name, item.reason.value) for item in report.items]
+        [('default/web', 'running'), ('default/job', 'no_running_containers')]
+        """
+        from cri_client._sync.prune import PodOptions, Pruner
+
+        pruner = Pruner(self._client, dry_run, parallel, progress)
+        options = PodOptions(not_ready, no_running_containers)
+        return pruner.report(lambda: pruner.pods(options, labels))
 
     @takes_rpc_timeout
     def recreate(

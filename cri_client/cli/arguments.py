@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cri_client.cli.context import Context, UsageError
 from cri_client.cli.output import OUTPUT_FORMATS
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Command",
+    "Dispatcher",
     "add_filter_flags",
     "add_label_flag",
     "add_output_flag",
@@ -31,16 +31,31 @@ __all__ = [
 Handler = Callable[[Context, argparse.Namespace], int]
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One subcommand: ``configure`` adds its flags, ``handler`` runs it and returns
-    the exit code."""
+    the exit code. A ``standalone`` command neither reads crictl's config file nor
+    talks to the runtime (``config``, ``completion``). (A NamedTuple, as the CLI's
+    other records: a frozen dataclass costs ~1 ms more of every command's start.)"""
 
     name: str
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     handler: Handler
     aliases: tuple[str, ...] = ()
+    standalone: bool = False
+
+
+class Dispatcher(NamedTuple):
+    """What the commands that run or describe other commands (``batch``,
+    ``completion``) need of :mod:`cri_client.cli.main`, given to them as
+    ``args.dispatcher``: importing that module would be an import cycle.
+
+    ``run_command(argv, context_for)`` runs one command line and returns its exit code;
+    ``commands()`` yields every command; ``build_parser(only)`` builds the parser."""
+
+    run_command: Callable[[list[str], Callable[[argparse.Namespace], Context]], int]
+    commands: Callable[[], Iterator[Command]]
+    build_parser: Callable[[str | None], argparse.ArgumentParser]
 
 
 def add_output_flag(

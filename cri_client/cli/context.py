@@ -8,9 +8,8 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import FrameType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import logging
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from cri_client.types import CrictlConfig, Endpoint
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "EXIT_RUNTIME_ERROR",
     "EXIT_USAGE",
     "CommandError",
@@ -26,11 +26,18 @@ __all__ = [
     "Settings",
     "ShowHelp",
     "UsageError",
+    "exit_code_of",
     "until_interrupted",
 ]
 
 EXIT_RUNTIME_ERROR = 1
 EXIT_USAGE = 1  # crictl has no exit code of its own for usage errors
+EXIT_INTERRUPTED = 130
+
+
+def exit_code_of(done: SystemExit) -> int:
+    """The exit code a SystemExit stands for (argparse: 0 after help, else 1)."""
+    return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
 
 
 class UsageError(Exception):
@@ -48,14 +55,14 @@ class CommandError(Exception):
     an image that is not there): exit code 1, like the runtime's own errors."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The global flags merged with the crictl config file, as crictl merges them.
 
     ``runtime_endpoint`` and ``image_endpoint`` are the ``-r`` and ``-i`` flags; with
     ``env`` (None: ``os.environ``) and ``config``, the crictl config file the command
     line chose (None: the one the environment names), they give the endpoints by
-    :func:`cri_client.endpoint.resolve_endpoints`.
+    :func:`cri_client.endpoint.resolve_endpoints`. ``config_file`` is the ``-c`` flag
+    as given (None: not given).
     """
 
     runtime_endpoint: str | None = None
@@ -66,26 +73,43 @@ class Settings:
     debug: bool = False
     pull_image_on_create: bool = False
     disable_pull_on_run: bool = False
+    config_file: str | None = None
 
 
 class Context:
     """One command's environment: :meth:`client` connects on first use, so commands that
-    fail on their arguments never touch the runtime."""
+    fail on their arguments never touch the runtime.
+
+    A context made :meth:`within` another (``batch``'s, for each of its lines) has its
+    own output streams and borrows the other's client: one connection for all."""
 
     def __init__(
-        self, settings: Settings, stdout: IO[str] | None = None, stderr: IO[str] | None = None
+        self,
+        settings: Settings,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        *,
+        lender: Context | None = None,
     ) -> None:
         self.settings = settings
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self._client: CRIClient | None = None
+        self._lender = lender
         self._rpc_log: logging.Handler | None = None
-        if settings.debug:
+        if settings.debug and lender is None:
             self._enable_rpc_log()
+
+    def within(self) -> Context:
+        """A context for one more command run by this one: the streams that are
+        ``sys.stdout`` and ``sys.stderr`` now, this context's settings and client."""
+        return Context(self.settings, lender=self)
 
     def client(self, timeout: float | None = None) -> CRIClient:
         """The client for this command (``timeout``: a command's own ``--cancel-timeout``
         instead of the global one, when given before the first call)."""
+        if self._lender is not None:
+            return self._lender.client(timeout)
         if self._client is None:
             from cri_client import CRIClient
             from cri_client.endpoint import resolve_endpoints

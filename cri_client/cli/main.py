@@ -12,15 +12,17 @@ not defined: -NAME`` on stderr.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NoReturn
 
-from cri_client.cli.arguments import Command
+from cri_client.cli.arguments import Command, Dispatcher
 from cri_client.cli.config import parse_duration
 from cri_client.cli.context import (
+    EXIT_INTERRUPTED,
     EXIT_RUNTIME_ERROR,
     EXIT_USAGE,
     CommandError,
@@ -28,11 +30,18 @@ from cri_client.cli.context import (
     Settings,
     ShowHelp,
     UsageError,
+    exit_code_of,
 )
 
-__all__ = ["build_parser", "command_named", "main", "run", "settings_from"]
+__all__ = [
+    "build_parser",
+    "command_named",
+    "main",
+    "run",
+    "run_command",
+    "settings_from",
+]
 
-EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 _EPILOG = """\
@@ -41,11 +50,28 @@ Global flags go before the command; see 'cri-client COMMAND --help'."""
 
 
 def commands() -> Iterator[Command]:
-    """Every subcommand, from the modules that group them."""
-    from cri_client.cli.commands import containers, images, pods, runtime, streams
+    """Every subcommand, from the modules that group them, each module imported only
+    when the one before it did not have the command wanted (``build_parser`` stops at
+    the first match): the most used first."""
+    from cri_client.cli.commands import runtime
 
-    for module in (runtime, pods, containers, images, streams):
-        yield from module.COMMANDS
+    yield from runtime.COMMANDS
+    from cri_client.cli.commands import containers  # imports pods
+
+    yield from containers.COMMANDS
+    from cri_client.cli.commands import pods
+
+    yield from pods.COMMANDS
+    from cri_client.cli.commands import images
+
+    yield from images.COMMANDS
+    from cri_client.cli.commands import streams
+
+    yield from streams.COMMANDS
+    from cri_client.cli.commands import client, metrics
+
+    yield from metrics.COMMANDS
+    yield from client.COMMANDS
 
 
 _GLOBAL_FLAGS_WITH_VALUE = frozenset(
@@ -159,7 +185,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cri-client version {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     subparsers.required = True
-    selected = [c for c in commands() if only in (c.name, *c.aliases)]
+    wanted = (c for c in commands() if only in (c.name, *c.aliases))
+    selected = [found] if (found := next(wanted, None)) is not None else []
     for command in sorted(selected or commands(), key=lambda c: c.name):
         sub = subparsers.add_parser(
             command.name,
@@ -171,13 +198,25 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         assert isinstance(sub, _Parser)
         sub.is_command = True
         command.configure(sub)
-        sub.set_defaults(handler=command.handler)
+        sub.set_defaults(handler=command.handler, standalone=command.standalone)
     if not selected:
         help_parser = subparsers.add_parser("help", help="show the help of a command")
         help_parser.add_argument("topic", nargs="?", metavar="COMMAND")
         help_parser.set_defaults(handler=None)
-    parser.set_defaults(parsers=subparsers.choices, root=parser)
+    parser.set_defaults(
+        parsers=subparsers.choices,
+        root=parser,
+        dispatcher=Dispatcher(run_command, commands, build_parser),
+    )
     return parser
+
+
+@functools.lru_cache(maxsize=16)
+def _parser(only: str | None) -> argparse.ArgumentParser:
+    """:func:`build_parser`, built once per command in a process: a ``batch`` of
+    inspect lines would otherwise spend a millisecond a line building it again.
+    A parse keeps nothing but what the next one overwrites, so one serves every line."""
+    return build_parser(only)
 
 
 def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
@@ -206,12 +245,30 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         debug=bool(args.debug or config.debug),
         pull_image_on_create=config.pull_image_on_create,
         disable_pull_on_run=config.disable_pull_on_run,
+        config_file=args.config_path,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    return run_command(arguments, _own_context)
+
+
+def _own_context(args: argparse.Namespace) -> Context:
+    """A command's context from its global flags: the environment and crictl's config
+    file merged, except for commands that work on their own (``config`` edits that
+    file, so a broken or missing one must not stop it)."""
+    if args.standalone:
+        return Context(Settings(env=os.environ, config_file=args.config_path))
+    return Context(settings_from(args, os.environ))
+
+
+def run_command(arguments: list[str], context_for: Callable[[argparse.Namespace], Context]) -> int:
+    """Parse ``arguments`` (one command line without the program's name), run the
+    command in the context ``context_for`` gives, and map what it raised to the exit
+    code; :func:`main` for one process, ``batch`` for each of its lines. argparse's
+    own exits (``--help``, usage errors) are SystemExit, left to the caller."""
     command = command_named(arguments)
     words = arguments[arguments.index(command) + 1 :] if command else []
     if words[:1] in (["jsonschema"], ["js"]):  # crictl's subcommand of pull/runp/create/run
@@ -219,7 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if command in SCHEMA_COMMANDS:
             return run_jsonschema(command, words[1:], sys.stdout, sys.stderr)
-    parser = build_parser(command)
+    parser = _parser(command)
+    if not arguments:  # crictl (urfave/cli) prints its help then, exit 0
+        parser.print_help(sys.stdout)
+        return 0
     args, unknown = parser.parse_known_args(arguments)
     if unknown:
         return _unknown_arguments(args, unknown, arguments)
@@ -227,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _help(args)
     context: Context | None = None
     try:
-        context = Context(settings_from(args, os.environ))
+        context = context_for(args)
         return int(args.handler(context, args))
     except ShowHelp:
         args.parsers[args.command].print_help(sys.stdout)
@@ -263,7 +323,7 @@ def run() -> NoReturn:
     try:
         code = main()
     except SystemExit as done:  # argparse: --help, --version, usage errors
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        code = exit_code_of(done)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

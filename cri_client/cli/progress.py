@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from cri_client.cli.output import human_size
-from cri_client.types import PullPhase, PullProgress
+from cri_client.types import PruneItem, PullPhase, PullProgress
 
 BULK_PROGRESS_AFTER = 2
 """Items from which a bulk command shows a bar: one item is over before a bar helps."""
@@ -118,13 +118,43 @@ def bulk_progress(stream: IO[str], total: int, description: str) -> Iterator[Cal
     if total < BULK_PROGRESS_AFTER or not _is_terminal(stream):
         yield lambda: None
         return
+    with _counting_bars(stream) as bars:
+        task = bars.add_task(description, total=total)
+        yield lambda: bars.advance(task)
+
+
+@contextlib.contextmanager
+def prune_progress(stream: IO[str]) -> Iterator[Callable[[PruneItem, int, int], None] | None]:
+    """The ``progress=`` of a library prune: on a terminal, a transient bar per step
+    (``Removing containers``, ``pods``, ``images``) once a step removes at least
+    :data:`BULK_PROGRESS_AFTER`; elsewhere None, so nothing is drawn or imported."""
+    if not _is_terminal(stream):
+        yield None
+        return
+    with _counting_bars(stream) as bars:
+        steps: dict[str, Any] = {}
+
+        def show(item: PruneItem, done: int, total: int) -> None:
+            if total < BULK_PROGRESS_AFTER:
+                return
+            if item.kind not in steps:
+                steps[item.kind] = bars.add_task(f"Removing {item.kind}s", total=total)
+            bars.update(steps[item.kind], completed=done)
+
+        yield show
+
+
+@contextlib.contextmanager
+def _counting_bars(stream: IO[str]) -> Iterator[Any]:
+    """A ``rich`` Progress of ``n/total`` bars that vanish when the work ends (imported
+    only here: a terminal is known to be there). Thread-safe, as the sync client's
+    bulk work calls it from its threads."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=Console(file=stream), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+    with Progress(*columns, console=Console(file=stream), transient=True) as bars:
+        yield bars
 
 
 def _is_terminal(stream: IO[str]) -> bool:

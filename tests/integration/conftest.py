@@ -9,7 +9,9 @@ starting one. There is no skipping: if the runtime cannot start, every test erro
 from __future__ import annotations
 
 import os
+import pty
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -112,3 +114,30 @@ def fresh_containerd(runtime: RuntimeUnderTest) -> Iterator[ThrowawayContainerdT
 def rpcs_made(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The RPCs logged on ``cri_client.rpc`` (one DEBUG line each) since the last clear."""
     return [record.getMessage().split("(")[0] for record in caplog.records]
+
+
+def run_with_stderr_on_a_terminal(
+    argv: list[str], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """Run a command with stdout captured and stderr on a pseudo-terminal: what the
+    command returned, and everything it drew on that terminal."""
+    leader, follower = pty.openpty()
+    try:
+        try:
+            done = subprocess.run(
+                argv, stdout=subprocess.PIPE, stderr=follower, env=env, timeout=120, text=True
+            )
+        finally:
+            os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    return done, drawn

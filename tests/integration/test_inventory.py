@@ -325,37 +325,13 @@ def test_asyncio_inventory_and_exec_many(runtime: RuntimeUnderTest, node: Node) 
 def test_cli_bulk_removal_draws_a_bar_when_stderr_is_a_terminal(
     cri: CRIClient, runtime: RuntimeUnderTest, scratch: str
 ) -> None:
-    import os
-    import pty
-    import subprocess
-
+    from .conftest import run_with_stderr_on_a_terminal
     from .test_cli import cli_env, command
 
     ids = [c.id for c in cri.containers.list(all=True, labels={"bulk": scratch, "drop": "yes"})]
-    leader, follower = pty.openpty()
-    try:
-        try:
-            done = subprocess.run(
-                command(runtime, "rm", "-f", *ids),
-                stdout=subprocess.PIPE,
-                stderr=follower,
-                env={**cli_env(), "COLUMNS": "100"},
-                timeout=120,
-                text=True,
-            )
-        finally:
-            os.close(follower)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(leader)
+    done, drawn = run_with_stderr_on_a_terminal(
+        command(runtime, "rm", "-f", *ids), {**cli_env(), "COLUMNS": "100"}
+    )
     assert done.returncode == 0
     assert sorted(set(done.stdout.split())) == sorted(ids)
     assert b"Removing containers" in drawn and b"Traceback" not in drawn

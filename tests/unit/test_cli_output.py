@@ -415,9 +415,16 @@ def test_usage_errors_exit_1_before_connecting(
         main([*nowhere, "pods", "--state", "gone"])
     assert exited.value.code == 1
     assert "'gone' is not one of ready, notready" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exited:
-        main([])
-    assert exited.value.code == 1
+
+
+def test_no_command_prints_the_help_with_exit_0_as_crictl(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: cri-client ")
+    assert "checkpoint" in captured.out and "batch" in captured.out
+    assert captured.err == ""
 
 
 def test_an_unreachable_runtime_is_exit_1_with_one_line(

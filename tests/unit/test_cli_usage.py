@@ -123,3 +123,25 @@ def test_usage_errors_exit_1_as_in_crictl(tmp_path: Path) -> None:
         done = cri_client(*argv)
         assert (done.returncode, done.stdout) == (1, ""), (argv, done.stderr)
         assert message in done.stderr and "Traceback" not in done.stderr, argv
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("rmi", "--dry-run"), "--dry-run, --keep, --min-age and --output need --prune"),
+        (("rmi", "x", "-o", "json"), "--dry-run, --keep, --min-age and --output need --prune"),
+        (("rm", "-l", "a=b"), "--dry-run, --label and --output need --exited-before"),
+        (
+            ("rm", "--exited-before", "1h", "-a"),
+            "--exited-before takes no CONTAINER-ID, --all or --force",
+        ),
+        (("rm", "--exited-before=-1h"), "--exited-before: the duration '-1h' is negative"),
+        (("rmp", "--dry-run"), "--dry-run, --label and --output need --not-ready or --no-running"),
+        (("rmp", "--not-ready", "p1"), "--not-ready and --no-running take no POD-ID"),
+        (("rmi", "--prune", "--min-age", "soon"), "--min-age: invalid duration 'soon'"),
+    ],
+)
+def test_prune_flags_are_checked_before_connecting(argv: tuple[str, ...], message: str) -> None:
+    done = cri_client(*argv)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith(f"cri-client: {message}"), done.stderr

@@ -99,6 +99,7 @@ def test_enums_are_str_enums_in_types() -> None:
         "PodState",
         "ContainerState",
         "ContainerEventType",
+        "PruneReason",
         "PullPhase",
     }
     assert all(issubclass(e, str) for e in enums)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from cri_client.cli.arguments import add_label_flag, add_output_flag, non_negative_int
@@ -15,8 +17,11 @@ from cri_client.cli.context import (
     UsageError,
     until_interrupted,
 )
-from cri_client.cli.output import render_table, write_document
+from cri_client.cli.output import render_table, truncate_id, write_document
 from cri_client.cli.progress import bulk_progress
+
+if TYPE_CHECKING:
+    from cri_client.types import PruneItem, PruneReport
 
 if TYPE_CHECKING:
     from cri_client.cli.gotemplate import Template
@@ -130,3 +135,108 @@ def show_samples(ctx: Context, watch: bool, table: Callable[[], list[list[str]]]
             if not watch:
                 return 0
             time.sleep(0.5)
+    return 0  # interrupted: Ctrl-C or SIGTERM ends a watch normally
+
+
+@contextmanager
+def naming_unimplemented(ctx: Context, rpc: str) -> Iterator[None]:
+    """An RPC this runtime does not implement (containerd 1.6 and 1.7: RuntimeConfig,
+    CheckpointContainer, ...; see ``_core.runtimes.UNIMPLEMENTED_RPCS``) fails with a
+    line that names the runtime and its version, e.g. ``containerd 1.6.20 does not
+    implement CheckpointContainer``, instead of gRPC's status text."""
+    from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError
+
+    try:
+        yield
+    except UnimplementedError as err:
+        if isinstance(err, UnsupportedAPIVersionError):
+            raise
+        version = ctx.client().version()
+        raise CommandError(
+            f"{version.runtime_name} {version.runtime_version} does not implement {rpc}"
+        ) from None
+
+
+def add_protobuf_output_flag(parser: argparse.ArgumentParser) -> None:
+    """crictl's ``-o json|yaml`` of the commands that print a reply as it is
+    (``metricdescs``, ``metricsp``): any other value shows the help, exit 0, as there."""
+    parser.add_argument(
+        "-o", "--output", default="json", metavar="json|yaml", help="output format (default json)"
+    )
+
+
+def checked_protobuf_output(output: str) -> str:
+    if output not in ("json", "yaml", ""):
+        raise ShowHelp
+    return output or "json"
+
+
+# --- prune -------------------------------------------------------------------------------
+
+
+def add_prune_flags(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
+    """``--dry-run``, ``-o`` and (for containers and pods) ``-l``, shared by the
+    pruning forms of ``rm``, ``rmp`` and ``rmi``."""
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="remove nothing: print what would be removed or kept, and why",
+    )
+    if labels:
+        parser.add_argument(
+            "-l",
+            "--label",
+            action="append",
+            default=None,
+            metavar="SELECTOR",
+            help="prune only what matches this label selector (key=value, key!=value, "
+            "'key in (a,b)', key, !key; repeatable)",
+        )
+    add_output_flag(parser, "table")
+
+
+def prune_duration(value: str | None, flag: str) -> float | None:
+    """A prune's Go duration (``1h30m``, ``45s``) in seconds; a negative one is refused."""
+    from cri_client.cli.config import parse_duration
+
+    if value is None:
+        return None
+    seconds = parse_duration(value, flag)
+    if seconds < 0:
+        raise UsageError(f"{flag}: the duration {value!r} is negative")
+    return seconds
+
+
+def write_prune(
+    ctx: Context, report: PruneReport, output: str, removed_lines: Callable[[PruneItem], list[str]]
+) -> int:
+    """A prune's outcome: with ``-o json|yaml`` the whole report (every item, its
+    reason, the bytes expected back); a dry run's plan as a table with the reasons;
+    otherwise crictl's lines for each removed item (``removed_lines``). Each failure is
+    reported on stderr with the runtime's error, and makes the exit code 1."""
+    if output != "table":
+        write_document(report.to_dict(), output, ctx.stdout)
+    elif report.dry_run:
+        rows = [["ID", "NAME", "ACTION", "REASON", "DETAIL"]]
+        for item in report.items:
+            action = "remove" if item.selected else "keep"
+            rows.append(
+                [truncate_id(item.id, "sha256:"), item.name, action, item.reason.value, item.detail]
+            )
+        ctx.stdout.write(render_table(rows))
+    else:
+        for item in report.removed:
+            ctx.stdout.write("".join(f"{line}\n" for line in removed_lines(item)))
+    for item in report.failed:
+        ctx.stderr.write(f"cri-client: {item.name or item.id}: {item.detail}\n")
+    return 1 if report.failed else 0
+
+
+_FULL_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def full_id(reference: str, resolve: Callable[[str], Any]) -> str:
+    """A full id as given, else the id ``resolve`` (``cri.containers.get``,
+    ``cri.pods.get``) finds for a name or prefix: a full id costs no lookup, so
+    ``inspect ID`` is one RPC, as crictl's (a gone id is the runtime's NotFound)."""
+    return reference if _FULL_ID.fullmatch(reference) else str(resolve(reference).id)

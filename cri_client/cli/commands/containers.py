@@ -1,5 +1,5 @@
 """Containers: ``ps``, ``create``, ``start``, ``stop``, ``rm``, ``run``, ``inspect``,
-``update``, ``stats``, and ``recreate`` (no crictl twin)."""
+``update``, ``stats``, ``checkpoint``, and ``recreate`` (no crictl twin)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,18 @@ from cri_client.cli.arguments import (
     output_template,
 )
 from cri_client.cli.commands._common import (
+    add_prune_flags,
     add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    full_id,
+    naming_unimplemented,
     nothing_found,
+    prune_duration,
     registry_auth,
     show_samples,
     write_key_values,
+    write_prune,
     write_statuses,
 )
 from cri_client.cli.commands.pods import cancel_timeout
@@ -48,7 +53,7 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
-from cri_client.cli.progress import bulk_progress
+from cri_client.cli.progress import bulk_progress, prune_progress
 
 if TYPE_CHECKING:
     from cri_client import Container, CRIClient, pb
@@ -327,11 +332,24 @@ def _configure_rm(parser: argparse.ArgumentParser) -> None:
         "-k", "--keep-logs", action="store_true", help="keep the log file and its rotations"
     )
     parser.add_argument("-a", "--all", action="store_true", help="remove all containers")
+    parser.add_argument(
+        "--exited-before",
+        default=None,
+        metavar="DURATION",
+        help="prune: remove the containers that exited at least this long ago (e.g. 1h30m; "
+        "0s: every exited one), never a running or created one",
+    )
+    add_prune_flags(parser)
 
 
 def _rm(ctx: Context, args: argparse.Namespace) -> int:
     """As crictl: a running container is refused without ``-f``; with it, it is killed
-    (its id printed) and removed (its id printed again); its log files go too."""
+    (its id printed) and removed (its id printed again); its log files go too.
+    ``--exited-before`` prunes instead (:func:`_prune_containers`)."""
+    if args.exited_before is not None:
+        return _prune_containers(ctx, args)
+    if args.dry_run or args.label or args.output != "table":
+        raise UsageError("--dry-run, --label and --output need --exited-before")
     if not (args.containers or args.all):
         raise ShowHelp
     cri = ctx.client()
@@ -356,6 +374,24 @@ def _rm(ctx: Context, args: argparse.Namespace) -> int:
             _remove_log_files(ctx, log_path)
 
     return for_each(ctx, references, remove, "Removing containers")
+
+
+def _prune_containers(ctx: Context, args: argparse.Namespace) -> int:
+    """``rm --exited-before DURATION``: the library's container prune; each removed
+    container's id is printed as ``rm`` prints it (the plan with ``--dry-run``, the
+    report with ``-o``). Log files stay, as the library's removal leaves them."""
+    if args.containers or args.all or args.force:
+        raise UsageError("--exited-before takes no CONTAINER-ID, --all or --force")
+    exited_before = prune_duration(args.exited_before, "--exited-before")
+    cri = ctx.client()
+    with prune_progress(ctx.stderr) as progress:
+        report = cri.containers.prune(
+            exited_before=exited_before,
+            labels=label_filter(args.label),
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    return write_prune(ctx, report, args.output, lambda item: [item.id])
 
 
 def _remove_log_files(ctx: Context, log_path: str) -> None:
@@ -395,7 +431,7 @@ def _inspect(ctx: Context, args: argparse.Namespace) -> int:
     verbose = not args.quiet
     documents = []
     for reference in references:
-        container_id = cri.containers.get(reference).id
+        container_id = full_id(reference, cri.containers.get)
         reply = cri.api.container_status(container_id=container_id, verbose=verbose)
         if args.output == "table":
             _write_container_status_table(ctx, reply, verbose)
@@ -542,6 +578,45 @@ def _stats(ctx: Context, args: argparse.Namespace) -> int:
     return show_samples(ctx, args.watch, table)
 
 
+def _configure_checkpoint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("containers", nargs="*", metavar="CONTAINER-ID")
+    parser.add_argument(
+        "-e",
+        "--export",
+        default="",
+        metavar="FILE",
+        help="the tar archive (/path/to/checkpoint.tar) the checkpoint is exported to",
+    )
+
+
+def _checkpoint(ctx: Context, args: argparse.Namespace) -> int:
+    """CheckpointContainer for each container, in order, its id printed when done;
+    the first failure ends the command, as in crictl. The archive is written by the
+    runtime, on its side of the socket."""
+    if not args.containers:
+        raise UsageError("ID cannot be empty")
+    if not args.export:
+        raise UsageError(
+            "cannot checkpoint a container without specifying the checkpoint destination. "
+            "Use --export=/path/to/checkpoint.tar"
+        )
+    from cri_client.errors import CRIError, UnimplementedError
+
+    cri = ctx.client()
+    for reference in args.containers:
+        container_id = cri.containers.get(reference).id
+        with naming_unimplemented(ctx, "CheckpointContainer"):
+            try:
+                cri.api.checkpoint_container(container_id=container_id, location=args.export)
+            except CRIError as err:
+                if isinstance(err, UnimplementedError):
+                    raise
+                message = f'checkpointing the container "{reference}" failed: {err}'
+                raise CommandError(message) from None
+        ctx.stdout.write(f"{reference}\n")
+    return 0
+
+
 def _configure_recreate(parser: argparse.ArgumentParser) -> None:
     _configure_references(parser)
     add_recreate_timeout(parser)
@@ -585,6 +660,12 @@ COMMANDS = (
     ),
     Command("update", "Update one or more running containers", _configure_update, _update),
     Command("stats", "List container(s) resource usage statistics", _configure_stats, _stats),
+    Command(
+        "checkpoint",
+        "Checkpoint one or more running containers",
+        _configure_checkpoint,
+        _checkpoint,
+    ),
     Command(
         "recreate",
         "Recreate one or more containers from their own config (attempt + 1)",

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 
 from cri_client.cli.arguments import Command, add_output_flag, output_template
 from cri_client.cli.commands._common import (
+    add_prune_flags,
     for_each,
     nothing_found,
+    prune_duration,
     registry_auth,
+    write_prune,
     write_statuses,
 )
 from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
@@ -26,9 +29,10 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
+from cri_client.cli.progress import prune_progress
 
 if TYPE_CHECKING:
-    from cri_client import CRIClient, Image
+    from cri_client import Image
 
 NONE = "<none>"
 
@@ -257,55 +261,72 @@ def _configure_rmi(parser: argparse.ArgumentParser) -> None:
         "-q",
         "--prune",
         action="store_true",
-        help="remove all images no container uses (pinned ones are kept)",
+        help="remove all images nothing uses (kept: in use by any container, the sandbox "
+        "image, pinned ones)",
     )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="with --prune: also keep images with a tag or digest matching this pattern "
+        "(fnmatch, e.g. '*/pause:*')",
+    )
+    parser.add_argument(
+        "--min-age",
+        default=None,
+        metavar="DURATION",
+        help="with --prune: also keep images younger than this (e.g. 24h; see docs/operations.md)",
+    )
+    add_prune_flags(parser, labels=False)
 
 
 def _rmi(ctx: Context, args: argparse.Namespace) -> int:
+    if not args.prune and (args.dry_run or args.keep or args.min_age or args.output != "table"):
+        raise UsageError("--dry-run, --keep, --min-age and --output need --prune")
     if not (args.images or args.all or args.prune):
         raise ShowHelp
-    cri = ctx.client()
-    selected = dict.fromkeys(args.images, True)
-    if args.all or args.prune:
-        for image in cri.images.list():
-            if not (args.prune and image.pinned):
-                selected[image.id] = True
     if args.prune:
-        for ctr in cri.containers.list(all=True):
-            image_id = ctr.image_id or _image_id(cri, ctr.image)
-            if image_id:
-                selected[image_id] = False
-    references = [ref for ref, remove in selected.items() if remove]
-    if not references:
+        return _prune_images(ctx, args)
+    cri = ctx.client()
+    selected = dict.fromkeys(args.images)
+    if args.all:
+        selected.update(dict.fromkeys(image.id for image in cri.images.list()))
+    if not selected:
         ctx.stderr.write("No images to remove\n")
         return 0
 
-    from cri_client.errors import CRIError, NotFoundError
+    from cri_client.errors import NotFoundError
 
     def remove(reference: str) -> None:
         try:
             image = cri.images.get(reference)
         except NotFoundError:
             raise CommandError(f"no such image {reference}") from None
-        try:
-            cri.images.remove(reference)
-        except CRIError:
-            if args.prune:
-                return  # in use meanwhile, or gone: a prune is best effort, as in crictl
-            raise
+        cri.images.remove(reference)
         for name in image.repo_tags or image.repo_digests:
             ctx.stdout.write(f"Deleted: {name}\n")
 
-    return for_each(ctx, references, remove, "Removing images")
+    return for_each(ctx, list(selected), remove, "Removing images")
 
 
-def _image_id(cri: CRIClient, reference: str) -> str:
-    from cri_client.errors import NotFoundError
-
-    try:
-        return cri.images.get(reference).id
-    except NotFoundError:
-        return ""
+def _prune_images(ctx: Context, args: argparse.Namespace) -> int:
+    """``rmi --prune``: the library's prune (never an image a container of any state
+    uses, the sandbox image or a pinned one); crictl's ``Deleted: <tag>`` lines for
+    each removed image, or the plan with reasons (``--dry-run``), or the report (``-o``)."""
+    min_age = prune_duration(args.min_age, "--min-age")
+    cri = ctx.client()
+    names = {image.id: image.repo_tags or image.repo_digests for image in cri.images.list()}
+    with prune_progress(ctx.stderr) as progress:
+        report = cri.images.prune(
+            keep=args.keep, min_age=min_age, dry_run=args.dry_run, progress=progress
+        )
+    if not any(item.selected for item in report.items) and args.output == "table":
+        ctx.stderr.write("No images to remove\n")
+        return 0
+    return write_prune(
+        ctx, report, args.output, lambda item: [f"Deleted: {n}" for n in names.get(item.id, [])]
+    )
 
 
 # --- inspecti, imagefsinfo --------------------------------------------------------------------

@@ -15,16 +15,19 @@ from cri_client.cli.arguments import (
     output_template,
 )
 from cri_client.cli.commands._common import (
+    add_prune_flags,
     add_recreate_timeout,
     add_sampling_flags,
     for_each,
+    full_id,
     nothing_found,
     show_samples,
     write_key_values,
+    write_prune,
     write_statuses,
 )
 from cri_client.cli.config import label_filter, load_pod_config, parse_duration
-from cri_client.cli.context import CommandError, Context, ShowHelp
+from cri_client.cli.context import CommandError, Context, ShowHelp, UsageError
 from cri_client.cli.output import (
     ago,
     go_map,
@@ -37,9 +40,11 @@ from cri_client.cli.output import (
     truncate_id,
     write_document,
 )
+from cri_client.cli.progress import prune_progress
 
 if TYPE_CHECKING:
     from cri_client import pb
+    from cri_client.types import PruneItem
 
 
 def _handler_name(handler: str) -> str:
@@ -165,9 +170,24 @@ def _configure_rmp(parser: argparse.ArgumentParser) -> None:
         "-f", "--force", action="store_true", help="stop a ready pod first instead of refusing"
     )
     parser.add_argument("-a", "--all", action="store_true", help="remove all pods")
+    parser.add_argument(
+        "--not-ready",
+        action="store_true",
+        help="prune: remove the pods that are not ready (never one with a running container)",
+    )
+    parser.add_argument(
+        "--no-running",
+        action="store_true",
+        help="prune: remove every pod with no running container, stopping ready ones first",
+    )
+    add_prune_flags(parser)
 
 
 def _rmp(ctx: Context, args: argparse.Namespace) -> int:
+    if args.not_ready or args.no_running:
+        return _prune_pods(ctx, args)
+    if args.dry_run or args.label or args.output != "table":
+        raise UsageError("--dry-run, --label and --output need --not-ready or --no-running")
     if not (args.pods or args.all):
         raise ShowHelp
     cri = ctx.client()
@@ -189,6 +209,33 @@ def _rmp(ctx: Context, args: argparse.Namespace) -> int:
         ctx.stdout.write(f"Removed sandbox {reference}\n")
 
     return for_each(ctx, references, remove, "Removing pods")
+
+
+def _prune_pods(ctx: Context, args: argparse.Namespace) -> int:
+    """``rmp --not-ready`` / ``--no-running``: the library's pod prune, printing what
+    ``rmp -f`` prints for each pod removed (the plan with ``--dry-run``, the report
+    with ``-o``)."""
+    if args.pods or args.all or args.force:
+        raise UsageError("--not-ready and --no-running take no POD-ID, --all or --force")
+    cri = ctx.client()
+    with prune_progress(ctx.stderr) as progress:
+        report = cri.pods.prune(
+            not_ready=True,
+            no_running_containers=args.no_running,
+            labels=label_filter(args.label),
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+
+    from cri_client.types import PruneReason
+
+    def lines(item: PruneItem) -> list[str]:
+        removed = [f"Removed sandbox {item.id}"]
+        if item.reason is PruneReason.NO_RUNNING_CONTAINERS:  # it was ready: stopped first
+            return [f"Stopped sandbox {item.id}", *removed]
+        return removed
+
+    return write_prune(ctx, report, args.output, lines)
 
 
 # --- inspectp -----------------------------------------------------------------------------
@@ -222,7 +269,7 @@ def _inspectp(ctx: Context, args: argparse.Namespace) -> int:
     verbose = not args.quiet
     documents = []
     for reference in references:
-        pod_id = cri.pods.get(reference).id
+        pod_id = full_id(reference, cri.pods.get)
         reply = cri.api.pod_sandbox_status(pod_sandbox_id=pod_id, verbose=verbose)
         if args.output == "table":
             _write_pod_status_table(ctx, reply, verbose)

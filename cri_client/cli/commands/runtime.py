@@ -1,4 +1,5 @@
-"""The runtime itself: ``version``, ``info``, ``events``."""
+"""The runtime itself: ``version``, ``info``, ``events``, ``runtime-config``,
+``update-runtime-config``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from cri_client.cli.arguments import (
     add_template_flag,
     output_template,
 )
-from cri_client.cli.context import Context, UsageError, until_interrupted
+from cri_client.cli.commands._common import naming_unimplemented
+from cri_client.cli.context import Context, ShowHelp, UsageError, until_interrupted
 from cri_client.cli.output import (
     go_json_dict,
     proto_dict,
+    render_table,
     render_template,
     status_document,
     write_document,
@@ -131,6 +134,47 @@ def _events(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_runtime_config(parser: argparse.ArgumentParser) -> None:
+    """crictl's ``runtime-config`` has no flags."""
+
+
+def _runtime_config(ctx: Context, args: argparse.Namespace) -> int:
+    """The runtime's configuration as crictl prints it: ``cgroup driver:   SYSTEMD``
+    (a table of minimum width 10), nothing when the runtime sends no Linux part."""
+    with naming_unimplemented(ctx, "RuntimeConfig"):
+        reply = ctx.client().api.runtime_config()
+    if reply.HasField("linux"):
+        from cri_client import pb
+
+        driver = pb.CgroupDriver.Name(reply.linux.cgroup_driver)
+        ctx.stdout.write(render_table([["cgroup driver:", driver]], min_width=10))
+    return 0
+
+
+def _configure_update_runtime_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-p",
+        "--pod-cidr",
+        default=None,
+        metavar="CIDR",
+        help="the new CIDR of pod IP addresses (empty: the runtime omits it)",
+    )
+
+
+def _update_runtime_config(ctx: Context, args: argparse.Namespace) -> int:
+    """UpdateRuntimeConfig with the pod CIDR; without a flag, the help (as crictl).
+    Nothing is printed on success: crictl's log line "Runtime config successfully
+    updated" would be stderr output for a command that succeeded."""
+    if args.pod_cidr is None:
+        raise ShowHelp
+    from cri_client import pb
+
+    config = pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=args.pod_cidr))
+    with naming_unimplemented(ctx, "UpdateRuntimeConfig"):
+        ctx.client().api.update_runtime_config(runtime_config=config)
+    return 0
+
+
 COMMANDS = (
     Command("version", "Display runtime version information", _configure_version, _version),
     Command("info", "Display information of the container runtime", _configure_info, _info),
@@ -140,5 +184,17 @@ COMMANDS = (
         _configure_events,
         _events,
         aliases=("event",),
+    ),
+    Command(
+        "runtime-config",
+        "Retrieve the container runtime configuration",
+        _configure_runtime_config,
+        _runtime_config,
+    ),
+    Command(
+        "update-runtime-config",
+        "Update the runtime configuration",
+        _configure_update_runtime_config,
+        _update_runtime_config,
     ),
 )
