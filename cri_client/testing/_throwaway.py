@@ -160,6 +160,14 @@ class ThrowawayContainerd:
         """("runc", "runsc"), or ("runc",) when runsc was not wanted or is unavailable."""
         return self._started().runtime_handlers
 
+    @property
+    def ctr_command(self) -> list[str]:
+        """containerd's own client of this version on this instance's socket, in the
+        CRI's namespace: ``[*ctr_command, "images", "ls"]`` (e.g. to pin an image, with
+        the label ``io.cri-containerd.pinned=pinned``, which the CRI has no call for)."""
+        address = self.endpoint.removeprefix("unix://")
+        return [str(self._required_binaries() / "ctr"), "--address", address, "-n", "k8s.io"]
+
     def env(self) -> dict[str, str]:
         """Environment variables describing this runtime to tests and demos."""
         return {

@@ -351,6 +351,27 @@ def test_prune_everything_in_order(instance: Instance, node: Node) -> None:
     assert_never_removed(instance, node)
 
 
+def test_a_pinned_image_is_never_removed(instance: Instance, node: Node) -> None:
+    """Pinned with containerd's own label (the CRI has no call to pin): 1.7 and 2.1
+    report it and the prune keeps it; 1.6's CRI reads no such label."""
+    ref = instance.image("unused")
+    label = [*instance.containerd.ctr_command, "images", "label", ref]
+    subprocess.run([*label, "io.cri-containerd.pinned=pinned"], check=True, capture_output=True)
+    try:
+        pinned = instance.cri.images.get(ref).pinned
+        assert pinned is (instance.version != "1.6")
+        report = instance.cri.images.prune(keep=[KEEP])
+        item = next(i for i in report.items if i.id == node.image_ids["unused"])
+        if pinned:
+            assert (item.selected, item.removed, item.reason) == (False, False, PruneReason.PINNED)
+            assert instance.cri.images.exists(ref)
+        else:  # 1.6: not pinned as far as the CRI says, so an unused image like any other
+            assert (item.removed, item.reason) == (True, PruneReason.UNUSED)
+        assert_never_removed(instance, node)
+    finally:
+        subprocess.run([*label, "io.cri-containerd.pinned="], check=False, capture_output=True)
+
+
 def test_without_pods_the_sandbox_image_stays_as_the_runtime_tells(
     instance: Instance, node: Node
 ) -> None:
