@@ -152,8 +152,10 @@ class AsyncContainer(ContainerView):
         rpc_timeout: float | None = None,
     ) -> AsyncContainer:
         """Stop and remove the container, then create and start it again in the same
-        pod from its own :meth:`config`, as kubelet restarts one: ``attempt + 1`` and
-        the log at ``<name>/<attempt>.log`` in the pod's log directory, so
+        pod from its own :meth:`config`, as kubelet restarts one: the next attempt
+        (one above the highest of that name in the pod, in any state, so an older
+        attempt can be recreated beside a newer one) and the log at
+        ``<name>/<attempt>.log`` in the pod's log directory, so
         ``logs(previous=True)`` of the new container reads this run. Returns the new
         container (this object keeps the old id).
 
@@ -743,8 +745,10 @@ class AsyncContainerManager:
     async def _recreate(
         self, ctr: AsyncContainer, changes: ContainerChanges, stop_timeout: int, pull: bool
     ) -> AsyncContainer:
-        """Read the config and the pod's, look up the image, then replace the container."""
-        following = next_container_config(await ctr.config(), changes)
+        """Read the config and the pod's, list the pod's containers (the next attempt
+        is above every attempt of that name), look up the image, then replace the
+        container."""
+        config = await ctr.config()
         pod = await self._client.pods._with_config(ctr.pod_id)
         if not pod.ready:
             raise FailedPreconditionError(
@@ -752,6 +756,8 @@ class AsyncContainerManager:
                 "pod (pod.recreate() makes a new sandbox); nothing was changed",
                 object_id=f"container_id={ctr.id}",
             )
+        others = await pod._listed_containers(all=True)
+        following = next_container_config(config, changes, others=others)
         await self._ensure_image(following.image.image, pull)
         return await self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
 

@@ -175,14 +175,20 @@ def _label_changes(
 
 
 def next_container_config(
-    config: pb.ContainerConfig, changes: ContainerChanges
+    config: pb.ContainerConfig, changes: ContainerChanges, *, others: Iterable[pb.Container]
 ) -> pb.ContainerConfig:
-    """The config of the next attempt: ``attempt + 1``, the log at kubelet's
-    ``<name>/<attempt>.log`` in the pod's log directory (so the previous attempt's
-    log is found beside it), and the changes applied. A copy: ``config`` is kept."""
+    """The config of the next attempt: one above the highest attempt of that name
+    among ``others`` (the pod's containers in any state: kubelet keeps the previous
+    exited attempt, so an older one may be recreated while a newer one exists) and
+    ``config``, the log at kubelet's ``<name>/<attempt>.log`` in the pod's log
+    directory (so the previous attempt's log is found beside it), and the changes
+    applied. A copy: ``config`` is kept."""
     following = pb.ContainerConfig()
     following.CopyFrom(config)
-    attempt = config.metadata.attempt + 1
+    name = config.metadata.name
+    attempt = _next_attempt(
+        config.metadata.attempt, (c.metadata.attempt for c in others if c.metadata.name == name)
+    )
     following.metadata.attempt = attempt
     following.log_path = f"{config.metadata.name}/{attempt}.log"
     if changes.image is not None:
@@ -221,13 +227,32 @@ def _merged(old: Sequence[tuple[str, V]], changes: Mapping[str, V | None]) -> li
     return merged
 
 
-def next_sandbox_config(config: pb.PodSandboxConfig) -> pb.PodSandboxConfig:
-    """The config of a pod's next sandbox: ``attempt + 1``, all else the same (the
-    uid too, so the log directory and the containers' earlier logs are kept)."""
+def next_sandbox_config(
+    config: pb.PodSandboxConfig, *, others: Iterable[pb.PodSandbox]
+) -> pb.PodSandboxConfig:
+    """The config of a pod's next sandbox: one above the highest attempt among
+    ``others`` (the node's sandboxes) of the same namespace, name and uid and
+    ``config``, all else the same (the uid too, so the log directory and the
+    containers' earlier logs are kept)."""
     following = pb.PodSandboxConfig()
     following.CopyFrom(config)
-    following.metadata.attempt = config.metadata.attempt + 1
+    pod = config.metadata
+    following.metadata.attempt = _next_attempt(
+        pod.attempt,
+        (
+            sandbox.metadata.attempt
+            for sandbox in others
+            if (sandbox.metadata.namespace, sandbox.metadata.name, sandbox.metadata.uid)
+            == (pod.namespace, pod.name, pod.uid)
+        ),
+    )
     return following
+
+
+def _next_attempt(own: int, others: Iterable[int]) -> int:
+    """One above the highest of ``own`` and the attempts of the same name: a create
+    with it cannot collide with an attempt that exists."""
+    return max([own, *others]) + 1
 
 
 def latest_attempts(containers: Iterable[pb.Container]) -> list[pb.Container]:

@@ -152,8 +152,10 @@ class Container(ContainerView):
         rpc_timeout: float | None = None,
     ) -> Container:
         """Stop and remove the container, then create and start it again in the same
-        pod from its own :meth:`config`, as kubelet restarts one: ``attempt + 1`` and
-        the log at ``<name>/<attempt>.log`` in the pod's log directory, so
+        pod from its own :meth:`config`, as kubelet restarts one: the next attempt
+        (one above the highest of that name in the pod, in any state, so an older
+        attempt can be recreated beside a newer one) and the log at
+        ``<name>/<attempt>.log`` in the pod's log directory, so
         ``logs(previous=True)`` of the new container reads this run. Returns the new
         container (this object keeps the old id).
 
@@ -737,8 +739,10 @@ class ContainerManager:
     def _recreate(
         self, ctr: Container, changes: ContainerChanges, stop_timeout: int, pull: bool
     ) -> Container:
-        """Read the config and the pod's, look up the image, then replace the container."""
-        following = next_container_config(ctr.config(), changes)
+        """Read the config and the pod's, list the pod's containers (the next attempt
+        is above every attempt of that name), look up the image, then replace the
+        container."""
+        config = ctr.config()
         pod = self._client.pods._with_config(ctr.pod_id)
         if not pod.ready:
             raise FailedPreconditionError(
@@ -746,6 +750,8 @@ class ContainerManager:
                 "pod (pod.recreate() makes a new sandbox); nothing was changed",
                 object_id=f"container_id={ctr.id}",
             )
+        others = pod._listed_containers(all=True)
+        following = next_container_config(config, changes, others=others)
         self._ensure_image(following.image.image, pull)
         return self._replace(ctr.id, ctr._describe(), pod, following, stop_timeout)
 

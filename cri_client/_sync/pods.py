@@ -116,10 +116,11 @@ class Pod(PodView):
 
         Where, as kubelet decides it: in this sandbox while it is ready; in a new
         sandbox when it is not (a sandbox that is not ready takes no new container), or
-        when ``new_sandbox=True``. A new sandbox is made from :meth:`config` with
-        ``attempt + 1``, the same uid and log directory and the same runtime handler,
-        after the old one was stopped and removed (its log directory is kept). Returns
-        the pod the containers now run in: this one, fetched again, or the new one.
+        when ``new_sandbox=True``. A new sandbox is made from :meth:`config` with the
+        next attempt (one above every sandbox of this namespace, name and uid), the
+        same uid and log directory and the same runtime handler, after the old one
+        was stopped and removed (its log directory is kept). Returns the pod the
+        containers now run in: this one, fetched again, or the new one.
 
         Every config is read, and every image looked up, before anything is stopped.
         A failure after that is a :class:`~cri_client.errors.RecreateError` saying
@@ -139,20 +140,15 @@ class Pod(PodView):
                 object_id=f"pod_sandbox_id={self.id}",
             )
         containers = self._client.containers
-        latest = latest_attempts(
-            self._client._lister.list(
-                support.CONTAINERS,
-                container_filter(
-                    all=True, id=None, state=None, selector=LabelSelector(), pod_id=self.id
-                ),
-            )
-        )
+        listed = self._listed_containers(all=True)
+        latest = latest_attempts(listed)
         following = [
             next_container_config(
                 container_config_from(
                     self._client.api.container_status(container_id=ctr.id, verbose=True)
                 ),
                 ContainerChanges(),
+                others=listed,
             )
             for ctr in latest
         ]
@@ -160,8 +156,20 @@ class Pod(PodView):
             containers._ensure_image(config.image.image, pull=False)
         if ready and not new_sandbox:
             return self._recreate_in_place(latest, following, seconds)
+        next_config = next_sandbox_config(
+            self._config, others=self._client._lister.list(support.POD_SANDBOXES)
+        )
         return self._recreate_in_new_sandbox(
-            self._config, reply.status.runtime_handler, latest, following, seconds
+            next_config, reply.status.runtime_handler, latest, following, seconds
+        )
+
+    def _listed_containers(self, *, all: bool) -> list[pb.Container]:
+        """The pod's containers as listed: every state, or (``all=False``) the running."""
+        return self._client._lister.list(
+            support.CONTAINERS,
+            container_filter(
+                all=all, id=None, state=None, selector=LabelSelector(), pod_id=self.id
+            ),
         )
 
     def _recreate_in_place(
@@ -194,7 +202,7 @@ class Pod(PodView):
 
     def _recreate_in_new_sandbox(
         self,
-        sandbox: pb.PodSandboxConfig,
+        next_config: pb.PodSandboxConfig,
         runtime_handler: str,
         latest: Sequence[pb.Container],
         following: Sequence[pb.ContainerConfig],
@@ -206,10 +214,9 @@ class Pod(PodView):
         self._client.api.remove_pod_sandbox(pod_sandbox_id=self.id)
         removed = [self.id, *(ctr.id for ctr in latest)]
         done = f"stopped and removed {self._describe()} and its containers"
-        next_config = next_sandbox_config(sandbox)
         try:
             pod = self._client.pods.run(
-                sandbox.metadata.name, config=next_config, runtime_handler=runtime_handler
+                next_config.metadata.name, config=next_config, runtime_handler=runtime_handler
             )
         except CRIError as err:
             raise recreate_failed(
@@ -264,12 +271,7 @@ class Pod(PodView):
         >>> pod.stop(grace_period=0)   # what pod.remove(force=True) does
         """
         seconds = stop_seconds(grace_period, "grace_period")
-        running = self._client._lister.list(
-            support.CONTAINERS,
-            container_filter(
-                all=False, id=None, state=None, selector=LabelSelector(), pod_id=self.id
-            ),
-        )
+        running = self._listed_containers(all=False)
         all_at_once([partial(self._stop_container, ctr.id, seconds) for ctr in running])
         self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
         return self.reload()

@@ -229,6 +229,31 @@ def test_a_recreate_that_fails_half_way_says_what_exists_now(
     assert again.logs(previous=True) == "run demo\n"
 
 
+def test_recreating_an_older_attempt_makes_one_above_the_newest(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    """kubelet keeps the previous attempt of a name: recreating attempt 0 while attempt
+    1 exists makes attempt 2 (attempt 1 would collide after attempt 0 was removed)."""
+    pod = cri.pods.run("older-" + suite["suite"], labels=suite, log_directory=log_dir)
+    first = started(cri, pod, runtime.busybox_image, "main")
+    config = first.config()
+    config.metadata.attempt = 1
+    config.log_path = "main/1.log"
+    second = cri.containers.create(pod, "main", runtime.busybox_image, config=config).start()
+
+    new = first.recreate(env={"MODE": "third"}, timeout=0)
+
+    assert (new.attempt, new.state, new.log_path.endswith("/main/2.log")) == (
+        2,
+        ContainerState.RUNNING,
+        True,
+    )
+    now = {c.id: c.attempt for c in cri.containers.list(all=True, pod=pod)}
+    assert now == {second.id: 1, new.id: 2}
+    assert cri.containers.get(second.id).state is ContainerState.RUNNING
+    wait_for_log(new, "run third\n")
+
+
 def test_async_recreate(runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str) -> None:
     async def scenario() -> None:
         async with AsyncCRIClient(runtime.endpoint) as cri:
@@ -310,6 +335,21 @@ def test_pod_recreate_in_a_new_sandbox_keeps_uid_logs_and_runtime_handler(
     forced = fresh.recreate(new_sandbox=True, timeout=0)
     assert (forced.attempt, forced.state) == (2, PodState.READY)
     assert [c.attempt for c in forced.containers()] == [2]
+
+
+def test_pod_recreate_of_an_older_sandbox_makes_one_above_the_newest(
+    cri: CRIClient, suite: dict[str, str], log_dir: str
+) -> None:
+    name = "podolder-" + suite["suite"]
+    first = cri.pods.run(name, labels=suite, log_directory=log_dir)
+    second = cri.pods.run(name, labels=suite, log_directory=log_dir, uid=first.uid, attempt=1)
+
+    fresh = first.recreate(new_sandbox=True, timeout=0)
+
+    assert (fresh.name, fresh.uid, fresh.attempt, fresh.ready) == (name, first.uid, 2, True)
+    assert cri.pods.get(second.id).ready
+    with pytest.raises(NotFoundError):
+        cri.pods.get(first.id)
 
 
 def test_cli_recreate_and_recreatep(

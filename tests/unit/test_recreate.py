@@ -203,10 +203,10 @@ def base_config() -> pb.ContainerConfig:
 
 def test_next_container_config_bumps_attempt_and_log_path_and_keeps_the_old() -> None:
     old = base_config()
-    following = recreate.next_container_config(old, recreate.container_changes())
+    following = recreate.next_container_config(old, recreate.container_changes(), others=[])
     assert following.metadata == pb.ContainerMetadata(name="main", attempt=1)
     assert following.log_path == "main/1.log"
-    again = recreate.next_container_config(following, recreate.ContainerChanges())
+    again = recreate.next_container_config(following, recreate.ContainerChanges(), others=[])
     assert (again.metadata.attempt, again.log_path) == (2, "main/2.log")
     assert old.metadata.attempt == 0 and old.log_path == "main/0.log"
     following.ClearField("metadata")
@@ -227,7 +227,7 @@ def test_changes_replace_merge_and_remove() -> None:
         annotations={"note": "changed", "extra": "a b"},
     )
 
-    config = recreate.next_container_config(base_config(), changes)
+    config = recreate.next_container_config(base_config(), changes, others=[])
 
     assert (config.image.image, config.image.user_specified_image) == (
         "registry.example/app:2",
@@ -281,10 +281,41 @@ def test_latest_attempts_and_next_sandbox_config() -> None:
     containers = [listed("web", 0, 1), listed("job", 0, 2), listed("web", 1, 3)]
     assert [c.id for c in recreate.latest_attempts(containers)] == ["job0", "web1"]
     sandbox = recreate.sandbox_config_from(pb.PodSandboxStatusResponse(info=captured("1.7", "pod")))
-    following = recreate.next_sandbox_config(sandbox)
+    following = recreate.next_sandbox_config(sandbox, others=[])
     assert (following.metadata.attempt, sandbox.metadata.attempt) == (1, 0)
     assert following.metadata.uid == sandbox.metadata.uid
     assert following.log_directory == sandbox.log_directory
+
+
+def test_the_next_attempt_is_above_every_attempt_of_that_name_in_any_state() -> None:
+    """Recreating attempt 0 while kubelet's attempt 1 of that name still exists (it
+    keeps the previous, exited attempt) makes attempt 2: attempt 1 would collide."""
+    old = base_config()  # "main", attempt 0
+    others = [
+        pb.Container(metadata=pb.ContainerMetadata(name="main", attempt=0)),
+        pb.Container(
+            metadata=pb.ContainerMetadata(name="main", attempt=1), state=pb.CONTAINER_EXITED
+        ),
+        pb.Container(metadata=pb.ContainerMetadata(name="sidecar", attempt=7)),
+    ]
+    following = recreate.next_container_config(old, recreate.ContainerChanges(), others=others)
+    assert (following.metadata.attempt, following.log_path) == (2, "main/2.log")
+
+    sandbox = recreate.sandbox_config_from(pb.PodSandboxStatusResponse(info=captured("2.1", "pod")))
+    ours = sandbox.metadata
+
+    def listed(attempt: int, **different: str) -> pb.PodSandbox:
+        fields = {"name": ours.name, "namespace": ours.namespace, "uid": ours.uid, **different}
+        return pb.PodSandbox(metadata=pb.PodSandboxMetadata(attempt=attempt, **fields))
+
+    sandboxes = [
+        listed(0),
+        listed(3),
+        listed(9, uid="another-uid"),
+        listed(9, namespace="other"),
+        listed(9, name="other"),
+    ]
+    assert recreate.next_sandbox_config(sandbox, others=sandboxes).metadata.attempt == 4
 
 
 # --- a failure half-way (fault injection) -----------------------------------------------
@@ -316,6 +347,13 @@ def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) ->
             info=captured("2.1", "pod") if r.verbose else {},
         ),
         "ImageStatus": lambda r, c: pb.ImageStatusResponse(image=pb.Image(id="sha256:" + "1" * 64)),
+        "ListContainers": lambda r, c: pb.ListContainersResponse(
+            containers=[
+                pb.Container(
+                    id=ctr_id, pod_sandbox_id=pod_id, metadata=pb.ContainerMetadata(name="main")
+                )
+            ]
+        ),
         "StopContainer": lambda r, c: pb.StopContainerResponse(),
         "RemoveContainer": lambda r, c: pb.RemoveContainerResponse(),
         "CreateContainer": abort_with(
@@ -341,6 +379,7 @@ def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) ->
         "ContainerStatus",  # get()
         "ContainerStatus",  # config()
         "PodSandboxStatus",  # the pod and its config
+        "ListContainers",  # the pod's containers: the attempts of that name
         "ImageStatus",  # before anything is stopped
         "StopContainer",
         "RemoveContainer",
