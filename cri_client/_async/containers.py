@@ -784,9 +784,13 @@ class AsyncContainerManager:
         stop_timeout: int,
     ) -> AsyncContainer:
         """Stop and remove one container, then create and start ``config`` in ``pod``;
-        a failure after the removal is a RecreateError saying what exists now."""
+        a failure after the stop is a RecreateError saying what exists now."""
         await self._client.api.stop_container(container_id=container_id, timeout=stop_timeout)
-        await self._client.api.remove_container(container_id=container_id)
+        try:
+            await self._client.api.remove_container(container_id=container_id)
+        except CRIError as err:
+            stopped = f"stopped {description}"
+            raise recreate_failed(stopped, "removing it", err, removed=[], config=config) from err
         return await self._start_new(
             pod, config, f"stopped and removed {description}", [container_id]
         )

@@ -211,7 +211,13 @@ class AsyncPod(PodView):
         """The pod stopped and its sandbox removed (not its log directory), then the
         next sandbox run and the containers started in it, in their old order."""
         await self.stop(grace_period=seconds)
-        await self._client.api.remove_pod_sandbox(pod_sandbox_id=self.id)
+        try:
+            await self._client.api.remove_pod_sandbox(pod_sandbox_id=self.id)
+        except CRIError as err:
+            stopped = f"stopped {self._describe()} and its containers"
+            raise recreate_failed(
+                stopped, "removing it", err, removed=[], config=next_config
+            ) from err
         removed = [self.id, *(ctr.id for ctr in latest)]
         done = f"stopped and removed {self._describe()} and its containers"
         try:

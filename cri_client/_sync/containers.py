@@ -778,9 +778,13 @@ class ContainerManager:
         stop_timeout: int,
     ) -> Container:
         """Stop and remove one container, then create and start ``config`` in ``pod``;
-        a failure after the removal is a RecreateError saying what exists now."""
+        a failure after the stop is a RecreateError saying what exists now."""
         self._client.api.stop_container(container_id=container_id, timeout=stop_timeout)
-        self._client.api.remove_container(container_id=container_id)
+        try:
+            self._client.api.remove_container(container_id=container_id)
+        except CRIError as err:
+            stopped = f"stopped {description}"
+            raise recreate_failed(stopped, "removing it", err, removed=[], config=config) from err
         return self._start_new(pod, config, f"stopped and removed {description}", [container_id])
 
     def _start_new(

@@ -9,6 +9,7 @@ annotations). CRI-O's shape (no config, an OCI spec) is taken from its source.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from cri_client.cli.context import UsageError
 from cri_client.configs import message_from_dict
 from cri_client.errors import RecreateError
 
-from .fake_runtime import FakeRuntime, abort_with
+from .fake_runtime import FakeRuntime, Handler, abort_with
 
 DATA = Path(__file__).parent / "data" / "verbose"
 VERSIONS = ["1.6", "1.7", "2.1"]
@@ -321,45 +322,86 @@ def test_the_next_attempt_is_above_every_attempt_of_that_name_in_any_state() -> 
 # --- a failure half-way (fault injection) -----------------------------------------------
 
 
-def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) -> None:
-    ctr_id, pod_id = "c" * 64, "a" * 64
-    container_info = captured("2.1", "container")
-    details = json.loads(container_info["info"])
-    details["sandboxID"] = pod_id
-    container_info = {"info": json.dumps(details)}
+POD_ID = "a" * 64
+
+
+def new_id(name: str) -> str:
+    """The id the fake gives the container it creates for ``name``."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def recreating_runtime(
+    log_directory: Path, containers: dict[str, str], **replaced: Handler
+) -> dict[str, Handler]:
+    """A ready pod ``POD_ID`` with running ``containers`` (name: id, created in that
+    order), answering as containerd 2.1 (its captured verbose info, the pod's log
+    directory moved to ``log_directory``), where every step of a recreate succeeds
+    unless ``replaced`` answers it; a new container gets :func:`new_id`."""
+    names = {ctr_id: name for name, ctr_id in containers.items()}
+    created: dict[str, str] = {}
+    container_details = json.loads(captured("2.1", "container")["info"])
+    container_details["sandboxID"] = POD_ID
+    pod_details = json.loads(captured("2.1", "pod")["info"])
+    pod_details["config"]["log_directory"] = str(log_directory)
 
     def container_status(request: Any, context: Any) -> pb.ContainerStatusResponse:
+        name = names.get(request.container_id) or created[request.container_id]
+        details = {**container_details, "config": {**container_details["config"]}}
+        details["config"]["metadata"] = {"name": name}
+        state = pb.CONTAINER_RUNNING if request.container_id in names else pb.CONTAINER_CREATED
         return pb.ContainerStatusResponse(
             status=pb.ContainerStatus(
-                id=request.container_id,
-                metadata=pb.ContainerMetadata(name="main"),
-                state=pb.CONTAINER_RUNNING,
+                id=request.container_id, metadata=pb.ContainerMetadata(name=name), state=state
             ),
-            info=container_info if request.verbose else {},
+            info={"info": json.dumps(details)} if request.verbose else {},
         )
 
-    handlers = {
+    def create_container(request: Any, context: Any) -> pb.CreateContainerResponse:
+        made = new_id(request.config.metadata.name)
+        created[made] = request.config.metadata.name
+        return pb.CreateContainerResponse(container_id=made)
+
+    handlers: dict[str, Handler] = {
         "ContainerStatus": container_status,
         "PodSandboxStatus": lambda r, c: pb.PodSandboxStatusResponse(
             status=pb.PodSandboxStatus(
-                id=pod_id, metadata=pb.PodSandboxMetadata(name="capture", namespace="default")
+                id=POD_ID, metadata=pb.PodSandboxMetadata(name="capture", namespace="default")
             ),
-            info=captured("2.1", "pod") if r.verbose else {},
+            info={"info": json.dumps(pod_details)} if r.verbose else {},
         ),
-        "ImageStatus": lambda r, c: pb.ImageStatusResponse(image=pb.Image(id="sha256:" + "1" * 64)),
         "ListContainers": lambda r, c: pb.ListContainersResponse(
             containers=[
                 pb.Container(
-                    id=ctr_id, pod_sandbox_id=pod_id, metadata=pb.ContainerMetadata(name="main")
+                    id=ctr_id,
+                    pod_sandbox_id=POD_ID,
+                    metadata=pb.ContainerMetadata(name=name),
+                    state=pb.CONTAINER_RUNNING,
+                    created_at=order,
                 )
+                for order, (name, ctr_id) in enumerate(containers.items())
             ]
         ),
+        "ListPodSandbox": lambda r, c: pb.ListPodSandboxResponse(),
+        "ImageStatus": lambda r, c: pb.ImageStatusResponse(image=pb.Image(id="sha256:" + "1" * 64)),
         "StopContainer": lambda r, c: pb.StopContainerResponse(),
         "RemoveContainer": lambda r, c: pb.RemoveContainerResponse(),
-        "CreateContainer": abort_with(
-            grpc.StatusCode.RESOURCE_EXHAUSTED, "no space left on device"
-        ),
+        "CreateContainer": create_container,
+        "StartContainer": lambda r, c: pb.StartContainerResponse(),
+        "StopPodSandbox": lambda r, c: pb.StopPodSandboxResponse(),
+        "RemovePodSandbox": lambda r, c: pb.RemovePodSandboxResponse(),
     }
+    return {**handlers, **replaced}
+
+
+def test_a_create_that_fails_after_the_removal_is_a_recreate_error(
+    sock: str, tmp_path: Path
+) -> None:
+    ctr_id = "c" * 64
+    handlers = recreating_runtime(
+        tmp_path,
+        {"main": ctr_id},
+        CreateContainer=abort_with(grpc.StatusCode.RESOURCE_EXHAUSTED, "no space left on device"),
+    )
     with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
         ctr = cri.containers.get(ctr_id)
         with pytest.raises(RecreateError) as info:
@@ -367,7 +409,7 @@ def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) ->
 
     err = info.value
     assert str(err) == (
-        f"CreateContainer(pod_sandbox_id={pod_id}, name=main): RESOURCE_EXHAUSTED: "
+        f"CreateContainer(pod_sandbox_id={POD_ID}, name=main): RESOURCE_EXHAUSTED: "
         f"stopped and removed container {ctr_id[:13]} (main); "
         "creating the new container 'main' failed: no space left on device"
     )
@@ -385,6 +427,45 @@ def test_a_create_that_fails_after_the_removal_is_a_recreate_error(sock: str) ->
         "RemoveContainer",
         "CreateContainer",
     ]
+
+
+def test_a_remove_that_fails_after_the_stop_says_the_container_is_stopped(
+    sock: str, tmp_path: Path
+) -> None:
+    ctr_id = "c" * 64
+    busy = abort_with(grpc.StatusCode.UNKNOWN, "device or resource busy")
+    handlers = recreating_runtime(tmp_path, {"main": ctr_id}, RemoveContainer=busy)
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(RecreateError) as info:
+            cri.containers.recreate(ctr_id, timeout=0)
+
+    err = info.value
+    assert str(err) == (
+        f"RemoveContainer(container_id={ctr_id}): UNKNOWN: stopped container "
+        f"{ctr_id[:13]} (main); removing it failed: device or resource busy"
+    )
+    assert (err.removed, err.code, err.config.metadata.attempt) == ([], grpc.StatusCode.UNKNOWN, 1)
+    assert fake.calls[-2:] == ["StopContainer", "RemoveContainer"]
+
+
+def test_a_pod_whose_remove_fails_after_the_stop_says_it_is_stopped(
+    sock: str, tmp_path: Path
+) -> None:
+    busy = abort_with(grpc.StatusCode.UNKNOWN, "device or resource busy")
+    handlers = recreating_runtime(tmp_path, {"main": "c" * 64}, RemovePodSandbox=busy)
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(RecreateError) as info:
+            cri.pods.get(POD_ID).recreate(new_sandbox=True, timeout=0)
+
+    err = info.value
+    assert str(err) == (
+        f"RemovePodSandbox(pod_sandbox_id={POD_ID}): UNKNOWN: stopped pod "
+        f"{POD_ID[:13]} (default/capture) and its containers; "
+        "removing it failed: device or resource busy"
+    )
+    assert err.removed == [] and isinstance(err.config, pb.PodSandboxConfig)
+    assert (err.config.metadata.name, err.config.metadata.attempt) == ("capture", 1)
+    assert fake.calls[-3:] == ["StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"]
 
 
 def test_cli_env_flags() -> None:
