@@ -811,7 +811,18 @@ class AsyncContainerManager:
         try:
             return await created.start()
         except CRIError as err:
-            await created.remove(force=True, missing_ok=True)
+            try:
+                await created.remove(force=True, missing_ok=True)
+            except CRIError as cleanup:
+                raise recreate_failed(
+                    f"{done}; created {created._describe()}",
+                    "starting it",
+                    err,
+                    removed=removed,
+                    config=config,
+                    then=f"; removing it again failed too: {cleanup.details}; "
+                    f"the new container {created.id} may remain",
+                ) from err
             raise recreate_failed(
                 f"{done}; created {created._describe()} and removed it again",
                 "starting it",

@@ -276,12 +276,13 @@ def recreate_failed(
     *,
     removed: Sequence[str],
     config: pb.ContainerConfig | pb.PodSandboxConfig,
+    then: str = "",
 ) -> RecreateError:
     """The error of a recreate that failed after it changed something: what it did
     (``done``), which step failed and the runtime's answer, keeping its code, RPC and
-    object."""
+    object, and ``then`` what happened after (a cleanup that failed too)."""
     return RecreateError(
-        f"{done}; {step} failed: {cause.details}",
+        f"{done}; {step} failed: {cause.details}{then}",
         removed=list(removed),
         config=config,
         rpc=cause.rpc,

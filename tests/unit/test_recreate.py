@@ -468,6 +468,41 @@ def test_a_pod_whose_remove_fails_after_the_stop_says_it_is_stopped(
     assert fake.calls[-3:] == ["StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"]
 
 
+def test_a_start_failure_stays_the_error_when_removing_the_new_container_fails_too(
+    sock: str, tmp_path: Path
+) -> None:
+    ctr_id, made = "c" * 64, new_id("main")
+
+    def remove_container(request: Any, context: Any) -> pb.RemoveContainerResponse:
+        if request.container_id == made:
+            context.abort(grpc.StatusCode.UNKNOWN, "shim is gone")
+        return pb.RemoveContainerResponse()
+
+    handlers = recreating_runtime(
+        tmp_path,
+        {"main": ctr_id},
+        StartContainer=abort_with(grpc.StatusCode.UNKNOWN, "exec: no such file"),
+        RemoveContainer=remove_container,
+    )
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(RecreateError) as info:
+            cri.containers.recreate(ctr_id, command=["/missing"], timeout=0)
+
+    err = info.value
+    assert str(err) == (
+        f"StartContainer(container_id={made}): UNKNOWN: stopped and removed container "
+        f"{ctr_id[:13]} (main); created container {made[:13]} (main); starting it failed: "
+        f"exec: no such file; removing it again failed too: shim is gone; the new "
+        f"container {made} may remain"
+    )
+    assert (err.rpc, err.removed, list(err.config.command)) == (
+        "StartContainer",
+        [ctr_id],
+        ["/missing"],
+    )
+    assert fake.calls[-3:] == ["StartContainer", "ContainerStatus", "RemoveContainer"]
+
+
 def test_cli_env_flags() -> None:
     from cri_client.cli.config import parse_env
 
