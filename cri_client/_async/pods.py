@@ -186,12 +186,17 @@ class AsyncPod(PodView):
             description = AsyncContainer(self._client, old, self.id)._describe()
             try:
                 await self._client.containers._replace(old.id, description, self, config, seconds)
-            except RecreateError as err:
+            except CRIError as err:
                 if not recreated:
                     raise
+                done = f"recreated {', '.join(recreated)} in {self._describe()}"
+                earlier = [c.id for c in latest[: len(recreated)]]
+                if not isinstance(err, RecreateError):  # the stop failed: nothing else changed
+                    step = f"stopping {description}"
+                    raise recreate_failed(done, step, err, removed=earlier, config=config) from err
                 raise RecreateError(
-                    f"recreated {', '.join(recreated)} in {self._describe()}; {err.details}",
-                    removed=[*[c.id for c in latest[: len(recreated)]], *err.removed],
+                    f"{done}; {err.details}",
+                    removed=[*earlier, *err.removed],
                     config=err.config,
                     rpc=err.rpc,
                     object_id=err.object_id,

@@ -503,6 +503,31 @@ def test_a_start_failure_stays_the_error_when_removing_the_new_container_fails_t
     assert fake.calls[-3:] == ["StartContainer", "ContainerStatus", "RemoveContainer"]
 
 
+def test_a_plain_failure_after_containers_were_recreated_says_which(
+    sock: str, tmp_path: Path
+) -> None:
+    web, job = "b" * 64, "c" * 64
+
+    def stop_container(request: Any, context: Any) -> pb.StopContainerResponse:
+        if request.container_id == job:
+            context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "stop timed out")
+        return pb.StopContainerResponse()
+
+    handlers = recreating_runtime(tmp_path, {"web": web, "job": job}, StopContainer=stop_container)
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(RecreateError) as info:
+            cri.pods.get(POD_ID).recreate(timeout=0)
+
+    err = info.value
+    assert str(err) == (
+        f"StopContainer(container_id={job}): DEADLINE_EXCEEDED: recreated 'web' in pod "
+        f"{POD_ID[:13]} (default/capture); stopping container {job[:13]} (job) failed: "
+        "stop timed out"
+    )
+    assert err.removed == [web] and err.config.metadata.name == "job"
+    assert fake.calls.count("StartContainer") == 1 and fake.calls[-1] == "StopContainer"
+
+
 def test_cli_env_flags() -> None:
     from cri_client.cli.config import parse_env
 
