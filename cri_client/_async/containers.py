@@ -800,7 +800,8 @@ class AsyncContainerManager:
     ) -> AsyncContainer:
         """Create and start the container of a recreate, after ``done`` (what the
         recreate removed). A container that does not start is removed again: either
-        step's failure is a RecreateError that says so."""
+        step's failure is a RecreateError that says so (and, should that removal fail
+        too, that the new container may remain; the start's failure stays the error)."""
         try:
             created = await self.create(
                 pod, config.metadata.name, config.image.image, config=config
@@ -811,24 +812,22 @@ class AsyncContainerManager:
         try:
             return await created.start()
         except CRIError as err:
+            cleaned, then = " and removed it again", ""
             try:
                 await created.remove(force=True, missing_ok=True)
             except CRIError as cleanup:
-                raise recreate_failed(
-                    f"{done}; created {created._describe()}",
-                    "starting it",
-                    err,
-                    removed=removed,
-                    config=config,
-                    then=f"; removing it again failed too: {cleanup.details}; "
-                    f"the new container {created.id} may remain",
-                ) from err
+                cleaned = ""
+                then = (
+                    f"; removing it again failed too: {cleanup.details}; "
+                    f"the new container {created.id} may remain"
+                )
             raise recreate_failed(
-                f"{done}; created {created._describe()} and removed it again",
+                f"{done}; created {created._describe()}{cleaned}",
                 "starting it",
                 err,
                 removed=removed,
                 config=config,
+                then=then,
             ) from err
 
     async def _has_image(self, image: str) -> bool:

@@ -792,7 +792,8 @@ class ContainerManager:
     ) -> Container:
         """Create and start the container of a recreate, after ``done`` (what the
         recreate removed). A container that does not start is removed again: either
-        step's failure is a RecreateError that says so."""
+        step's failure is a RecreateError that says so (and, should that removal fail
+        too, that the new container may remain; the start's failure stays the error)."""
         try:
             created = self.create(pod, config.metadata.name, config.image.image, config=config)
         except CRIError as err:
@@ -801,24 +802,22 @@ class ContainerManager:
         try:
             return created.start()
         except CRIError as err:
+            cleaned, then = " and removed it again", ""
             try:
                 created.remove(force=True, missing_ok=True)
             except CRIError as cleanup:
-                raise recreate_failed(
-                    f"{done}; created {created._describe()}",
-                    "starting it",
-                    err,
-                    removed=removed,
-                    config=config,
-                    then=f"; removing it again failed too: {cleanup.details}; "
-                    f"the new container {created.id} may remain",
-                ) from err
+                cleaned = ""
+                then = (
+                    f"; removing it again failed too: {cleanup.details}; "
+                    f"the new container {created.id} may remain"
+                )
             raise recreate_failed(
-                f"{done}; created {created._describe()} and removed it again",
+                f"{done}; created {created._describe()}{cleaned}",
                 "starting it",
                 err,
                 removed=removed,
                 config=config,
+                then=then,
             ) from err
 
     def _has_image(self, image: str) -> bool:
