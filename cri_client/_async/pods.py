@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from cri_client._async import support
 from cri_client._async.concurrency import all_at_once
-from cri_client._core.configs import default_log_directory, pod_sandbox_config
+from cri_client._core.configs import (
+    default_log_directory,
+    pod_sandbox_config,
+    shares_log_directory,
+)
 from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, pod_filter, select_pods
 from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
@@ -553,7 +557,9 @@ class AsyncPodManager:
         SIGTERM and SIGKILL for its containers: default 0, at once, as ``crictl rmp -f``
         does on containerd (``force`` means now; stop the pod first for a graceful
         end). ``grace_period`` without ``force`` is refused: nothing would use it. Its
-        log directory goes too when it has the default layout, as kubelet removes it.
+        log directory goes too when it has the default layout, as kubelet removes it,
+        unless another sandbox of the same pod (same namespace, name and uid: a later
+        attempt, in any state) still uses it (one list RPC after the removal).
 
         >>> await cri.pods.remove("web", force=True)                   # at once
         >>> await cri.pods.remove("web", force=True, grace_period=5)   # SIGTERM, 5 s
@@ -572,7 +578,9 @@ class AsyncPodManager:
                     raise ready_pod_refused(pod)
                 await pod.stop(grace_period=grace_period or 0)
             await self._client.api.remove_pod_sandbox(pod_sandbox_id=pod.id)
-            support.remove_directory(default_log_directory(pod.namespace, pod.name, pod.uid))
+            others = await self._client._lister.list(support.POD_SANDBOXES)
+            if not shares_log_directory(pod.namespace, pod.name, pod.uid, others):
+                support.remove_directory(default_log_directory(pod.namespace, pod.name, pod.uid))
         except NotFoundError:
             if not missing_ok:
                 raise
