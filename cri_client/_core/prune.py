@@ -40,6 +40,7 @@ taken for one (``docker ps`` shows 12)."""
 
 _DOCKER_HUB = "docker.io"
 _DOCKER_LIBRARY = "docker.io/library/"
+_DOCKER_HUB_ALIASES = frozenset({_DOCKER_HUB, "index.docker.io"})
 
 # --- arguments -------------------------------------------------------------------------------
 
@@ -91,19 +92,28 @@ def check_pod_criteria(not_ready: object, no_running_containers: object) -> None
 
 
 def canonical_reference(reference: str) -> str:
-    """A reference in the form runtimes list it: ``busybox`` is
-    ``docker.io/library/busybox:latest``, ``me/app:1`` is ``docker.io/me/app:1``;
-    references with a registry, digests and image ids are kept as they are."""
+    """A reference in the form runtimes list it, by docker's normalisation rules:
+    ``busybox`` and ``docker.io/busybox`` are ``docker.io/library/busybox:latest``,
+    ``me/app:1`` and ``index.docker.io/me/app:1`` are ``docker.io/me/app:1``; a digest
+    drops the tag beside it (``pause:3.9@sha256:...`` is listed as ``pause@sha256:...``);
+    image ids are kept as they are."""
     if IMAGE_ID_LIKE.match(reference) and len(image_id_hex(reference)) == 64:
         return reference
     name, at, digest = reference.partition("@")
-    first, slash, _ = name.partition("/")
-    has_registry = slash and ("." in first or ":" in first or first == "localhost")
-    if not has_registry:
-        name = f"{_DOCKER_LIBRARY}{name}" if not slash else f"{_DOCKER_HUB}/{name}"
-    if not at and ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    return f"{name}{at}{digest}"
+    domain, slash, path = name.partition("/")
+    is_registry = "." in domain or ":" in domain or domain == "localhost"
+    if not slash or not (is_registry or domain != domain.lower()):
+        domain, path = _DOCKER_HUB, name
+    if domain in _DOCKER_HUB_ALIASES:
+        domain = _DOCKER_HUB
+        path = path if "/" in path else f"library/{path}"
+    parent, _, last = path.rpartition("/")
+    repository, colon, _ = last.partition(":")
+    if at:
+        last = repository
+    elif not colon:
+        last = f"{repository}:latest"
+    return "/".join(part for part in (domain, parent, last) if part) + at + digest
 
 
 def short_reference(reference: str) -> str:

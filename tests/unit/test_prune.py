@@ -239,6 +239,13 @@ def test_the_sandbox_image_is_kept_before_pinned_and_keep() -> None:
     )
 
 
+def test_a_sandbox_image_named_with_tag_and_digest_is_kept() -> None:
+    pause = image(OTHER_HEX, tags=(), digests=(f"registry.k8s.io/pause@{DIGEST}",))
+    configured = {f"registry.k8s.io/pause:3.9@{DIGEST}": "configured"}
+    item = plan_one(pause, sandbox_images=configured)
+    assert (item.selected, item.reason) == (False, PruneReason.SANDBOX_IMAGE)
+
+
 def test_pinned_images_are_kept() -> None:
     item = plan_one(image(pinned=True), keep=("*",))
     assert (item.selected, item.reason, item.detail) == (
@@ -382,6 +389,17 @@ def test_outcomes_and_the_report() -> None:
         ("127.0.0.1:5000/busybox:1.35", "127.0.0.1:5000/busybox:1.35"),
         ("registry.k8s.io/pause:3.10", "registry.k8s.io/pause:3.10"),
         (f"sha256:{HEX}", f"sha256:{HEX}"),
+        # a tag beside a digest: runtimes list the digest alone (name@sha256:...)
+        (f"registry.k8s.io/pause:3.9@{DIGEST}", f"registry.k8s.io/pause@{DIGEST}"),
+        (f"busybox:1.36@{DIGEST}", f"docker.io/library/busybox@{DIGEST}"),
+        (f"127.0.0.1:5000/a/b:1@{DIGEST}", f"127.0.0.1:5000/a/b@{DIGEST}"),
+        # Docker Hub as docker's reference rules name it
+        ("docker.io/busybox", "docker.io/library/busybox:latest"),
+        ("docker.io/busybox:1.36", "docker.io/library/busybox:1.36"),
+        ("index.docker.io/busybox", "docker.io/library/busybox:latest"),
+        ("index.docker.io/me/app:1", "docker.io/me/app:1"),
+        ("docker.io/library/busybox", "docker.io/library/busybox:latest"),
+        ("Me/app", "Me/app:latest"),  # docker takes an upper-case first part for a registry
     ],
 )
 def test_canonical_reference(reference: str, canonical: str) -> None:
