@@ -599,11 +599,13 @@ class AsyncPodManager:
     ) -> PruneReport:
         """Remove pods (with ``labels``) that run no container: not-ready ones, and
         with ``no_running_containers=True`` ready ones too (stopped first, after a
-        last look for a container started meanwhile). A pod with a running container
-        always stays. Every pod is reported with its reason; each failure is reported
-        on its item, not raised; ``dry_run`` removes nothing (docs/operations.md).
-        ``progress(item, done, total)``, when given, is called as each removal ends
-        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+        last look for a container started or created meanwhile). A pod with a running
+        container, or one of unknown state (it may run), always stays, and so does a
+        ready pod with a container created and never started. Every pod is reported
+        with its reason; each failure is reported on its item, not raised; ``dry_run``
+        removes nothing (docs/operations.md). ``progress(item, done, total)``, when
+        given, is called as each removal ends (``item`` as it ended; ``done`` of
+        ``total`` removals of this step).
 
         >>> report = await cri.pods.prune(no_running_containers=True, dry_run=True)
         >>> [(item.name, item.reason.value) for item in report.items]

@@ -12,8 +12,9 @@ failure is reported on its item, never raised.
 Races: images are planned from one listing and checked again against a fresh listing
 of containers just before they are removed; a container created from an image between
 that listing and the image's RemoveImage still loses its image (containerd keeps the
-container's snapshot, so it runs, but a later create needs a pull). A ready pod is
-checked for running containers again just before it is stopped.
+container's snapshot, so it runs, but a later create needs a pull). A ready pod's
+containers are listed again just before it is stopped: one running, of unknown state
+or created since the plan keeps it.
 """
 
 from __future__ import annotations
@@ -225,9 +226,9 @@ class Pruner:
             listed = self.client._lister.list(
                 support.CONTAINERS, pb.ContainerFilter(pod_sandbox_id=item.id)
             )
-            running = [ctr for ctr in listed if ctr.state == pb.CONTAINER_RUNNING]
-            if running:  # started since the plan: keep the pod
-                return plans.kept_running(item, running)
+            kept = plans.recheck_pod(item, listed)
+            if kept is not None:  # a container started or was created since the plan
+                return kept
         force = item.reason is PruneReason.NO_RUNNING_CONTAINERS
         self.client.pods.remove(item.id, force=force, grace_period=0 if force else None)
         return plans.outcome(item, None)

@@ -248,6 +248,9 @@ def test_pod_plan(instance: Instance, node: Node) -> None:
     )
     wider = instance.cri.pods.prune(labels=node.labels, no_running_containers=True, dry_run=True)
     assert verdicts(wider, "pod")[pods["batch"].id] == (True, PruneReason.NO_RUNNING_CONTAINERS)
+    node.containers["server"].stop(0)  # web's only other container: init, never started
+    starting = instance.cri.pods.prune(labels=node.labels, no_running_containers=True, dry_run=True)
+    assert verdicts(starting, "pod")[pods["web"].id] == (False, PruneReason.NOT_STARTED)
 
 
 def test_a_dry_run_of_everything_plans_as_if_each_step_had_run(

@@ -176,15 +176,73 @@ def test_pods_with_a_running_container_always_stay(
     assert items[0].detail == "container web (web-id, running) runs in it"
 
 
-def test_a_ready_pod_whose_container_started_since_the_plan_is_kept() -> None:
+def test_a_pod_with_a_container_of_unknown_state_is_kept() -> None:
+    """containerd's RemovePodSandbox force-stops running and unknown containers: one of
+    unknown state may be running."""
+    pods = [pod("lost", True), pod("stale", False)]
+    containers = [
+        container("a", pb.CONTAINER_UNKNOWN, pod="lost-pod"),
+        container("b", pb.CONTAINER_EXITED, pod="lost-pod"),
+        container("c", pb.CONTAINER_UNKNOWN, pod="stale-pod"),
+    ]
+    items = plans.plan_pods(pods, containers, not_ready=True, no_running_containers=True)
+    assert [(i.name, i.selected, i.reason, i.detail) for i in items] == [
+        (
+            "ns/lost",
+            False,
+            PruneReason.STATE_UNKNOWN,
+            "container a (a-id, unknown) may run in it: the runtime does not know its state",
+        ),
+        (
+            "ns/stale",
+            False,
+            PruneReason.STATE_UNKNOWN,
+            "container c (c-id, unknown) may run in it: the runtime does not know its state",
+        ),
+    ]
+
+
+def test_a_ready_pod_with_a_container_never_started_is_kept() -> None:
+    """kubelet creates a container, then starts it: between the two the pod runs
+    nothing, yet is in use (the container plan keeps such a container too)."""
+    pods = [pod("starting", True), pod("stopped", False)]
+    containers = [
+        container("init", pb.CONTAINER_CREATED, pod="starting-pod"),
+        container("late", pb.CONTAINER_CREATED, pod="stopped-pod"),
+    ]
+    items = plans.plan_pods(pods, containers, not_ready=True, no_running_containers=True)
+    assert [(i.name, i.selected, i.reason, i.detail) for i in items] == [
+        (
+            "ns/starting",
+            False,
+            PruneReason.NOT_STARTED,
+            "container init (init-id, created) was created and never started: it may be "
+            "about to start",
+        ),
+        ("ns/stopped", True, PruneReason.NOT_READY, "not ready"),  # its sandbox is gone
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "words"),
+    [
+        (pb.CONTAINER_RUNNING, PruneReason.RUNNING, "running) runs in it"),
+        (pb.CONTAINER_UNKNOWN, PruneReason.STATE_UNKNOWN, "unknown) may run in it"),
+        (pb.CONTAINER_CREATED, PruneReason.NOT_STARTED, "created) was created and never"),
+    ],
+)
+def test_a_ready_pod_whose_container_appeared_since_the_plan_is_kept(
+    state: int, reason: PruneReason, words: str
+) -> None:
     (planned,) = plans.plan_pods(
         [pod("idle", True)], [], not_ready=True, no_running_containers=True
     )
-    kept = plans.kept_running(planned, [container("late", pb.CONTAINER_RUNNING)])
-    assert (kept.name, kept.selected, kept.reason) == ("ns/idle", False, PruneReason.RUNNING)
-    assert (
-        kept.detail == "container late (late-id, running) runs in it (listed again before removal)"
-    )
+    kept = plans.recheck_pod(planned, [container("late", state, pod="idle-pod")])
+    assert kept is not None
+    assert (kept.name, kept.selected, kept.reason) == ("ns/idle", False, reason)
+    assert kept.detail.startswith(f"container late (late-id, {words}")
+    assert kept.detail.endswith(" (listed again before removal)")
+    assert plans.recheck_pod(planned, [container("done", pb.CONTAINER_EXITED)]) is None
 
 
 # --- images: what is never removed ------------------------------------------------------------
