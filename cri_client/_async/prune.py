@@ -145,14 +145,21 @@ class Pruner:
     # --- containers ------------------------------------------------------------------
 
     async def containers(
-        self, options: ContainerOptions, labels: Mapping[str, str] | str | None
+        self,
+        options: ContainerOptions,
+        labels: Mapping[str, str] | str | None,
+        *,
+        images_min_age: bool = False,
     ) -> list[PruneItem]:
+        """``images_min_age``: a later image step counts ``min_age`` from the last use,
+        so the exited containers' finish times are read even without ``exited_before``."""
         listed = [
             ctr.raw
             for ctr in await self.client.containers.list(all=True, labels=labels)
             if isinstance(ctr.raw, pb.Container)  # listed: always
         ]
-        finished = await self._finish_times(listed, options.exited_before is not None)
+        needed = options.exited_before is not None or images_min_age
+        finished = await self._finish_times(listed, needed)
         self._note(listed, finished)
         items = plans.plan_containers(
             listed,

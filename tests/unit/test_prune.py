@@ -624,6 +624,36 @@ def test_the_asyncio_client_prunes_the_same(sock: str) -> None:
     assert fake.calls.count("ImageFsInfo") == 2
 
 
+def test_min_age_counts_from_the_finish_of_a_container_the_same_prune_removes(
+    sock: str,
+) -> None:
+    """``cri.prune(min_age=...)`` without ``exited_before``: a container made a month
+    ago that exited a moment ago used its image until then."""
+    now = datetime.now(timezone.utc)
+    month_ago = now - timedelta(days=30)
+    job = container("job", pb.CONTAINER_EXITED, image="docker.io/library/a:1", created=month_ago)
+    created = json.dumps({"imageSpec": {"created": month_ago.isoformat()}})
+    handlers = fake_node(abort_with(grpc.StatusCode.INTERNAL, "a dry run removes nothing"))
+    handlers |= {
+        "ListImages": lambda request, context: pb.ListImagesResponse(
+            images=[image(HEX, tags=("docker.io/library/a:1",), digests=())]
+        ),
+        "ListContainers": lambda request, context: pb.ListContainersResponse(containers=[job]),
+        "ContainerStatus": lambda request, context: pb.ContainerStatusResponse(
+            status=pb.ContainerStatus(id=job.id, finished_at=nanos(now - timedelta(seconds=10)))
+        ),
+        "ImageStatus": lambda request, context: pb.ImageStatusResponse(info={"info": created}),
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        report = cri.prune(min_age=3600, dry_run=True)
+    assert [(i.kind, i.selected, i.reason) for i in report.items] == [
+        ("container", True, PruneReason.EXITED),
+        ("image", False, PruneReason.TOO_YOUNG),
+    ]
+    assert report.items[1].detail.startswith("last used ")
+    assert fake.calls.count("ContainerStatus") == 1
+
+
 def test_details_name_the_same_container_whatever_the_listing_order() -> None:
     users = [
         container("zeta", pb.CONTAINER_EXITED, image="busybox:1.36"),
