@@ -529,9 +529,11 @@ class PruneReason(str, enum.Enum):
     EXITED = "exited"
     """A container that exited (before ``exited_before`` ago, when given)."""
     NOT_READY = "not_ready"
-    """A pod whose sandbox is not ready (stopped), with no running container."""
+    """A pod whose sandbox is not ready (stopped), with no running container (nor one
+    of unknown state)."""
     NO_RUNNING_CONTAINERS = "no_running_containers"
-    """A ready pod none of whose containers runs (``no_running_containers=True``)."""
+    """A ready pod none of whose containers runs, may run or is about to start
+    (``no_running_containers=True``)."""
     IN_USE = "in_use"
     """An image a container references by id, tag or digest, in any state."""
     SANDBOX_IMAGE = "sandbox_image"
@@ -546,9 +548,11 @@ class PruneReason(str, enum.Enum):
     RUNNING = "running"
     """A running container, or a pod with one: never removed."""
     NOT_STARTED = "not_started"
-    """A container created and never started: it may be about to start."""
+    """A container created and never started, or a ready pod with one: it may be about
+    to start."""
     STATE_UNKNOWN = "state_unknown"
-    """A container whose state the runtime does not know."""
+    """A container whose state the runtime does not know, or a pod with one: it may be
+    running."""
     READY = "ready"
     """A ready pod (``no_running_containers=False``)."""
     FAILED = "failed"

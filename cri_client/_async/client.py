@@ -224,7 +224,9 @@ class AsyncCRIClient(BaseClient):
         pods = PodOptions(not_ready, no_running_containers)
         images = ImageOptions(keep, min_age)
         return await pruner.report(
-            lambda: pruner.containers(containers, labels),
+            lambda: pruner.containers(
+                containers, labels, images_min_age=images.min_age is not None
+            ),
             lambda: pruner.pods(pods, labels),
             lambda: pruner.images(images),
         )

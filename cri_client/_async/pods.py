@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from cri_client._async import support
 from cri_client._async.concurrency import all_at_once
-from cri_client._core.configs import default_log_directory, pod_sandbox_config
+from cri_client._core.configs import (
+    default_log_directory,
+    pod_sandbox_config,
+    shares_log_directory,
+)
 from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_STOP_TIMEOUT, SAMPLE_INTERVAL
 from cri_client._core.listing import container_filter, pod_filter, select_pods
 from cri_client._core.messages import config_from_dict, decode_json_values, message_dict
@@ -566,7 +570,9 @@ class AsyncPodManager:
         SIGTERM and SIGKILL for its containers: default 0, at once, as ``crictl rmp -f``
         does on containerd (``force`` means now; stop the pod first for a graceful
         end). ``grace_period`` without ``force`` is refused: nothing would use it. Its
-        log directory goes too when it has the default layout, as kubelet removes it.
+        log directory goes too when it has the default layout, as kubelet removes it,
+        unless another sandbox of the same pod (same namespace, name and uid: a later
+        attempt, in any state) still uses it (one list RPC after the removal).
 
         >>> await cri.pods.remove("web", force=True)                   # at once
         >>> await cri.pods.remove("web", force=True, grace_period=5)   # SIGTERM, 5 s
@@ -585,7 +591,9 @@ class AsyncPodManager:
                     raise ready_pod_refused(pod)
                 await pod.stop(grace_period=grace_period or 0)
             await self._client.api.remove_pod_sandbox(pod_sandbox_id=pod.id)
-            support.remove_directory(default_log_directory(pod.namespace, pod.name, pod.uid))
+            others = await self._client._lister.list(support.POD_SANDBOXES)
+            if not shares_log_directory(pod.namespace, pod.name, pod.uid, others):
+                support.remove_directory(default_log_directory(pod.namespace, pod.name, pod.uid))
         except NotFoundError:
             if not missing_ok:
                 raise
@@ -604,11 +612,13 @@ class AsyncPodManager:
     ) -> PruneReport:
         """Remove pods (with ``labels``) that run no container: not-ready ones, and
         with ``no_running_containers=True`` ready ones too (stopped first, after a
-        last look for a container started meanwhile). A pod with a running container
-        always stays. Every pod is reported with its reason; each failure is reported
-        on its item, not raised; ``dry_run`` removes nothing (docs/operations.md).
-        ``progress(item, done, total)``, when given, is called as each removal ends
-        (``item`` as it ended; ``done`` of ``total`` removals of this step).
+        last look for a container started or created meanwhile). A pod with a running
+        container, or one of unknown state (it may run), always stays, and so does a
+        ready pod with a container created and never started. Every pod is reported
+        with its reason; each failure is reported on its item, not raised; ``dry_run``
+        removes nothing (docs/operations.md). ``progress(item, done, total)``, when
+        given, is called as each removal ends (``item`` as it ended; ``done`` of
+        ``total`` removals of this step).
 
         >>> report = await cri.pods.prune(no_running_containers=True, dry_run=True)
         >>> [(item.name, item.reason.value) for item in report.items]

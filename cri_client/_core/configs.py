@@ -22,7 +22,7 @@ sets, validate every argument before any RPC, and document each default:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cri_client._core.validation import (
@@ -227,6 +227,16 @@ def container_log_directory(pod: pb.PodSandboxConfig, config: pb.ContainerConfig
 def default_log_directory(namespace: str, name: str, uid: str) -> str:
     """kubelet's pod log directory layout."""
     return os.path.join(DEFAULT_LOG_ROOT, f"{namespace}_{name}_{uid}")
+
+
+def shares_log_directory(
+    namespace: str, name: str, uid: str, sandboxes: Iterable[pb.PodSandbox]
+) -> bool:
+    """Whether another sandbox (any state, any attempt) has the same namespace, name
+    and uid, and so writes to the same default log directory: kubelet restarts a
+    sandbox as a new attempt with the same uid."""
+    key = (namespace, name, uid)
+    return any((s.metadata.namespace, s.metadata.name, s.metadata.uid) == key for s in sandboxes)
 
 
 def _hostname_from(name: str) -> str:

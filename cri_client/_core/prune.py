@@ -6,7 +6,8 @@ I/O-free: ``cri_client/_async/prune.py`` lists, asks the runtime what only it kn
 they select and records each outcome. Every candidate gets a
 :class:`~cri_client.types.PruneItem` with a :class:`~cri_client.types.PruneReason`,
 whether it is removed or kept. What is never removed: a running container, a pod with
-one, the runtime's sandbox image and any image a pod's sandbox runs, a pinned image,
+one or with a container of unknown state, a ready pod with a container created and
+never started, the runtime's sandbox image and any image a pod's sandbox runs, a pinned image,
 and an image a container of any state references by id, tag or digest.
 """
 
@@ -40,6 +41,7 @@ taken for one (``docker ps`` shows 12)."""
 
 _DOCKER_HUB = "docker.io"
 _DOCKER_LIBRARY = "docker.io/library/"
+_DOCKER_HUB_ALIASES = frozenset({_DOCKER_HUB, "index.docker.io"})
 
 # --- arguments -------------------------------------------------------------------------------
 
@@ -91,19 +93,28 @@ def check_pod_criteria(not_ready: object, no_running_containers: object) -> None
 
 
 def canonical_reference(reference: str) -> str:
-    """A reference in the form runtimes list it: ``busybox`` is
-    ``docker.io/library/busybox:latest``, ``me/app:1`` is ``docker.io/me/app:1``;
-    references with a registry, digests and image ids are kept as they are."""
+    """A reference in the form runtimes list it, by docker's normalisation rules:
+    ``busybox`` and ``docker.io/busybox`` are ``docker.io/library/busybox:latest``,
+    ``me/app:1`` and ``index.docker.io/me/app:1`` are ``docker.io/me/app:1``; a digest
+    drops the tag beside it (``pause:3.9@sha256:...`` is listed as ``pause@sha256:...``);
+    image ids are kept as they are."""
     if IMAGE_ID_LIKE.match(reference) and len(image_id_hex(reference)) == 64:
         return reference
     name, at, digest = reference.partition("@")
-    first, slash, _ = name.partition("/")
-    has_registry = slash and ("." in first or ":" in first or first == "localhost")
-    if not has_registry:
-        name = f"{_DOCKER_LIBRARY}{name}" if not slash else f"{_DOCKER_HUB}/{name}"
-    if not at and ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    return f"{name}{at}{digest}"
+    domain, slash, path = name.partition("/")
+    is_registry = "." in domain or ":" in domain or domain == "localhost"
+    if not slash or not (is_registry or domain != domain.lower()):
+        domain, path = _DOCKER_HUB, name
+    if domain in _DOCKER_HUB_ALIASES:
+        domain = _DOCKER_HUB
+        path = path if "/" in path else f"library/{path}"
+    parent, _, last = path.rpartition("/")
+    repository, colon, _ = last.partition(":")
+    if at:
+        last = repository
+    elif not colon:
+        last = f"{repository}:latest"
+    return "/".join(part for part in (domain, parent, last) if part) + at + digest
 
 
 def short_reference(reference: str) -> str:
@@ -258,20 +269,22 @@ def plan_pods(
     not_ready: bool,
     no_running_containers: bool,
 ) -> list[PruneItem]:
-    """Pods without a running container: not-ready ones when ``not_ready``, ready
-    ones when ``no_running_containers`` (they are stopped first). ``containers`` must be
-    every container of the node, whatever the pods were selected by."""
-    running: dict[str, list[pb.Container]] = {}
+    """Pods with no container that runs or may run: not-ready ones when ``not_ready``,
+    ready ones when ``no_running_containers`` (they are stopped first). Kept: a pod
+    with a running container or one of unknown state (the runtime's RemovePodSandbox
+    would force-stop it), and a ready pod with a container created and never started
+    (kubelet may be about to start it). ``containers`` must be every container of the
+    node, whatever the pods were selected by."""
+    by_pod: dict[str, list[pb.Container]] = {}
     for ctr in containers:
-        if ctr.state == pb.CONTAINER_RUNNING:
-            running.setdefault(ctr.pod_sandbox_id, []).append(ctr)
+        by_pod.setdefault(ctr.pod_sandbox_id, []).append(ctr)
     items = []
     for pod in pods:
         name = f"{pod.metadata.namespace}/{pod.metadata.name}"
         ready = pod.state == pb.SANDBOX_READY
-        if pod.id in running:
-            detail = f"{_describe_containers(running[pod.id])} runs in it"
-            items.append(_item("pod", pod.id, name, PruneReason.RUNNING, detail))
+        kept = _pod_keeper(by_pod.get(pod.id, []), created_keeps=ready and no_running_containers)
+        if kept is not None:
+            items.append(_item("pod", pod.id, name, *kept))
         elif ready and no_running_containers:
             detail = "ready, no container running: stopped, then removed"
             items.append(_item("pod", pod.id, name, PruneReason.NO_RUNNING_CONTAINERS, detail))
@@ -284,6 +297,32 @@ def plan_pods(
             detail = "not ready, but not_ready=False"
             items.append(_item("pod", pod.id, name, PruneReason.READY, detail))
     return items
+
+
+def _pod_keeper(
+    containers: Sequence[pb.Container], *, created_keeps: bool
+) -> tuple[PruneReason, str] | None:
+    """Why its containers keep a pod: one running, one of unknown state (it may
+    run), or, when ``created_keeps`` (a ready pod), one created and never started."""
+    by_state: dict[int, list[pb.Container]] = {}
+    for ctr in containers:
+        by_state.setdefault(ctr.state, []).append(ctr)
+    if pb.CONTAINER_RUNNING in by_state:
+        running = _describe_containers(by_state[pb.CONTAINER_RUNNING])
+        return PruneReason.RUNNING, f"{running} runs in it"
+    if pb.CONTAINER_UNKNOWN in by_state:
+        unknown = _describe_containers(by_state[pb.CONTAINER_UNKNOWN])
+        return (
+            PruneReason.STATE_UNKNOWN,
+            f"{unknown} may run in it: the runtime does not know its state",
+        )
+    if created_keeps and pb.CONTAINER_CREATED in by_state:
+        created = _describe_containers(by_state[pb.CONTAINER_CREATED])
+        return (
+            PruneReason.NOT_STARTED,
+            f"{created} was created and never started: it may be about to start",
+        )
+    return None
 
 
 def last_uses(
@@ -372,11 +411,15 @@ def _too_young(
     return ""
 
 
-def kept_running(item: PruneItem, running: Sequence[pb.Container]) -> PruneItem:
-    """A pod selected as having no running container, in which ``running`` started
-    since the plan (listed again just before its removal): kept."""
-    detail = f"{_describe_containers(running)} runs in it (listed again before removal)"
-    return _item("pod", item.id, item.name, PruneReason.RUNNING, detail)
+def recheck_pod(item: PruneItem, containers: Sequence[pb.Container]) -> PruneItem | None:
+    """A ready pod selected for having no running container, against its containers
+    listed again just before it is stopped: kept (a changed item) when one now runs,
+    may run or was created since the plan, else None."""
+    kept = _pod_keeper(containers, created_keeps=True)
+    if kept is None:
+        return None
+    reason, detail = kept
+    return _item("pod", item.id, item.name, reason, f"{detail} (listed again before removal)")
 
 
 def recheck_images(

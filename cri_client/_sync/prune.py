@@ -12,8 +12,9 @@ failure is reported on its item, never raised.
 Races: images are planned from one listing and checked again against a fresh listing
 of containers just before they are removed; a container created from an image between
 that listing and the image's RemoveImage still loses its image (containerd keeps the
-container's snapshot, so it runs, but a later create needs a pull). A ready pod is
-checked for running containers again just before it is stopped.
+container's snapshot, so it runs, but a later create needs a pull). A ready pod's
+containers are listed again just before it is stopped: one running, of unknown state
+or created since the plan keeps it.
 """
 
 from __future__ import annotations
@@ -146,14 +147,21 @@ class Pruner:
     # --- containers ------------------------------------------------------------------
 
     def containers(
-        self, options: ContainerOptions, labels: Mapping[str, str] | str | None
+        self,
+        options: ContainerOptions,
+        labels: Mapping[str, str] | str | None,
+        *,
+        images_min_age: bool = False,
     ) -> list[PruneItem]:
+        """``images_min_age``: a later image step counts ``min_age`` from the last use,
+        so the exited containers' finish times are read even without ``exited_before``."""
         listed = [
             ctr.raw
             for ctr in self.client.containers.list(all=True, labels=labels)
             if isinstance(ctr.raw, pb.Container)  # listed: always
         ]
-        finished = self._finish_times(listed, options.exited_before is not None)
+        needed = options.exited_before is not None or images_min_age
+        finished = self._finish_times(listed, needed)
         self._note(listed, finished)
         items = plans.plan_containers(
             listed,
@@ -225,9 +233,9 @@ class Pruner:
             listed = self.client._lister.list(
                 support.CONTAINERS, pb.ContainerFilter(pod_sandbox_id=item.id)
             )
-            running = [ctr for ctr in listed if ctr.state == pb.CONTAINER_RUNNING]
-            if running:  # started since the plan: keep the pod
-                return plans.kept_running(item, running)
+            kept = plans.recheck_pod(item, listed)
+            if kept is not None:  # a container started or was created since the plan
+                return kept
         force = item.reason is PruneReason.NO_RUNNING_CONTAINERS
         self.client.pods.remove(item.id, force=force, grace_period=0 if force else None)
         return plans.outcome(item, None)

@@ -248,6 +248,9 @@ def test_pod_plan(instance: Instance, node: Node) -> None:
     )
     wider = instance.cri.pods.prune(labels=node.labels, no_running_containers=True, dry_run=True)
     assert verdicts(wider, "pod")[pods["batch"].id] == (True, PruneReason.NO_RUNNING_CONTAINERS)
+    node.containers["server"].stop(0)  # web's only other container: init, never started
+    starting = instance.cri.pods.prune(labels=node.labels, no_running_containers=True, dry_run=True)
+    assert verdicts(starting, "pod")[pods["web"].id] == (False, PruneReason.NOT_STARTED)
 
 
 def test_a_dry_run_of_everything_plans_as_if_each_step_had_run(
@@ -283,6 +286,35 @@ def test_the_asyncio_client_plans_the_same(instance: Instance, node: Node) -> No
         (i.id, i.selected, i.reason, i.detail) for i in sync.items
     )  # containerd lists images in no fixed order
     assert len(awaited.items) == 6 + 3 + 8
+
+
+def test_pruning_an_old_attempt_keeps_the_log_directory_of_the_new_one(
+    instance: Instance, unique: str
+) -> None:
+    """kubelet restarts a sandbox as a new attempt with the same uid: the old attempt
+    stays not ready while the new one's containers write to the same log directory."""
+    cri, labels, name, uid = instance.cri, {"suite": unique}, f"restarted-{unique}", unique
+    old = cri.pods.run(name, uid=uid, attempt=0, labels=labels)
+    new = cri.pods.run(name, uid=uid, attempt=1, labels=labels)
+    try:
+        log_directory = Path(new.config().log_directory)
+        assert log_directory == Path(old.config().log_directory)
+        written = log_directory / "app" / "0.log"
+        written.parent.mkdir(parents=True, exist_ok=True)
+        written.write_text("still writing\n")
+        old.stop(grace_period=0)
+        report = cri.pods.prune(labels=labels)
+        assert verdicts(report, "pod") == {
+            old.id: (True, PruneReason.NOT_READY),
+            new.id: (False, PruneReason.READY),
+        }
+        assert [i.id for i in report.removed] == [old.id]
+        assert written.read_text() == "still writing\n"
+        new.remove(force=True)  # the last sandbox of the uid: its log directory goes
+        assert not log_directory.exists()
+    finally:
+        for pod in cri.pods.list(labels=labels):
+            pod.remove(force=True, missing_ok=True)
 
 
 # --- removals: every "never" ------------------------------------------------------------------

@@ -176,15 +176,73 @@ def test_pods_with_a_running_container_always_stay(
     assert items[0].detail == "container web (web-id, running) runs in it"
 
 
-def test_a_ready_pod_whose_container_started_since_the_plan_is_kept() -> None:
+def test_a_pod_with_a_container_of_unknown_state_is_kept() -> None:
+    """containerd's RemovePodSandbox force-stops running and unknown containers: one of
+    unknown state may be running."""
+    pods = [pod("lost", True), pod("stale", False)]
+    containers = [
+        container("a", pb.CONTAINER_UNKNOWN, pod="lost-pod"),
+        container("b", pb.CONTAINER_EXITED, pod="lost-pod"),
+        container("c", pb.CONTAINER_UNKNOWN, pod="stale-pod"),
+    ]
+    items = plans.plan_pods(pods, containers, not_ready=True, no_running_containers=True)
+    assert [(i.name, i.selected, i.reason, i.detail) for i in items] == [
+        (
+            "ns/lost",
+            False,
+            PruneReason.STATE_UNKNOWN,
+            "container a (a-id, unknown) may run in it: the runtime does not know its state",
+        ),
+        (
+            "ns/stale",
+            False,
+            PruneReason.STATE_UNKNOWN,
+            "container c (c-id, unknown) may run in it: the runtime does not know its state",
+        ),
+    ]
+
+
+def test_a_ready_pod_with_a_container_never_started_is_kept() -> None:
+    """kubelet creates a container, then starts it: between the two the pod runs
+    nothing, yet is in use (the container plan keeps such a container too)."""
+    pods = [pod("starting", True), pod("stopped", False)]
+    containers = [
+        container("init", pb.CONTAINER_CREATED, pod="starting-pod"),
+        container("late", pb.CONTAINER_CREATED, pod="stopped-pod"),
+    ]
+    items = plans.plan_pods(pods, containers, not_ready=True, no_running_containers=True)
+    assert [(i.name, i.selected, i.reason, i.detail) for i in items] == [
+        (
+            "ns/starting",
+            False,
+            PruneReason.NOT_STARTED,
+            "container init (init-id, created) was created and never started: it may be "
+            "about to start",
+        ),
+        ("ns/stopped", True, PruneReason.NOT_READY, "not ready"),  # its sandbox is gone
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "words"),
+    [
+        (pb.CONTAINER_RUNNING, PruneReason.RUNNING, "running) runs in it"),
+        (pb.CONTAINER_UNKNOWN, PruneReason.STATE_UNKNOWN, "unknown) may run in it"),
+        (pb.CONTAINER_CREATED, PruneReason.NOT_STARTED, "created) was created and never"),
+    ],
+)
+def test_a_ready_pod_whose_container_appeared_since_the_plan_is_kept(
+    state: int, reason: PruneReason, words: str
+) -> None:
     (planned,) = plans.plan_pods(
         [pod("idle", True)], [], not_ready=True, no_running_containers=True
     )
-    kept = plans.kept_running(planned, [container("late", pb.CONTAINER_RUNNING)])
-    assert (kept.name, kept.selected, kept.reason) == ("ns/idle", False, PruneReason.RUNNING)
-    assert (
-        kept.detail == "container late (late-id, running) runs in it (listed again before removal)"
-    )
+    kept = plans.recheck_pod(planned, [container("late", state, pod="idle-pod")])
+    assert kept is not None
+    assert (kept.name, kept.selected, kept.reason) == ("ns/idle", False, reason)
+    assert kept.detail.startswith(f"container late (late-id, {words}")
+    assert kept.detail.endswith(" (listed again before removal)")
+    assert plans.recheck_pod(planned, [container("done", pb.CONTAINER_EXITED)]) is None
 
 
 # --- images: what is never removed ------------------------------------------------------------
@@ -237,6 +295,13 @@ def test_the_sandbox_image_is_kept_before_pinned_and_keep() -> None:
         PruneReason.SANDBOX_IMAGE,
         "configured",
     )
+
+
+def test_a_sandbox_image_named_with_tag_and_digest_is_kept() -> None:
+    pause = image(OTHER_HEX, tags=(), digests=(f"registry.k8s.io/pause@{DIGEST}",))
+    configured = {f"registry.k8s.io/pause:3.9@{DIGEST}": "configured"}
+    item = plan_one(pause, sandbox_images=configured)
+    assert (item.selected, item.reason) == (False, PruneReason.SANDBOX_IMAGE)
 
 
 def test_pinned_images_are_kept() -> None:
@@ -382,6 +447,17 @@ def test_outcomes_and_the_report() -> None:
         ("127.0.0.1:5000/busybox:1.35", "127.0.0.1:5000/busybox:1.35"),
         ("registry.k8s.io/pause:3.10", "registry.k8s.io/pause:3.10"),
         (f"sha256:{HEX}", f"sha256:{HEX}"),
+        # a tag beside a digest: runtimes list the digest alone (name@sha256:...)
+        (f"registry.k8s.io/pause:3.9@{DIGEST}", f"registry.k8s.io/pause@{DIGEST}"),
+        (f"busybox:1.36@{DIGEST}", f"docker.io/library/busybox@{DIGEST}"),
+        (f"127.0.0.1:5000/a/b:1@{DIGEST}", f"127.0.0.1:5000/a/b@{DIGEST}"),
+        # Docker Hub as docker's reference rules name it
+        ("docker.io/busybox", "docker.io/library/busybox:latest"),
+        ("docker.io/busybox:1.36", "docker.io/library/busybox:1.36"),
+        ("index.docker.io/busybox", "docker.io/library/busybox:latest"),
+        ("index.docker.io/me/app:1", "docker.io/me/app:1"),
+        ("docker.io/library/busybox", "docker.io/library/busybox:latest"),
+        ("Me/app", "Me/app:latest"),  # docker takes an upper-case first part for a registry
     ],
 )
 def test_canonical_reference(reference: str, canonical: str) -> None:
@@ -546,6 +622,36 @@ def test_the_asyncio_client_prunes_the_same(sock: str) -> None:
         outcomes = asyncio.run(scenario(fake.endpoint))
     assert outcomes == [(True, PruneReason.UNUSED), (False, PruneReason.FAILED)]
     assert fake.calls.count("ImageFsInfo") == 2
+
+
+def test_min_age_counts_from_the_finish_of_a_container_the_same_prune_removes(
+    sock: str,
+) -> None:
+    """``cri.prune(min_age=...)`` without ``exited_before``: a container made a month
+    ago that exited a moment ago used its image until then."""
+    now = datetime.now(timezone.utc)
+    month_ago = now - timedelta(days=30)
+    job = container("job", pb.CONTAINER_EXITED, image="docker.io/library/a:1", created=month_ago)
+    created = json.dumps({"imageSpec": {"created": month_ago.isoformat()}})
+    handlers = fake_node(abort_with(grpc.StatusCode.INTERNAL, "a dry run removes nothing"))
+    handlers |= {
+        "ListImages": lambda request, context: pb.ListImagesResponse(
+            images=[image(HEX, tags=("docker.io/library/a:1",), digests=())]
+        ),
+        "ListContainers": lambda request, context: pb.ListContainersResponse(containers=[job]),
+        "ContainerStatus": lambda request, context: pb.ContainerStatusResponse(
+            status=pb.ContainerStatus(id=job.id, finished_at=nanos(now - timedelta(seconds=10)))
+        ),
+        "ImageStatus": lambda request, context: pb.ImageStatusResponse(info={"info": created}),
+    }
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        report = cri.prune(min_age=3600, dry_run=True)
+    assert [(i.kind, i.selected, i.reason) for i in report.items] == [
+        ("container", True, PruneReason.EXITED),
+        ("image", False, PruneReason.TOO_YOUNG),
+    ]
+    assert report.items[1].detail.startswith("last used ")
+    assert fake.calls.count("ContainerStatus") == 1
 
 
 def test_details_name_the_same_container_whatever_the_listing_order() -> None:

@@ -395,6 +395,7 @@ class StopRecorder:
             "StopContainer": stop_container,
             "StopPodSandbox": stop_sandbox,
             "RemovePodSandbox": remove_sandbox,
+            "ListPodSandbox": lambda request, context: pb.ListPodSandboxResponse(),  # after it
         }
 
     def expected(self, seconds: int, *, removed: bool) -> list[tuple[str, Any]]:
