@@ -229,14 +229,22 @@ def default_log_directory(namespace: str, name: str, uid: str) -> str:
     return os.path.join(DEFAULT_LOG_ROOT, f"{namespace}_{name}_{uid}")
 
 
+def attempts_of(
+    namespace: str, name: str, uid: str, sandboxes: Iterable[pb.PodSandbox]
+) -> list[pb.PodSandbox]:
+    """The sandboxes (any state) of one pod: the same namespace, name and uid, so the
+    same default log directory. kubelet restarts a sandbox as a new attempt with the
+    same uid."""
+    key = (namespace, name, uid)
+    return [s for s in sandboxes if (s.metadata.namespace, s.metadata.name, s.metadata.uid) == key]
+
+
 def shares_log_directory(
     namespace: str, name: str, uid: str, sandboxes: Iterable[pb.PodSandbox]
 ) -> bool:
-    """Whether another sandbox (any state, any attempt) has the same namespace, name
-    and uid, and so writes to the same default log directory: kubelet restarts a
-    sandbox as a new attempt with the same uid."""
-    key = (namespace, name, uid)
-    return any((s.metadata.namespace, s.metadata.name, s.metadata.uid) == key for s in sandboxes)
+    """Whether another sandbox of the pod (:func:`attempts_of`) exists, which writes to
+    the same default log directory."""
+    return bool(attempts_of(namespace, name, uid, sandboxes))
 
 
 def _hostname_from(name: str) -> str:

@@ -14,7 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from cri_client._core.configs import check_env_name, env_entries, with_user_specified_image
+from cri_client._core.configs import (
+    attempts_of,
+    check_env_name,
+    env_entries,
+    with_user_specified_image,
+)
 from cri_client._core.messages import message_from_dict
 from cri_client._core.runtimes import config_in_info, runtime_spec_in_info, verbose_details
 from cri_client._core.validation import (
@@ -241,9 +246,7 @@ def next_sandbox_config(
         pod.attempt,
         (
             sandbox.metadata.attempt
-            for sandbox in others
-            if (sandbox.metadata.namespace, sandbox.metadata.name, sandbox.metadata.uid)
-            == (pod.namespace, pod.name, pod.uid)
+            for sandbox in attempts_of(pod.namespace, pod.name, pod.uid, others)
         ),
     )
     return following
