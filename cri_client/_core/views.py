@@ -229,14 +229,6 @@ def container_image_id(raw: pb.Container | pb.ContainerStatus) -> str:
     return raw.image_ref if raw.image_ref.startswith("sha256:") else ""
 
 
-def tty_from_inspect(inspected: Mapping[str, Any]) -> bool:
-    """Whether a container was created with a TTY, from ``inspect()`` (containerd puts
-    its config in the verbose info); False when the runtime does not say."""
-    info = inspected["info"].get("info")
-    config = info.get("config") if isinstance(info, dict) else None
-    return bool(config.get("tty", False)) if isinstance(config, dict) else False
-
-
 # --- images -----------------------------------------------------------------------------
 
 

@@ -60,7 +60,6 @@ from cri_client._core.views import (
     container_names,
     has_pod_labels,
     pod_name_and_namespace,
-    tty_from_inspect,
 )
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
@@ -285,7 +284,7 @@ class Container(ContainerView):
         """Connect to the container's own stdin and output (CRI Attach), as ``kubectl
         attach``: useful for a container created with ``stdin=True`` (and ``tty=True``
         for a shell). ``tty=None`` takes the container's own setting from
-        :meth:`inspect` (False when the runtime does not report it).
+        :meth:`config` (containerd's copy, or CRI-O's OCI spec).
 
         Output starts now (earlier output is in the log). The session ends when the
         container exits, and ``wait()`` returns the container's exit code from its
@@ -295,7 +294,7 @@ class Container(ContainerView):
         from cri_client._sync.sessions import ExecSession
 
         def open_url() -> tuple[str, bool]:
-            with_tty = tty_from_inspect(self.inspect()) if tty is None else tty
+            with_tty = (self.config()).tty if tty is None else tty
             reply = self._client.api.attach(
                 container_id=self.id,
                 stdin=stdin or with_tty,
