@@ -144,6 +144,8 @@ GO_ANSWERS = [
     ),
     ('{{index .info.list 4 "k"}}', DOC, "OUT:v"),
     ("{{index .info.pid 0}}", DOC, "OUT:49"),
+    ('{{with index . "nope"}}{{.x}}{{else}}-{{end}}', DOC, "OUT:-"),
+    ('{{with index . "status"}}{{.metadata.name}}{{else}}-{{end}}', DOC, "OUT:c1"),
     ("{{(index .info.config.envs 1).value}}", DOC, "OUT:2"),
     (
         "{{len .info.list}} {{len .status.labels}} {{len .status.id}} {{len .info.uni}}",
