@@ -17,8 +17,9 @@ from cri_client._api import AsyncLowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
 from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
+from cri_client._core.requests import ready_pod_exists
 from cri_client._core.runtimes import zero_cpu_rate_is_measured
-from cri_client._core.validation import check_image_reference, check_name
+from cri_client._core.validation import check_image_reference, check_name, check_runtime_handler
 from cri_client._rpc import AsyncInvoker, takes_rpc_timeout
 from cri_client.errors import UnimplementedError, UnsupportedAPIVersionError, unsupported_api_error
 from cri_client.types import PruneItem, PruneReport, RuntimeStatus, RuntimeVersion
@@ -161,7 +162,7 @@ class AsyncCRIClient(BaseClient):
 
         ``name`` names both the pod and its container; labels go on both; a ready pod
         with that name in ``namespace`` is refused (AlreadyExistsError), as
-        ``cri.pods.run`` refuses it. ``pull``:
+        ``cri.pods.run`` refuses it, and before any pull. ``pull``:
         None pulls only a missing image, True always, False never. On any failure
         everything made so far is removed again, so nothing is left half-created
         (crictl leaves the sandbox behind), and the original error is raised.
@@ -171,7 +172,11 @@ class AsyncCRIClient(BaseClient):
         """
         check_image_reference(image)
         check_name(name, "name")
+        check_runtime_handler(runtime_handler)
         if pull or (pull is None and not await self.images.exists(image)):
+            existing = await self.pods._ready_pod_named(name, namespace)  # not after a long pull
+            if existing is not None:
+                raise ready_pod_exists(existing)
             await self.images.pull(image)
         pod = await self.pods.run(
             name,

@@ -192,6 +192,19 @@ def test_run_refuses_the_name_of_a_ready_pod(
     assert sorted(p.id for p in cri.pods.list(labels=suite)) == sorted([first.id, second.id])
 
 
+def test_cri_run_refuses_the_name_before_it_pulls(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    """A pull can take minutes: the name in use is known after one list RPC."""
+    name = "runname-" + suite["suite"]
+    first = run_pod(cri, name, suite, log_dir)
+    absent = runtime.busybox_image.rsplit(":", 1)[0] + ":9.99"  # the pull would fail NOT_FOUND
+    for pull in (None, True):
+        with pytest.raises(AlreadyExistsError, match=rf"pod {first.id[:13]} \(default/{name}\)"):
+            cri.run(absent, name=name, pull=pull, labels=suite)
+    assert [p.id for p in cri.pods.list(labels=suite)] == [first.id]
+
+
 # --- 9. an image that is not on the node -------------------------------------------------
 
 
