@@ -219,7 +219,14 @@ class AsyncPod(PodView):
     ) -> AsyncPod:
         """The pod stopped and its sandbox removed (not its log directory), then the
         next sandbox run and the containers started in it, in their old order."""
-        await self.stop(grace_period=seconds)
+        try:
+            await self.stop(grace_period=seconds)
+        except CRIError as err:  # some containers may be stopped already
+            step = f"stopping {self._describe()} and its containers"
+            then = "; the pod and its containers remain, some of them may be stopped"
+            raise recreate_failed(
+                "nothing was removed", step, err, removed=[], config=next_config, then=then
+            ) from err
         try:
             await self._client.api.remove_pod_sandbox(pod_sandbox_id=self.id)
         except CRIError as err:

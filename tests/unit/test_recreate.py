@@ -468,6 +468,24 @@ def test_a_pod_whose_remove_fails_after_the_stop_says_it_is_stopped(
     assert fake.calls[-3:] == ["StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"]
 
 
+def test_a_pod_whose_stop_fails_says_nothing_was_removed(sock: str, tmp_path: Path) -> None:
+    refused = abort_with(grpc.StatusCode.UNKNOWN, "failed to destroy network")
+    handlers = recreating_runtime(tmp_path, {"main": "c" * 64}, StopPodSandbox=refused)
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        with pytest.raises(RecreateError) as info:
+            cri.pods.get(POD_ID).recreate(new_sandbox=True, timeout=0)
+
+    err = info.value
+    assert str(err) == (
+        f"StopPodSandbox(pod_sandbox_id={POD_ID}): UNKNOWN: nothing was removed; stopping "
+        f"pod {POD_ID[:13]} (default/capture) and its containers failed: failed to destroy "
+        "network; the pod and its containers remain, some of them may be stopped"
+    )
+    assert err.removed == [] and isinstance(err.config, pb.PodSandboxConfig)
+    assert err.config.metadata.attempt == 1 and err.code == grpc.StatusCode.UNKNOWN
+    assert fake.calls[-1] == "StopPodSandbox" and "RemovePodSandbox" not in fake.calls
+
+
 def test_a_start_failure_stays_the_error_when_removing_the_new_container_fails_too(
     sock: str, tmp_path: Path
 ) -> None:
