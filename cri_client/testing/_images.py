@@ -31,8 +31,10 @@ from pathlib import Path
 
 from cri_client.testing._debian import registry_binary, unpacked_search_path
 from cri_client.testing._layout import (
+    REGISTRY_PORTS_LOCK,
     BaseLayout,
     asset,
+    exclusively_locked,
     make_private_dir,
     write_private_file,
 )
@@ -187,7 +189,8 @@ class Registry:
         its ``127.0.0.1:<port>`` address."""
         port = self.running_port()
         if port is None:
-            port = self._start(self._choose_port(requested_port))
+            with exclusively_locked(REGISTRY_PORTS_LOCK):  # from choosing to bound
+                port = self._start(self._choose_port(requested_port))
         elif requested_port is not None and requested_port != port:
             raise RuntimeError(
                 f"the registry of {self._layout.root} already runs on port {port}; stop its"

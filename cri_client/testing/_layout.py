@@ -76,6 +76,22 @@ def open_private_log(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
 
+# Machine-wide, not per base dir: registries of separate base dirs choose ports from
+# the same pool (5000 first), and a choice is only safe until the registry has bound it.
+REGISTRY_PORTS_LOCK = Path("/run/lock/cri-client-registry-ports.lock")
+
+
+@contextlib.contextmanager
+def exclusively_locked(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``lock_file`` (made when missing, never followed)."""
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 @dataclass(frozen=True)
 class BaseLayout:
     """The shared part of a base dir: downloads, images, registry."""
@@ -129,12 +145,8 @@ class BaseLayout:
         """Hold an exclusive flock on the base dir (start and stop decide about the
         shared registry, so two of them must not interleave)."""
         make_private_dir(self.root)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusively_locked(self.lock_file):
             yield
-        finally:
-            os.close(fd)
 
 
 @dataclass(frozen=True)

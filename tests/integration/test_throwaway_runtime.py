@@ -8,6 +8,7 @@ Nothing is skipped: a missing prerequisite is a failure with a clear message.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -288,3 +289,37 @@ def test_up_with_auth_registry_exports_it_and_pulls_with_its_credentials(base_di
         pulled = images.PullImage(pb.PullImageRequest(image=image, auth=auth), timeout=120)
         assert pulled.image_ref.startswith("sha256:")
     assert harness("down", *directory, "--purge").returncode == 0
+
+
+def test_registries_of_separate_base_dirs_started_at_once_get_ports_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fleet tests start three nodes at once, each under its own base dir, and each
+    registry first tries the same default port: each must end up on a port of its own,
+    served by its own process, not fail on the bind nor take another's registry for its
+    own."""
+    from cri_client.testing._images import Registry
+    from cri_client.testing._layout import BaseLayout
+
+    class Empty(Registry):
+        _images = ()  # the race is in the start; pushing images adds nothing to it
+
+    preferred = free_port()  # as 5000 is when no other registry runs
+    monkeypatch.setattr(Registry, "_default_port", staticmethod(lambda: preferred))
+    directory = Path(tempfile.mkdtemp(prefix="cric-reg-", dir="/tmp"))
+    registries = [Empty(BaseLayout(directory / str(n))) for n in range(3)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(registries)) as pool:
+            addresses = list(pool.map(lambda registry: registry.ensure(None), registries))
+        ports = [int(address.rsplit(":", 1)[1]) for address in addresses]
+        assert preferred in ports and len(set(ports)) == len(registries), addresses
+        assert [registry.running_port() for registry in registries] == ports
+        pids = [registry.pid() for registry in registries]
+        assert None not in pids and len(set(pids)) == len(registries), pids
+        for n, port in enumerate(ports):  # alive on its own config: so it bound its port
+            config = (directory / str(n) / "registry" / "config.yml").read_text()
+            assert f'addr: "127.0.0.1:{port}"' in config, config
+    finally:
+        for registry in registries:
+            registry.stop()
+        shutil.rmtree(directory)
