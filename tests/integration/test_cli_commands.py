@@ -197,7 +197,12 @@ def test_config_errors_exit_1_with_crictls_messages(tmp_path: Path) -> None:
     assert done.stderr == (
         "cri-client: parse timeout value 'soon': strconv.Atoi: parsing \"soon\": invalid syntax\n"
     )
-    assert not path.exists()
+    # As crictl, the missing file was written with the defaults before the flags were
+    # read; the bad setting left it so.
+    assert path.read_text() == (
+        'runtime-endpoint: ""\nimage-endpoint: ""\ntimeout: 0\ndebug: false\n'
+        "pull-image-on-create: false\ndisable-pull-on-run: false\n"
+    )
 
 
 # --- stats --watch --------------------------------------------------------------------------

@@ -39,13 +39,37 @@ def test_list_shows_every_option_with_its_default_for_an_empty_file(
     assert path.read_text() == ""  # reading never writes
 
 
-def test_a_missing_file_lists_the_defaults_and_is_not_created(
+EVERY_DEFAULT = (
+    'runtime-endpoint: ""\nimage-endpoint: ""\ntimeout: 0\ndebug: false\n'
+    "pull-image-on-create: false\ndisable-pull-on-run: false\n"
+)
+
+
+@pytest.mark.parametrize("argv", [("--get", "debug"), ("--list",), ()])
+def test_a_missing_file_is_created_with_every_default_first_as_crictl_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    """crictl's ``config`` writes ``WriteConfig(nil)`` when the file is missing, before
+    it looks at its flags: a script sees the file afterwards, whatever it asked."""
+    path = tmp_path / "etc" / "absent.yaml"
+    code, out, err = config(capsys, path, *argv)
+    assert (code, err) == (0, "")
+    if argv:
+        assert out == "false\n" if argv[0] == "--get" else out.startswith("\033[2J\033[HKEY")
+    else:
+        assert "--set KEY=VALUE" in out  # the help
+    assert path.read_text() == EVERY_DEFAULT
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o644, 0o755)
+
+
+def test_a_missing_file_that_cannot_be_made_fails_as_a_write(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "absent.yaml"
-    code, out, err = config(capsys, path, "--get", "debug")
-    assert (code, out, err) == (0, "false\n", "")
-    assert not path.exists()
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    code, out, err = config(capsys, blocker / "crictl.yaml", "--get", "debug")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"cri-client: write config file {blocker / 'crictl.yaml'}: "), err
 
 
 def test_get_returns_the_last_of_duplicate_keys(
@@ -90,10 +114,12 @@ def test_set_keeps_comments_and_quoting_sets_duplicates_and_appends_the_rest(
 def test_set_creates_a_missing_file_with_every_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """As crictl: the defaults are written first (an empty string as ``""``), then the
+    setting, which keeps the quotes it found."""
     path = tmp_path / "new" / "crictl.yaml"
     assert config(capsys, path, "--set", "runtime-endpoint=unix:///run/x.sock") == (0, "", "")
     assert path.read_text() == (
-        "runtime-endpoint: unix:///run/x.sock\n"
+        'runtime-endpoint: "unix:///run/x.sock"\n'
         'image-endpoint: ""\n'
         "timeout: 0\n"
         "debug: false\n"

@@ -70,11 +70,14 @@ def config_file_path(ctx: Context) -> str:
 
 def _config(ctx: Context, args: argparse.Namespace) -> int:
     """``--get KEY``, ``--set KEY=VALUE[,...]``, ``--list``, or crictl's older
-    ``config KEY VALUE``; with none of them, the help. A missing file reads as empty
-    (every option at its default) and is created by a write."""
+    ``config KEY VALUE``; with none of them, the help. A missing file is first written
+    with every option at its default, whatever was asked, as crictl does."""
     from cri_client.cli.crictl_config import assignments, option_values
+    from cri_client.types import CrictlConfig
 
     path = config_file_path(ctx)
+    if not os.path.exists(path):
+        _write_config(path, option_values(CrictlConfig(path)), [])
     config = _read_config(path)
     values = option_values(config)
     if args.get is not None:
@@ -96,10 +99,7 @@ def _config(ctx: Context, args: argparse.Namespace) -> int:
 
 def _read_config(path: str) -> CrictlConfig:
     from cri_client.endpoint import load_crictl_config
-    from cri_client.types import CrictlConfig
 
-    if not os.path.exists(path):
-        return CrictlConfig(path)
     try:
         return load_crictl_config(path)
     except ValueError as err:  # CrictlConfigError (cri_client.errors would load grpc)
@@ -112,11 +112,11 @@ def _write_config(path: str, values: dict[str, str], changes: list[tuple[str, st
     for key, value in changes:
         values[key] = checked_value(key, value)
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except FileNotFoundError:
-        text = ""
-    try:
+        try:
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+        except FileNotFoundError:
+            text = ""
         write_file(path, rewrite(text, values))
     except OSError as err:
         raise CommandError(f"write config file {path}: {err.strerror or err}") from None
