@@ -243,16 +243,17 @@ Result = TypeVar("Result")
 @dataclass(frozen=True, slots=True)
 class BulkOutcome(Generic[Result]):
     """What bulk work (``cri.containers.exec_many()``, ``stop_many()``,
-    ``remove_many()``) did to one container: its ``result`` (an ``ExecResult`` for
-    exec, the container for stop, None for removal), or the ``error`` that call
-    raised. One failure neither stops nor hides the others.
+    ``remove_many()``, ``cri.pods.stop_many()``, ``remove_many()``) did to one
+    container or pod: its ``result`` (an ``ExecResult`` for exec, the container or pod
+    for stop, None for removal), or the ``error`` that call raised. One failure
+    neither stops nor hides the others.
 
     >>> [(o.name, o.result.exit_code if o.ok else o.error) for o in outcomes]
     [('web', 0), ('db', ContainerNotRunningError(...))]
     """
 
     id: str
-    """The container's id; the reference as given when it named no container."""
+    """The container's or pod's id; the reference as given when it named nothing."""
     name: str
     result: Result | None = None
     error: Exception | None = None

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SOURCES = {
     f"cri_client/_async/{name}.py": f"cri_client/_sync/{name}.py"
-    for name in ("client", "pods", "containers", "images", "support", "prune")
+    for name in ("client", "pods", "containers", "images", "support", "prune", "bulk")
 }
 """asyncio source -> generated sync module."""
 

@@ -15,6 +15,7 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from cri_client._async import support
+from cri_client._async.bulk import act_on_each
 from cri_client._async.concurrency import each_at_most
 from cri_client._core.configs import (
     MountSpec,
@@ -976,33 +977,15 @@ class AsyncContainerManager:
         *,
         all: bool,
     ) -> list[BulkOutcome[T]]:
-        """``action`` on each selected container, ``parallel`` at a time, an outcome
-        each. A selector lists the containers (running ones unless ``all``); a
-        reference is looked up in the call that acts on it, so one that names no
-        container is that item's error."""
-        check_parallel(parallel)
-        targets: Sequence[AsyncContainer | str]
-        if isinstance(containers, str | Mapping):
-            targets = await self.list(all=all, labels=containers)
-        elif isinstance(containers, Sequence):
-            targets = list(containers)
-            for target in targets:
-                if not isinstance(target, AsyncContainer):
-                    check_reference(target, "container")
-        else:
-            raise TypeError(
-                "containers must be containers, references, or a label selector, "
-                f"not {type(containers).__name__}"
-            )
+        """``action`` on each container (see :func:`act_on_each`); a selector picks
+        among the running containers unless ``all``."""
 
-        async def act(target: AsyncContainer | str) -> tuple[AsyncContainer, T]:
-            ctr = target if isinstance(target, AsyncContainer) else await self.get(target)
-            return ctr, await action(ctr)
+        async def select(selector: Mapping[str, str] | str) -> Sequence[AsyncContainer]:
+            return await self.list(all=all, labels=selector)
 
-        outcomes = await each_at_most([partial(act, target) for target in targets], parallel)
-        return [
-            bulk_outcome(target, outcome) for target, outcome in zip(targets, outcomes, strict=True)
-        ]
+        return await act_on_each(
+            containers, AsyncContainer, "container", select, self.get, action, parallel
+        )
 
     async def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
         """Each listed container's status (one ContainerStatus each, ``parallel`` at a
@@ -1188,19 +1171,6 @@ class AsyncContainerManager:
     async def _pod_id(self, pod: AsyncPod | str | None) -> str | None:
         """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
         return None if pod is None else await self._client.pods.resolve_id(pod)
-
-
-def bulk_outcome(
-    target: AsyncContainer | str, outcome: tuple[AsyncContainer, T] | Exception
-) -> BulkOutcome[T]:
-    """One item's report: the container's id and name with the result, or the error
-    with what is known of the target (a reference that named nothing: itself)."""
-    if isinstance(outcome, Exception):
-        if isinstance(target, AsyncContainer):
-            return BulkOutcome(target.id, target.name, error=outcome)
-        return BulkOutcome(target, "", error=outcome)
-    ctr, result = outcome
-    return BulkOutcome(ctr.id, ctr.name, result=result)
 
 
 publish(AsyncContainer, AsyncContainerManager)

@@ -7,12 +7,13 @@ Written once for asyncio (:class:`AsyncPod`, :class:`AsyncPodManager`);
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cri_client._async import support
+from cri_client._async.bulk import act_on_each
 from cri_client._async.concurrency import all_at_once
 from cri_client._core.configs import (
     default_log_directory,
@@ -33,7 +34,12 @@ from cri_client._core.recreate import (
     recreate_failed,
     sandbox_config_from,
 )
-from cri_client._core.requests import ready_pod_exists, ready_pod_refused, stop_seconds
+from cri_client._core.requests import (
+    check_forced_grace_period,
+    ready_pod_exists,
+    ready_pod_refused,
+    stop_seconds,
+)
 from cri_client._core.selectors import LabelSelector, label_selector
 from cri_client._core.validation import (
     check_reference,
@@ -44,7 +50,7 @@ from cri_client._core.views import PodView, pod_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client.errors import CRIError, FailedPreconditionError, NotFoundError, RecreateError
-from cri_client.types import PodState, PruneItem, PruneReport
+from cri_client.types import BulkOutcome, PodState, PruneItem, PruneReport
 
 if TYPE_CHECKING:
     from cri_client._async.client import AsyncCRIClient
@@ -53,6 +59,8 @@ if TYPE_CHECKING:
     from cri_client.types import PodStats
 
 __all__ = ["AsyncPod", "AsyncPodManager"]
+
+T = TypeVar("T")
 
 
 class AsyncPod(PodView):
@@ -512,6 +520,74 @@ class AsyncPodManager:
         )
 
     @takes_rpc_timeout
+    async def stop_many(
+        self,
+        pods: Sequence[AsyncPod | str] | Mapping[str, str] | str,
+        *,
+        grace_period: float = DEFAULT_STOP_TIMEOUT,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[AsyncPod]]:
+        """Stop many pods, ``parallel`` at a time, each as :meth:`AsyncPod.stop` does
+        (its containers first, ``grace_period`` seconds between SIGTERM and SIGKILL),
+        and report on each: the pod with its new status, or the error. ``pods``: pod
+        objects or references, or a label selector (a mapping, or kubectl's string
+        form) that picks among the ready pods.
+
+        >>> [o.name for o in await cri.pods.stop_many("team=batch", grace_period=5) if not o.ok]
+        []
+        """
+        stop_seconds(grace_period, "grace_period")
+
+        async def stop(pod: AsyncPod) -> AsyncPod:
+            return await pod.stop(grace_period=grace_period)
+
+        return await self._each(pods, stop, parallel, state=PodState.READY)
+
+    @takes_rpc_timeout
+    async def remove_many(
+        self,
+        pods: Sequence[AsyncPod | str] | Mapping[str, str] | str,
+        *,
+        force: bool = False,
+        grace_period: float | None = None,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[None]]:
+        """Remove many pods, ``parallel`` at a time, each as :meth:`remove` does, and
+        report on each. A ready pod is refused (its outcome carries the error) unless
+        ``force``, which stops it first, ``grace_period`` seconds (default 0) between
+        SIGTERM and SIGKILL. ``pods`` as in :meth:`stop_many`; a selector picks among
+        pods in every state.
+
+        >>> outcomes = await cri.pods.remove_many("team=batch", force=True)
+        >>> [(o.name, str(o.error)) for o in outcomes if not o.ok]
+        []
+        """
+        check_forced_grace_period(force, grace_period)
+
+        async def remove(pod: AsyncPod) -> None:
+            await self.remove(pod, force=force, grace_period=grace_period)
+
+        return await self._each(pods, remove, parallel, state=None)
+
+    async def _each(
+        self,
+        pods: Sequence[AsyncPod | str] | Mapping[str, str] | str,
+        action: Callable[[AsyncPod], Awaitable[T]],
+        parallel: int,
+        *,
+        state: PodState | None,
+    ) -> list[BulkOutcome[T]]:
+        """``action`` on each pod (see :func:`act_on_each`); a selector picks among
+        the pods in ``state`` (None: every state)."""
+
+        async def select(selector: Mapping[str, str] | str) -> Sequence[AsyncPod]:
+            return await self.list(labels=selector, state=state)
+
+        return await act_on_each(pods, AsyncPod, "pod", select, self.get, action, parallel)
+
+    @takes_rpc_timeout
     async def list(
         self,
         *,
@@ -584,13 +660,7 @@ class AsyncPodManager:
         >>> await cri.pods.remove("web", force=True)                   # at once
         >>> await cri.pods.remove("web", force=True, grace_period=5)   # SIGTERM, 5 s
         """
-        if grace_period is not None:
-            if not force:
-                raise ValueError(
-                    f"grace_period={grace_period!r} needs force=True: only a forced removal "
-                    "stops the pod"
-                )
-            stop_seconds(grace_period, "grace_period")
+        check_forced_grace_period(force, grace_period)
         try:
             pod = await self.get(reference)
             if pod.ready:

@@ -71,6 +71,17 @@ def stop_seconds(timeout: float, field: str = "timeout") -> int:
     return math.ceil(check_seconds(timeout, field))
 
 
+def check_forced_grace_period(force: bool, grace_period: float | None) -> None:
+    """A pod removal's ``grace_period``: only with ``force``, which stops the pod."""
+    if grace_period is None:
+        return
+    if not force:
+        raise ValueError(
+            f"grace_period={grace_period!r} needs force=True: only a forced removal stops the pod"
+        )
+    stop_seconds(grace_period, "grace_period")
+
+
 def exec_limits(timeout: float | None, default: float) -> tuple[int, float | None]:
     """``exec(timeout=)`` as (the CRI's whole seconds, the gRPC deadline override):
     None is the client's default, ``math.inf`` no limit (0 and no deadline)."""

@@ -64,6 +64,7 @@ from cri_client._core.views import (
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
+from cri_client._sync.bulk import act_on_each
 from cri_client._sync.concurrency import each_at_most
 from cri_client.errors import (
     CRIError,
@@ -958,33 +959,13 @@ class ContainerManager:
         *,
         all: bool,
     ) -> list[BulkOutcome[T]]:
-        """``action`` on each selected container, ``parallel`` at a time, an outcome
-        each. A selector lists the containers (running ones unless ``all``); a
-        reference is looked up in the call that acts on it, so one that names no
-        container is that item's error."""
-        check_parallel(parallel)
-        targets: Sequence[Container | str]
-        if isinstance(containers, str | Mapping):
-            targets = self.list(all=all, labels=containers)
-        elif isinstance(containers, Sequence):
-            targets = list(containers)
-            for target in targets:
-                if not isinstance(target, Container):
-                    check_reference(target, "container")
-        else:
-            raise TypeError(
-                "containers must be containers, references, or a label selector, "
-                f"not {type(containers).__name__}"
-            )
+        """``action`` on each container (see :func:`act_on_each`); a selector picks
+        among the running containers unless ``all``."""
 
-        def act(target: Container | str) -> tuple[Container, T]:
-            ctr = target if isinstance(target, Container) else self.get(target)
-            return ctr, action(ctr)
+        def select(selector: Mapping[str, str] | str) -> Sequence[Container]:
+            return self.list(all=all, labels=selector)
 
-        outcomes = each_at_most([partial(act, target) for target in targets], parallel)
-        return [
-            bulk_outcome(target, outcome) for target, outcome in zip(targets, outcomes, strict=True)
-        ]
+        return act_on_each(containers, Container, "container", select, self.get, action, parallel)
 
     def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
         """Each listed container's status (one ContainerStatus each, ``parallel`` at a
@@ -1168,19 +1149,6 @@ class ContainerManager:
     def _pod_id(self, pod: Pod | str | None) -> str | None:
         """The full id of a ``pod=`` argument: any pod reference, or None for all pods."""
         return None if pod is None else self._client.pods.resolve_id(pod)
-
-
-def bulk_outcome(
-    target: Container | str, outcome: tuple[Container, T] | Exception
-) -> BulkOutcome[T]:
-    """One item's report: the container's id and name with the result, or the error
-    with what is known of the target (a reference that named nothing: itself)."""
-    if isinstance(outcome, Exception):
-        if isinstance(target, Container):
-            return BulkOutcome(target.id, target.name, error=outcome)
-        return BulkOutcome(target, "", error=outcome)
-    ctr, result = outcome
-    return BulkOutcome(ctr.id, ctr.name, result=result)
 
 
 publish(Container, ContainerManager)

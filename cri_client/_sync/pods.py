@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cri_client._core.configs import (
     default_log_directory,
@@ -33,7 +33,12 @@ from cri_client._core.recreate import (
     recreate_failed,
     sandbox_config_from,
 )
-from cri_client._core.requests import ready_pod_exists, ready_pod_refused, stop_seconds
+from cri_client._core.requests import (
+    check_forced_grace_period,
+    ready_pod_exists,
+    ready_pod_refused,
+    stop_seconds,
+)
 from cri_client._core.selectors import LabelSelector, label_selector
 from cri_client._core.validation import (
     check_reference,
@@ -44,9 +49,10 @@ from cri_client._core.views import PodView, pod_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._rpc import takes_rpc_timeout
 from cri_client._sync import support
+from cri_client._sync.bulk import act_on_each
 from cri_client._sync.concurrency import all_at_once
 from cri_client.errors import CRIError, FailedPreconditionError, NotFoundError, RecreateError
-from cri_client.types import PodState, PruneItem, PruneReport
+from cri_client.types import BulkOutcome, PodState, PruneItem, PruneReport
 
 if TYPE_CHECKING:
     from cri_client._sync.client import CRIClient
@@ -55,6 +61,8 @@ if TYPE_CHECKING:
     from cri_client.types import PodStats
 
 __all__ = ["Pod", "PodManager"]
+
+T = TypeVar("T")
 
 
 class Pod(PodView):
@@ -504,6 +512,74 @@ class PodManager:
         )
 
     @takes_rpc_timeout
+    def stop_many(
+        self,
+        pods: Sequence[Pod | str] | Mapping[str, str] | str,
+        *,
+        grace_period: float = DEFAULT_STOP_TIMEOUT,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[Pod]]:
+        """Stop many pods, ``parallel`` at a time, each as :meth:`Pod.stop` does
+        (its containers first, ``grace_period`` seconds between SIGTERM and SIGKILL),
+        and report on each: the pod with its new status, or the error. ``pods``: pod
+        objects or references, or a label selector (a mapping, or kubectl's string
+        form) that picks among the ready pods.
+
+        >>> [o.name for o in cri.pods.stop_many("team=batch", grace_period=5) if not o.ok]
+        []
+        """
+        stop_seconds(grace_period, "grace_period")
+
+        def stop(pod: Pod) -> Pod:
+            return pod.stop(grace_period=grace_period)
+
+        return self._each(pods, stop, parallel, state=PodState.READY)
+
+    @takes_rpc_timeout
+    def remove_many(
+        self,
+        pods: Sequence[Pod | str] | Mapping[str, str] | str,
+        *,
+        force: bool = False,
+        grace_period: float | None = None,
+        parallel: int = BULK_PARALLELISM,
+        rpc_timeout: float | None = None,
+    ) -> list[BulkOutcome[None]]:
+        """Remove many pods, ``parallel`` at a time, each as :meth:`remove` does, and
+        report on each. A ready pod is refused (its outcome carries the error) unless
+        ``force``, which stops it first, ``grace_period`` seconds (default 0) between
+        SIGTERM and SIGKILL. ``pods`` as in :meth:`stop_many`; a selector picks among
+        pods in every state.
+
+        >>> outcomes = cri.pods.remove_many("team=batch", force=True)
+        >>> [(o.name, str(o.error)) for o in outcomes if not o.ok]
+        []
+        """
+        check_forced_grace_period(force, grace_period)
+
+        def remove(pod: Pod) -> None:
+            self.remove(pod, force=force, grace_period=grace_period)
+
+        return self._each(pods, remove, parallel, state=None)
+
+    def _each(
+        self,
+        pods: Sequence[Pod | str] | Mapping[str, str] | str,
+        action: Callable[[Pod], T],
+        parallel: int,
+        *,
+        state: PodState | None,
+    ) -> list[BulkOutcome[T]]:
+        """``action`` on each pod (see :func:`act_on_each`); a selector picks among
+        the pods in ``state`` (None: every state)."""
+
+        def select(selector: Mapping[str, str] | str) -> Sequence[Pod]:
+            return self.list(labels=selector, state=state)
+
+        return act_on_each(pods, Pod, "pod", select, self.get, action, parallel)
+
+    @takes_rpc_timeout
     def list(
         self,
         *,
@@ -576,13 +652,7 @@ class PodManager:
         >>> cri.pods.remove("web", force=True)                   # at once
         >>> cri.pods.remove("web", force=True, grace_period=5)   # SIGTERM, 5 s
         """
-        if grace_period is not None:
-            if not force:
-                raise ValueError(
-                    f"grace_period={grace_period!r} needs force=True: only a forced removal "
-                    "stops the pod"
-                )
-            stop_seconds(grace_period, "grace_period")
+        check_forced_grace_period(force, grace_period)
         try:
             pod = self.get(reference)
             if pod.ready:

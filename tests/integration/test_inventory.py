@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import pytest
 
 from cri_client import BulkOutcome, Container, ContainerState, CRIClient, ExecResult, PodState
-from cri_client.errors import ContainerNotRunningError, CRIError, NotFoundError
+from cri_client.errors import (
+    ContainerNotRunningError,
+    CRIError,
+    FailedPreconditionError,
+    NotFoundError,
+)
 
 from .conftest import RuntimeUnderTest
 
@@ -257,6 +262,48 @@ def test_stop_many_stops_only_the_selected(cri: CRIClient, scratch: str) -> None
         "drop-run": ContainerState.EXITED,
         "drop-done": ContainerState.EXITED,
     }
+
+
+def test_pods_stop_many_and_remove_many(
+    cri: CRIClient, runtime: RuntimeUnderTest, log_dir: str
+) -> None:
+    """Three pods of one label: ``keep`` and ``busy`` ready (busy runs a container),
+    ``done`` stopped. A selector stops only the ready ones it picks; removal refuses a
+    ready pod unless forced, and a forced one stops it first."""
+    bulk = "p" + uuid.uuid4().hex[:8]
+    pods = {
+        name: cri.pods.run(
+            f"{bulk}-{name}",
+            labels={"bulkp": bulk, "keep": "yes" if name == "keep" else "no"},
+            log_directory=f"{log_dir}/{name}",
+        )
+        for name in ("keep", "busy", "done")
+    }
+    try:
+        busy = cri.containers.create(pods["busy"], "sleeper", runtime.busybox_image, command=SLEEP)
+        busy.start()
+        pods["done"].stop(grace_period=0)
+
+        stopped = cri.pods.stop_many(f"bulkp={bulk},keep!=yes", grace_period=0)
+        assert [(o.id, o.name, o.ok) for o in stopped] == [(pods["busy"].id, f"{bulk}-busy", True)]
+        assert stopped[0].result is not None and not stopped[0].result.ready
+        assert busy.reload().state is ContainerState.EXITED
+        assert pods["keep"].reload().ready
+
+        refused = cri.pods.remove_many({"bulkp": bulk}, parallel=1)
+        by_name = {o.name: o for o in refused}
+        assert set(by_name) == {f"{bulk}-{name}" for name in pods}
+        assert isinstance(by_name[f"{bulk}-keep"].error, FailedPreconditionError)
+        assert by_name[f"{bulk}-busy"].ok and by_name[f"{bulk}-done"].ok
+        assert [p.id for p in cri.pods.list(labels={"bulkp": bulk})] == [pods["keep"].id]
+
+        forced = cri.pods.remove_many([pods["keep"], f"{bulk}-busy"], force=True, grace_period=1)
+        assert [(o.id, o.ok) for o in forced[:1]] == [(pods["keep"].id, True)]
+        assert (forced[1].id, type(forced[1].error)) == (f"{bulk}-busy", NotFoundError)
+        assert cri.pods.list(labels={"bulkp": bulk}) == []
+    finally:
+        for pod in pods.values():
+            pod.remove(force=True, missing_ok=True)
 
 
 # --- the command line -----------------------------------------------------------------------
