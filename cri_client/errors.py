@@ -373,6 +373,7 @@ _BY_MEANING: dict[Meaning, type[CRIError]] = {
     Meaning.NOT_FOUND: NotFoundError,
     Meaning.ALREADY_EXISTS: AlreadyExistsError,
     Meaning.NOT_RUNNING: ContainerNotRunningError,
+    Meaning.NOT_READY: FailedPreconditionError,
     Meaning.STARTING: UnavailableError,
 }
 

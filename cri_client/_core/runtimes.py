@@ -40,6 +40,7 @@ class Meaning(enum.Enum):
     NOT_FOUND = "not found"
     ALREADY_EXISTS = "already exists"
     NOT_RUNNING = "not running"
+    NOT_READY = "not ready"
     STARTING = "starting"
 
 
@@ -129,6 +130,18 @@ KNOWN_ANSWERS: tuple[KnownAnswer, ...] = (
         # "failed to exec in container: container is in CONTAINER_EXITED state"
         r"(^|: )container is in CONTAINER_(CREATED|EXITED|UNKNOWN) state$",
         Meaning.NOT_RUNNING,
+    ),
+    # The pod exists but is stopped: it has no stats. 1.7 and 2.1 say UNAVAILABLE, which
+    # would read as "the runtime is down" (and be waited out).
+    _answer(
+        "containerd 1.6 (UNKNOWN), 1.7, 2.1 (UNAVAILABLE)",
+        "PodSandboxStats",
+        "UNKNOWN UNAVAILABLE",
+        # 'failed to decode pod sandbox metrics <id>: failed to get pod sandbox stats since
+        # sandbox container "<id>" is not in ready state' (+ ": unavailable" on 1.7/2.1)
+        r'failed to get pod sandbox stats since sandbox container "[0-9a-f]+" is not in '
+        r"ready state(: unavailable)?$",
+        Meaning.NOT_READY,
     ),
     # A name (with its attempt) in use: nobody says ALREADY_EXISTS.
     _answer(

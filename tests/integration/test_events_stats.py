@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+import grpc
 import pytest
 
 from cri_client import (
@@ -17,7 +18,13 @@ from cri_client import (
     EventStream,
     Resubscribed,
 )
-from cri_client.errors import NotFoundError, UnavailableError, UnimplementedError, WaitTimeoutError
+from cri_client.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    UnavailableError,
+    UnimplementedError,
+    WaitTimeoutError,
+)
 from cri_client.testing import ThrowawayContainerd
 
 from .conftest import RuntimeUnderTest, rpcs_made
@@ -169,6 +176,27 @@ def test_stats_of_exited_containers_are_one_sample(
     ctr.remove()
     with pytest.raises(NotFoundError):
         ctr.stats()
+
+
+def test_a_stopped_pod_has_no_stats_and_is_left_out_of_the_list(
+    cri: CRIClient, runtime: RuntimeUnderTest, suite: dict[str, str], log_dir: str
+) -> None:
+    """PodSandboxStats of a stopped pod: 1.6 answers UNKNOWN, 1.7 and 2.1 UNAVAILABLE,
+    which would read as "the runtime is down"; it is a FailedPreconditionError with the
+    runtime's code and text. ``cri.pods.stats()`` lists the ready pods only, 1.6
+    included (whose ListPodSandboxStats without a filter fails for a stopped pod)."""
+    ready = cri.pods.run("st-ready-" + suite["suite"], labels=suite, log_directory=log_dir)
+    stopped = cri.pods.run("st-stop-" + suite["suite"], labels=suite, log_directory=log_dir)
+    stopped.stop(grace_period=0)
+    with pytest.raises(FailedPreconditionError) as info:
+        stopped.stats()
+    expected = grpc.StatusCode.UNKNOWN if runtime.version == "1.6" else grpc.StatusCode.UNAVAILABLE
+    assert info.value.code == expected
+    assert f'sandbox container "{stopped.id}" is not in ready state' in info.value.details
+    assert info.value.object_id == f"pod_sandbox_id={stopped.id}"
+    for listed in (cri.pods.stats(labels=suite, interval=0.1), cri.pods.stats(interval=0.1)):
+        ids = {s.pod_id for s in listed}
+        assert ready.id in ids and stopped.id not in ids
 
 
 def test_containerds_cpu_rate_of_0_is_not_taken_for_idle(

@@ -87,6 +87,13 @@ CONTAINERD_SANDBOX_NAME_IN_USE = (
     'reserved for "386c779301d7f58dbb9049a1344113a717313ab7bd2e6aed5452e40b70568790"'
 )
 
+_POD = "69d3d0af0de4e12a7b14ac58d7f860bee228b5ad4f989afc4d1725c52a92168d"
+CONTAINERD_STOPPED_POD_STATS_1_6 = (
+    f"failed to decode pod sandbox metrics {_POD}: failed to get pod sandbox stats since "
+    f'sandbox container "{_POD}" is not in ready state'
+)
+CONTAINERD_STOPPED_POD_STATS_2_1 = CONTAINERD_STOPPED_POD_STATS_1_6 + ": unavailable"
+
 
 def fail(answer: tuple[grpc.StatusCode, str]) -> Handler:
     return abort_with(*answer)
@@ -136,6 +143,8 @@ SAMPLES: list[tuple[str, str, str, str]] = [
     ),
     ("CreateContainer", "UNKNOWN", CRIO_CONTAINER_NAME_IN_USE[1], "ALREADY_EXISTS"),
     ("RunPodSandbox", "UNKNOWN", CRIO_SANDBOX_NAME_IN_USE[1], "ALREADY_EXISTS"),
+    ("PodSandboxStats", "UNKNOWN", CONTAINERD_STOPPED_POD_STATS_1_6, "NOT_READY"),
+    ("PodSandboxStats", "UNAVAILABLE", CONTAINERD_STOPPED_POD_STATS_2_1, "NOT_READY"),
 ]
 """One runtime text for every entry of ``runtimes.KNOWN_ANSWERS``, and what it means."""
 
@@ -169,6 +178,8 @@ def test_every_entry_of_the_table_has_a_sample() -> None:
         ("ExecSync", "UNKNOWN", "failed to exec in container: not found"),
         ("ContainerStats", "UNKNOWN", "cgroup not found: ID does not exist in this file"),
         ("CreateContainer", "UNKNOWN", "that name is already in use"),
+        ("PodSandboxStats", "UNAVAILABLE", "connection refused"),  # the runtime is down
+        ("ContainerStats", "UNKNOWN", CONTAINERD_STOPPED_POD_STATS_1_6),
     ],
 )
 def test_other_texts_are_not_guessed_at(rpc: str, code: str, details: str) -> None:
