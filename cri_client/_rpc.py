@@ -28,6 +28,7 @@ from cri_client._core.public import publish
 from cri_client._proto import api_pb2 as pb
 from cri_client.endpoint import diagnose_socket
 from cri_client.errors import (
+    CancelledError,
     ClientClosedError,
     CRIError,
     DeadlineExceededError,
@@ -202,6 +203,48 @@ _CALL_ENDS: ContextVar[float | None] = ContextVar("cri_client_call_ends", defaul
 """When the high-level call under way must be done (``time.monotonic()``), if its
 caller gave it an ``rpc_timeout``: every RPC it makes gets what is left. A context
 variable, so each thread and each asyncio task has its own."""
+
+
+class CancelScope:
+    """The RPCs that one piece of background work (a pull watched for progress) has
+    in flight on sync channels, so that the work can be cancelled as an asyncio task
+    is: :meth:`cancel` cancels each gRPC call (the thread blocked in it gets
+    :class:`~cri_client.errors.CancelledError`) and every call made after it. The
+    thread doing the work calls :meth:`enter` first; its sync RPCs then run as
+    cancellable futures."""
+
+    def __init__(self) -> None:
+        self._calls: set[grpc.Future[Any]] = set()
+        self._lock = threading.Lock()
+        self._cancelled = False
+
+    def enter(self) -> None:
+        """Make this scope the one of the current context (a thread's own copy)."""
+        _CANCEL_SCOPE.set(self)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel()
+
+    def call(self, fn: Any, message: Message, timeout: float | None) -> Any:
+        """``fn(message, timeout=timeout)`` as a future this scope can cancel."""
+        future = fn.future(message, timeout=timeout)
+        with self._lock:
+            self._calls.add(future)
+            cancelled = self._cancelled
+        if cancelled:
+            future.cancel()
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._calls.discard(future)
+
+
+_CANCEL_SCOPE: ContextVar[CancelScope | None] = ContextVar("cri_client_cancel", default=None)
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -476,10 +519,23 @@ class SyncInvoker(Channels):
     ) -> Resp:
         message, timeout, fn = self.prepare(rpc, request, fields, rpc_timeout)
         started = time.perf_counter()
+        scope = _CANCEL_SCOPE.get()
         try:
-            reply = fn(message, timeout=timeout)
+            if scope is None:
+                reply = fn(message, timeout=timeout)
+            else:
+                reply = scope.call(fn, message, timeout)
         except grpc.RpcError as err:
             raise self.failure(err, rpc, message, started) from None
+        except grpc.FutureCancelledError:
+            error = CancelledError(
+                "cancelled by the caller",
+                rpc=rpc.name,
+                object_id=object_ref(message),
+                code=grpc.StatusCode.CANCELLED,
+            )
+            log_call(rpc, message, started, error)
+            raise error from None
         log_call(rpc, message, started)
         return reply  # type: ignore[no-any-return]
 

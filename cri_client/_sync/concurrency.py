@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Generic, TypeVar
 
+from cri_client._rpc import CancelScope
+
 T = TypeVar("T")
 
 MAX_THREADS = 16
@@ -56,18 +58,20 @@ def each_at_most(calls: Sequence[Callable[[], T]], parallel: int) -> list[T | Ex
 class InBackground(Generic[T]):
     """One call running in a thread while the caller does something else meanwhile (a
     pull, while its progress is polled): :meth:`wait` a while, then :meth:`result`.
-    The thread runs in a copy of this thread's context (``rpc_timeout`` applies).
-    :meth:`cancel` cannot stop a thread: a blocking RPC goes on until it returns, and
-    its outcome is dropped."""
+    The thread runs in a copy of this thread's context (``rpc_timeout`` applies), in
+    a :class:`~cri_client._rpc.CancelScope`: :meth:`cancel` cancels the RPC it is
+    blocked in, as cancelling the asyncio twin's task does."""
 
     def __init__(self, call: Callable[[], T]) -> None:
         self._future: Future[T] = Future()
+        self._scope = CancelScope()
         context = contextvars.copy_context()
         threading.Thread(
             target=context.run, args=(self._run, call), name="cri-client", daemon=True
         ).start()
 
     def _run(self, call: Callable[[], T]) -> None:
+        self._scope.enter()
         try:
             self._future.set_result(call())
         except BaseException as error:  # handed to result()
@@ -83,4 +87,6 @@ class InBackground(Generic[T]):
         return self._future.result()
 
     def cancel(self) -> None:
-        """Nothing to do: see the class docstring."""
+        """End the call if it is still running: its RPC is cancelled, and the
+        outcome (a CancelledError) is dropped."""
+        self._scope.cancel()

@@ -121,8 +121,8 @@ class ImageManager:
         the image's id. Bytes come from containerd's content store, watched on the
         same socket while the CRI pull runs; where the runtime has no such service
         (CRI-O), only the phase and elapsed time move. Credentials as :meth:`pull`.
-        Leaving the loop early cancels the pull where the client can (a task can be
-        cancelled; a thread blocked in the RPC cannot, and its pull goes on).
+        Leaving the loop early cancels the pull (its PullImage RPC), in both
+        flavours; so does a ``progress`` callback of :meth:`pull` that raises.
 
         >>> for p in cri.images.pull_progress("127.0.0.1:5000/busybox:1.35"):
         ...     print(p.phase.value, p.bytes_done, p.bytes_expected)

@@ -34,6 +34,9 @@ class ThrottledProxy:
         self._thread = threading.Thread(target=self._serve, name="throttled-proxy", daemon=True)
         self._server: asyncio.AbstractServer | None = None
         self.address = ""
+        self.bytes_sent = 0
+        """Bytes passed from the server to clients so far, all connections together:
+        a download that goes on after it should have stopped shows here."""
 
     def start(self) -> ThrottledProxy:
         self._thread.start()
@@ -93,11 +96,11 @@ class ThrottledProxy:
         for writer in (client_w, server_w):
             writer.close()
 
-    @staticmethod
     async def _pipe(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, rate: int | None
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, rate: int | None
     ) -> None:
-        """Copy until end of stream; with a rate, never ahead of ``rate`` bytes/s."""
+        """Copy until end of stream; with a rate (server to client), never ahead of
+        ``rate`` bytes/s, and counted in :attr:`bytes_sent`."""
         started, sent = time.monotonic(), 0
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(_CHUNK if rate is None else min(_CHUNK, rate)):
@@ -105,6 +108,7 @@ class ThrottledProxy:
                 await writer.drain()
                 if rate is not None:
                     sent += len(data)
+                    self.bytes_sent += len(data)
                     ahead = sent / rate - (time.monotonic() - started)
                     if ahead > 0:
                         await asyncio.sleep(ahead)

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,17 @@ def big_image(runtime: RuntimeUnderTest) -> Iterator[tuple[str, list[tuple[str, 
     layers = [(layer["digest"], layer["size"]) for layer in manifest["layers"]]
     with ThrottledProxy(registry, bytes_per_second=BYTES_PER_SECOND) as proxy:
         yield direct.replace(registry, proxy.address), layers
+
+
+@pytest.fixture(scope="module")
+def throttled(runtime: RuntimeUnderTest) -> Iterator[tuple[str, ThrottledProxy, int]]:
+    """(reference through its own throttled proxy, the proxy, the image's layer bytes):
+    a proxy of this test's own, so its byte count is this pull's."""
+    registry = runtime.busybox_image.split("/")[0]
+    with tempfile.TemporaryDirectory() as work:
+        direct = push_random_image(registry, "progress-cancel", LAYER_SIZES, Path(work))
+    with ThrottledProxy(registry, bytes_per_second=BYTES_PER_SECOND) as proxy:
+        yield direct.replace(registry, proxy.address), proxy, sum(LAYER_SIZES)
 
 
 @pytest.fixture
@@ -166,3 +178,32 @@ def test_cli_pull_progress_bars_on_a_terminal(runtime: RuntimeUnderTest, absent:
     assert "total" in text
     assert "MB" in text  # rich's transfer column
     assert text.rstrip().splitlines()[-1].startswith("Image is up to date for sha256:")
+
+
+def test_leaving_the_loop_early_cancels_the_pull(
+    cri: CRIClient, runtime: RuntimeUnderTest, throttled: tuple[str, ThrottledProxy, int]
+) -> None:
+    """Left after the first bytes, the pull stops: containerd downloads nothing more
+    through the proxy, and the image never arrives (sync, then asyncio)."""
+    reference, proxy, total = throttled
+
+    async def leave_early_in_asyncio() -> None:
+        async with AsyncCRIClient(runtime.endpoint) as acri:
+            async for value in acri.images.pull_progress(reference):
+                if value.bytes_done > 0:
+                    break
+
+    def leave_early_in_sync() -> None:
+        for value in cri.images.pull_progress(reference):
+            if value.bytes_done > 0:
+                break
+
+    for leave_early in (leave_early_in_sync, lambda: asyncio.run(leave_early_in_asyncio())):
+        cri.images.remove(reference, missing_ok=True)
+        leave_early()
+        time.sleep(1.5)  # the cancellation reaches containerd, which closes its downloads
+        stopped_at = proxy.bytes_sent
+        time.sleep(2.5)  # at 4 MB/s a connection, a download still going would show
+        assert proxy.bytes_sent == stopped_at
+        assert not cri.images.exists(reference)
+    assert proxy.bytes_sent < 2 * total  # two starts, each cut short

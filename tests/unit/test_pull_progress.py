@@ -6,6 +6,8 @@ import asyncio
 import io
 import json
 import logging
+import queue
+import threading
 import time
 from typing import Any
 
@@ -184,3 +186,51 @@ def test_a_failed_pull_raises_through_progress(sock: str) -> None:
         with pytest.raises(NotFoundError, match="anonymous"):
             cri.images.pull("example.test/app:2", progress=values.append)
         assert values and all(v.phase is PullPhase.RESOLVING for v in values)
+
+
+class Enough(Exception):
+    """A progress callback's way of saying stop."""
+
+
+def test_leaving_early_cancels_the_pull_in_both_flavours(sock: str) -> None:
+    """The PullImage RPC ends on the runtime's side (its context is no longer active)
+    when the loop is left or the callback raises, once the runtime is pulling: for the
+    sync client too, whose pull waits in a thread."""
+    pulling = threading.Event()
+    ended: queue.Queue[bool] = queue.Queue()
+
+    def endless_pull(request: pb.PullImageRequest, context: Any) -> pb.PullImageResponse:
+        pulling.set()
+        deadline = time.monotonic() + 10
+        while context.is_active() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        ended.put(context.is_active())  # False: the client cancelled the call
+        return pb.PullImageResponse(image_ref="sha256:" + "d" * 64)
+
+    def enough(value: PullProgress) -> None:
+        if pulling.is_set():
+            raise Enough
+
+    async def in_asyncio(endpoint: str) -> None:
+        async with AsyncCRIClient(endpoint) as acri:
+            async for _ in acri.images.pull_progress("example.test/app:1"):
+                if pulling.is_set():
+                    break
+            assert await asyncio.to_thread(ended.get, timeout=5) is False
+            pulling.clear()
+            with pytest.raises(Enough):
+                await acri.images.pull("example.test/app:1", progress=enough)
+
+    handlers = {**HANDLERS, "PullImage": endless_pull}
+    with FakeRuntime(sock, handlers) as fake, CRIClient(fake.endpoint) as cri:
+        for _ in cri.images.pull_progress("example.test/app:1"):
+            if pulling.is_set():
+                break
+        assert ended.get(timeout=5) is False
+        pulling.clear()
+        with pytest.raises(Enough):
+            cri.images.pull("example.test/app:1", progress=enough)
+        assert ended.get(timeout=5) is False
+        pulling.clear()
+        asyncio.run(in_asyncio(fake.endpoint))
+        assert ended.get(timeout=5) is False
