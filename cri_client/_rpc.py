@@ -231,12 +231,11 @@ class CancelScope:
 
     def call(self, fn: Any, message: Message, timeout: float | None) -> Any:
         """``fn(message, timeout=timeout)`` as a future this scope can cancel."""
-        future = fn.future(message, timeout=timeout)
         with self._lock:
+            if self._cancelled:  # not started at all: the runtime never sees it
+                raise grpc.FutureCancelledError()
+            future = fn.future(message, timeout=timeout)
             self._calls.add(future)
-            cancelled = self._cancelled
-        if cancelled:
-            future.cancel()
         try:
             return future.result()
         finally:

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from cri_client._async.concurrency import each_at_most
+from cri_client._core.selectors import label_selector
 from cri_client._core.validation import check_parallel, check_reference
 from cri_client.types import BulkOutcome
 
@@ -43,12 +44,20 @@ async def act_on_each(
     """``action`` on each target, ``parallel`` at a time, an outcome each, in order.
 
     ``targets``: objects of ``kind`` or references (checked here, before any RPC), or
-    a label selector (a mapping or kubectl's string form) that ``select`` lists. A
+    a label selector (a mapping or kubectl's string form, never an empty one) that
+    ``select`` lists. A
     reference is looked up (``get``) in the call that acts on it, so one that names
     nothing is that item's error, not the whole call's."""
     check_parallel(parallel)
     chosen: Sequence[Target | str]
     if isinstance(targets, str | Mapping):
+        if not label_selector(targets).requirements:
+            # kubectl asks for --all: a variable that is empty by mistake must not
+            # stop or remove everything on the node, kubelet's own pods included.
+            raise ValueError(
+                f"an empty label selector ({targets!r}) would pick every {noun} on the "
+                f"node; give labels, or pass the {noun}s themselves (cri.{noun}s.list())"
+            )
         chosen = await select(targets)
     elif isinstance(targets, Sequence):
         chosen = list(targets)

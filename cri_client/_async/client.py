@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from cri_client._api import AsyncLowLevelAPI
 from cri_client._client_base import BaseClient, client_settings
+from cri_client._core.configs import container_config, pod_sandbox_config
 from cri_client._core.defaults import BULK_PARALLELISM, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT
 from cri_client._core.public import publish
 from cri_client._core.requests import ready_pod_exists
@@ -173,6 +174,18 @@ class AsyncCRIClient(BaseClient):
         check_image_reference(image)
         check_name(name, "name")
         check_runtime_handler(runtime_handler)
+        # Every argument is checked before the first RPC (a pull can take minutes): the
+        # configs pods.run and containers.create will make, made here once unsent.
+        pod_config = pod_sandbox_config(
+            name,
+            namespace=namespace,
+            labels=labels,
+            host_network=host_network,
+            log_directory=log_directory,
+        )
+        container_config(
+            name, image, pod=pod_config, command=command, args=args, env=env, labels=labels
+        )
         if pull or (pull is None and not await self.images.exists(image)):
             existing = await self.pods._ready_pod_named(name, namespace)  # not after a long pull
             if existing is not None:

@@ -228,7 +228,7 @@ class AsyncPod(PodView):
         """The pod stopped and its sandbox removed (not its log directory), then the
         next sandbox run and the containers started in it, in their old order."""
         try:
-            await self.stop(grace_period=seconds)
+            await self._stop_all(seconds)
         except CRIError as err:  # some containers may be stopped already
             step = f"stopping {self._describe()} and its containers"
             then = "; the pod and its containers remain, some of them may be stopped"
@@ -304,11 +304,14 @@ class AsyncPod(PodView):
 
         >>> await pod.stop(grace_period=0)   # what pod.remove(force=True) does
         """
-        seconds = stop_seconds(grace_period, "grace_period")
+        await self._stop_all(stop_seconds(grace_period, "grace_period"))
+        return await self.reload()
+
+    async def _stop_all(self, seconds: int) -> None:
+        """The running containers, all at once, then the sandbox (see :meth:`stop`)."""
         running = await self._listed_containers(all=False)
         await all_at_once([partial(self._stop_container, ctr.id, seconds) for ctr in running])
         await self._client.api.stop_pod_sandbox(pod_sandbox_id=self.id)
-        return await self.reload()
 
     async def _stop_container(self, container_id: str, seconds: int) -> None:
         """StopContainer; a container removed meanwhile is as stopped as it gets."""

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from cri_client.testing._debian import registry_binary, unpacked_search_path
 from cri_client.testing._layout import (
-    REGISTRY_PORTS_LOCK,
     BaseLayout,
     asset,
     exclusively_locked,
     make_private_dir,
+    registry_ports_lock,
     write_private_file,
 )
 from cri_client.testing._processes import live_pid, run, spawn_daemon, terminate, wait_until
@@ -189,7 +189,7 @@ class Registry:
         its ``127.0.0.1:<port>`` address."""
         port = self.running_port()
         if port is None:
-            with exclusively_locked(REGISTRY_PORTS_LOCK):  # from choosing to bound
+            with exclusively_locked(registry_ports_lock()):  # from choosing to bound
                 port = self._start(self._choose_port(requested_port))
         elif requested_port is not None and requested_port != port:
             raise RuntimeError(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -76,15 +77,26 @@ def open_private_log(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
 
-# Machine-wide, not per base dir: registries of separate base dirs choose ports from
-# the same pool (5000 first), and a choice is only safe until the registry has bound it.
-REGISTRY_PORTS_LOCK = Path("/run/lock/cri-client-registry-ports.lock")
+def registry_ports_lock() -> Path:
+    """The lock registries take to choose and bind a port: machine-wide, not per base
+    dir, because registries of separate base dirs choose from the same ports (5000
+    first) and a choice is only safe until the registry has bound it. In /run/lock
+    where it is writable (Debian's), else in the temporary directory."""
+    directory = "/run/lock" if os.access("/run/lock", os.W_OK | os.X_OK) else tempfile.gettempdir()
+    return Path(directory) / "cri-client-registry-ports.lock"
 
 
 @contextlib.contextmanager
 def exclusively_locked(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive flock on ``lock_file`` (made when missing, never followed)."""
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    """Hold an exclusive flock on ``lock_file``, made when missing (readable by all, so
+    another user can lock it too: flock needs no write access), never followed."""
+    try:
+        fd = os.open(lock_file, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        try:
+            fd = os.open(lock_file, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:  # made meanwhile by another process
+            fd = os.open(lock_file, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -327,6 +327,13 @@ def test_pods_bulk_in_asyncio_too(sock: str) -> None:
         (lambda cri: cri.pods.remove_many(["p0", ""]), ValueError),
         (lambda cri: cri.pods.remove_many("team=batch", grace_period=5), ValueError),
         (lambda cri: cri.pods.remove_many("team=batch", force=True, grace_period=-5), ValueError),
+        # An empty selector would pick every pod or container on the node.
+        (lambda cri: cri.pods.remove_many("", force=True), ValueError),
+        (lambda cri: cri.pods.stop_many({}), ValueError),
+        (lambda cri: cri.pods.remove_many(" ", force=True), ValueError),
+        (lambda cri: cri.containers.remove_many({}, force=True), ValueError),
+        (lambda cri: cri.containers.stop_many(""), ValueError),
+        (lambda cri: cri.containers.exec_many("", ["true"]), ValueError),
     ],
 )
 def test_pod_bulk_arguments_are_checked_before_any_rpc(sock: str, call: Any, error: type) -> None:

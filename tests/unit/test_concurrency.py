@@ -5,9 +5,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
+import grpc
+import pytest
+
+from cri_client import CRIClient
 from cri_client._async import concurrency as aio_concurrency
+from cri_client._proto import api_pb2 as pb
+from cri_client._rpc import CancelScope
 from cri_client._sync import concurrency
+from cri_client.errors import CancelledError
+
+from .fake_runtime import FakeRuntime
 
 
 def test_each_at_most_keeps_order_and_returns_failures_in_place() -> None:
@@ -63,3 +73,35 @@ def test_each_at_most_never_runs_more_than_asked_in_tasks() -> None:
 def test_each_at_most_with_one_runs_in_this_thread() -> None:
     threads = concurrency.each_at_most([threading.get_ident] * 3, 1)
     assert threads == [threading.get_ident()] * 3
+
+
+def test_a_cancelled_scope_never_starts_a_call() -> None:
+    """A call made after cancel() is not sent at all (the runtime would start a pull
+    and abort it at once); a call in flight is cancelled by it."""
+
+    class Unsendable:
+        def future(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("the call was started")
+
+    scope = CancelScope()
+    scope.cancel()
+    with pytest.raises(grpc.FutureCancelledError):
+        scope.call(Unsendable(), pb.VersionRequest(), 1.0)
+
+
+def test_background_work_in_a_scope_is_cancelled_in_flight(sock: str) -> None:
+    answering = threading.Event()
+
+    def slow_version(request: pb.VersionRequest, context: Any) -> pb.VersionResponse:
+        answering.set()
+        while context.is_active():
+            time.sleep(0.01)
+        return pb.VersionResponse()
+
+    with FakeRuntime(sock, {"Version": slow_version}) as fake, CRIClient(fake.endpoint) as cri:
+        work = concurrency.InBackground(lambda: cri.api.version(rpc_timeout=30))
+        assert answering.wait(5)
+        work.cancel()
+        assert work.wait(5)
+        with pytest.raises(CancelledError, match="Version: CANCELLED: cancelled by the caller"):
+            work.result()

@@ -117,6 +117,17 @@ def test_high_level_calls_validate_before_any_rpc(sock: str) -> None:
             cri.run("Bad Ref", name="x")
         with pytest.raises(ValueError, match="name must be a non-empty string"):
             cri.run("busybox", name="")
+        # cri.run checks what pods.run and containers.create would, before its pull
+        with pytest.raises(ValueError, match="namespace 'Bad_NS'"):
+            cri.run("busybox", name="web", namespace="Bad_NS")
+        with pytest.raises(ValueError, match="labels key 'bad key'"):
+            cri.run("busybox", name="web", labels={"bad key": "v"})
+        with pytest.raises(ValueError, match="log_directory must be an absolute path"):
+            cri.run("busybox", name="web", log_directory="logs")
+        with pytest.raises(ValueError, match="env"):
+            cri.run("busybox", name="web", env={"": "x"})
+        with pytest.raises(ValueError, match="command must be a list of strings"):
+            cri.run("busybox", name="web", command="sleep 1")
         with pytest.raises(ValueError, match="container reference"):
             cri.containers.get("")
         with pytest.raises(ValueError, match="labels"):
