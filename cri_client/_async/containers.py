@@ -987,13 +987,15 @@ class AsyncContainerManager:
             containers, AsyncContainer, "container", select, self.get, action, parallel
         )
 
-    async def _with_statuses(self, listed: Sequence[pb.Container], parallel: int) -> list[Listed]:
+    async def _with_statuses(
+        self, listed: Sequence[pb.Container], parallel: int
+    ) -> list[tuple[pb.ContainerStatus, str]]:
         """Each listed container's status (one ContainerStatus each, ``parallel`` at a
         time) with its pod id; those removed since the list are left out, and any other
         failure is raised."""
         calls = [partial(self._client.api.container_status, container_id=c.id) for c in listed]
         replies = await each_at_most(calls, parallel)
-        statuses: list[Listed] = []
+        statuses: list[tuple[pb.ContainerStatus, str]] = []
         for ctr, reply in zip(listed, replies, strict=True):
             if isinstance(reply, NotFoundError):
                 continue
@@ -1099,7 +1101,7 @@ class AsyncContainerManager:
             image=image,
             selector=selector,
         )
-        listed: list[Listed] = [(ctr, ctr.pod_sandbox_id) for ctr in selected]
+        listed: Sequence[Listed] = [(ctr, ctr.pod_sandbox_id) for ctr in selected]
         if with_status:
             listed = await self._with_statuses(selected, parallel)
         return [

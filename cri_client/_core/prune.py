@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from cri_client._core.auth import DOCKER_HUB
 from cri_client._core.messages import timestamp
 from cri_client._core.runtimes import IMAGE_ID_LIKE, image_id_hex
 from cri_client._core.validation import check_seconds
@@ -39,7 +40,7 @@ MIN_ID_PREFIX = 12
 """Hex digits from which a container's image reference that looks like an id prefix is
 taken for one (``docker ps`` shows 12)."""
 
-_DOCKER_HUB = "docker.io"
+_DOCKER_HUB = DOCKER_HUB
 _DOCKER_LIBRARY = "docker.io/library/"
 _DOCKER_HUB_ALIASES = frozenset({_DOCKER_HUB, "index.docker.io"})
 

@@ -9,7 +9,6 @@ Written once for asyncio (:class:`AsyncImage`, :class:`AsyncImageManager`);
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
@@ -45,7 +44,7 @@ from cri_client._core.validation import check_callback, check_image_reference, c
 from cri_client._core.views import ImageView, image_named, image_names
 from cri_client._proto import api_pb2 as pb
 from cri_client._proto.containerd import content_pb2
-from cri_client._rpc import takes_rpc_timeout
+from cri_client._rpc import RPC_LOG, takes_rpc_timeout
 from cri_client._sync import support
 from cri_client._sync.concurrency import InBackground
 from cri_client.errors import CRIError, NotFoundError
@@ -56,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Image", "ImageManager"]
 
-_LOG = logging.getLogger("cri_client.rpc")
 _NAMESPACE = (("containerd-namespace", CONTAINERD_CRI_NAMESPACE),)
 
 
@@ -196,7 +194,7 @@ class ImageManager:
             if not progress_service_missing(code.name, details):
                 return []
             self._no_progress_service = True
-            _LOG.debug(
+            RPC_LOG.debug(
                 "pull progress: %s offers no containerd content service (%s: %s); "
                 "reporting only phases and elapsed time",
                 self._client.image_endpoint.url,

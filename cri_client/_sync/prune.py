@@ -27,11 +27,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from cri_client._core import prune as plans
+from cri_client._core.listing import container_filter, select_containers
+from cri_client._core.messages import timestamp
 from cri_client._core.runtimes import (
     image_created_from_info,
     sandbox_image_from_config,
     sandbox_image_from_pod_info,
 )
+from cri_client._core.selectors import label_selector
 from cri_client._core.validation import check_callback, check_parallel
 from cri_client._proto import api_pb2 as pb
 from cri_client._sync import support
@@ -155,11 +158,21 @@ class Pruner:
     ) -> list[PruneItem]:
         """``images_min_age``: a later image step counts ``min_age`` from the last use,
         so the exited containers' finish times are read even without ``exited_before``."""
-        listed = [
-            ctr.raw
-            for ctr in self.client.containers.list(all=True, labels=labels)
-            if isinstance(ctr.raw, pb.Container)  # listed: always
-        ]
+        # The raw list, as containers.list() makes it without the pod list it may add
+        # for pod names: a prune names containers by their own names.
+        selector = label_selector(labels)
+        server_side = container_filter(
+            all=True, id=None, state=None, selector=selector, pod_id=None
+        )
+        listed = select_containers(
+            self.client._lister.list(support.CONTAINERS, server_side),
+            id=None,
+            name=None,
+            namespace=None,
+            namespaces={},
+            image=None,
+            selector=selector,
+        )
         needed = options.exited_before is not None or images_min_age
         finished = self._finish_times(listed, needed)
         self._note(listed, finished)
@@ -177,24 +190,9 @@ class Pruner:
         self, listed: Sequence[pb.Container], needed: bool
     ) -> dict[str, datetime | None]:
         """Exited containers' finish times (one ContainerStatus each: lists have none)."""
-        exited = [ctr.id for ctr in listed if ctr.state == pb.CONTAINER_EXITED] if needed else []
-        statuses = self._each(
-            [functools.partial(self._finished_at, container_id) for container_id in exited]
-        )
-        found: dict[str, datetime | None] = {}
-        for container_id, status in zip(exited, statuses, strict=True):
-            if isinstance(status, NotFoundError):
-                continue  # removed meanwhile: nothing left to prune
-            if isinstance(status, Exception):
-                raise status
-            found[container_id] = status
-        return found
-
-    def _finished_at(self, container_id: str) -> datetime | None:
-        from cri_client._core.messages import timestamp
-
-        reply = self.client.api.container_status(container_id=container_id)
-        return timestamp(reply.status.finished_at)
+        exited = [ctr for ctr in listed if ctr.state == pb.CONTAINER_EXITED] if needed else []
+        statuses = self.client.containers._with_statuses(exited, self.parallel)
+        return {status.id: timestamp(status.finished_at) for status, _ in statuses}
 
     def _note(
         self, listed: Sequence[pb.Container], finished: Mapping[str, datetime | None]

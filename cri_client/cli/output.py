@@ -21,7 +21,6 @@ import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -170,6 +169,8 @@ def _through_float64(text: str) -> int | float:
 
 
 def _float64_number(text: str) -> int | float:
+    from decimal import Decimal  # rare (a number past 2**53): not at every CLI start
+
     number = float(text)
     if number.is_integer() and abs(number) < 1e21:
         return int(Decimal(repr(number)))

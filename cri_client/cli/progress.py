@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cri_client.cli.output import human_size
-from cri_client.types import PruneItem, PullPhase, PullProgress
+
+if TYPE_CHECKING:  # cri_client.types loads protobuf: not for --help or config
+    from cri_client.types import PruneItem, PullPhase, PullProgress
 
 BULK_PROGRESS_AFTER = 2
 """Items from which a bulk command shows a bar: one item is over before a bar helps."""

@@ -38,6 +38,8 @@ import pytest
 from cri_client import Container, CRIClient, Pod, PruneReason, PruneReport
 from cri_client.testing import ThrowawayContainerd
 
+from . import test_cli
+
 VARIANTS = ("by-tag", "by-digest", "by-id", "shared", "unused", "keep")
 KEEP = "*/prune-keep:*"
 
@@ -427,16 +429,8 @@ def test_without_pods_the_sandbox_image_stays_as_the_runtime_tells(
 
 
 def cli(instance: Instance, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cri_client", "-r", instance.containerd.endpoint, *args],
-        capture_output=True,
-        text=True,
-        env={"CRI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode == code, (args, done.returncode, done.stdout, done.stderr)
-    return done
+    """test_cli's runner on this file's own containerd."""
+    return test_cli.cli(None, "-r", instance.containerd.endpoint, *args, code=code)
 
 
 def test_cli_prune_draws_a_bar_when_stderr_is_a_terminal(instance: Instance, node: Node) -> None:

@@ -25,6 +25,7 @@ from cri_client.testing._images import push_random_image
 from cri_client.testing._throttle import ThrottledProxy
 
 from .conftest import RuntimeUnderTest
+from .test_cli import cli
 
 pytestmark = pytest.mark.integration
 
@@ -111,21 +112,10 @@ def test_pull_progress_async_iterator(
     check_progress(values, big_image[1])
 
 
-def cli_pull(runtime: RuntimeUnderTest, *args: str) -> subprocess.CompletedProcess[str]:
-    """``cri-client pull *args`` with stdout and stderr captured (not a terminal)."""
-    return subprocess.run(
-        [sys.executable, "-m", "cri_client", "-r", runtime.endpoint, "pull", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_cli_pull_in_a_pipe_prints_crictls_line_alone(
     runtime: RuntimeUnderTest, absent: str
 ) -> None:
-    result = cli_pull(runtime, absent)
+    result = cli(runtime, "pull", absent)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [result.stdout.strip()]
@@ -135,7 +125,7 @@ def test_cli_pull_in_a_pipe_prints_crictls_line_alone(
 def test_cli_pull_progress_plain_prints_lines_before_crictls(
     runtime: RuntimeUnderTest, absent: str
 ) -> None:
-    result = cli_pull(runtime, "--progress", "plain", absent)
+    result = cli(runtime, "pull", "--progress", "plain", absent)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()
@@ -145,7 +135,7 @@ def test_cli_pull_progress_plain_prints_lines_before_crictls(
 
 
 def test_cli_pull_quiet_prints_only_the_last_line(runtime: RuntimeUnderTest, absent: str) -> None:
-    result = cli_pull(runtime, "-q", absent)
+    result = cli(runtime, "pull", "-q", absent)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [result.stdout.strip()]

@@ -21,10 +21,8 @@ from cri_client.cli.output import render_table, truncate_id, write_document
 from cri_client.cli.progress import bulk_progress
 
 if TYPE_CHECKING:
-    from cri_client.types import PruneItem, PruneReport
-
-if TYPE_CHECKING:
     from cri_client.cli.gotemplate import Template
+    from cri_client.types import PruneItem, PruneReport
 
 
 def write_statuses(

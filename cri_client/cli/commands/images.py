@@ -316,7 +316,11 @@ def _prune_images(ctx: Context, args: argparse.Namespace) -> int:
     each removed image, or the plan with reasons (``--dry-run``), or the report (``-o``)."""
     min_age = prune_duration(args.min_age, "--min-age")
     cri = ctx.client()
-    names = {image.id: image.repo_tags or image.repo_digests for image in cri.images.list()}
+    names: dict[str, list[str]] = {}
+    if args.output == "table" and not args.dry_run:  # only crictl's Deleted: lines use them
+        names = {
+            image.id: [*image.repo_tags] or [*image.repo_digests] for image in cri.images.list()
+        }
     with prune_progress(ctx.stderr) as progress:
         report = cri.images.prune(
             keep=args.keep, min_age=min_age, dry_run=args.dry_run, progress=progress
