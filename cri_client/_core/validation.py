@@ -49,8 +49,9 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def _matches(pattern: str, value: str) -> bool:
-    """Whether ``value`` matches ``pattern`` (one of the patterns above) from its start."""
-    return _compiled(pattern).match(value) is not None
+    """Whether all of ``value`` matches ``pattern`` (one of the patterns above): a
+    full match, since ``$`` alone also matches before a final newline."""
+    return _compiled(pattern).fullmatch(value) is not None
 
 
 def check_name(value: object, field: str) -> str:

@@ -152,3 +152,21 @@ def test_config_builders_refuse_bad_values() -> None:
         container_config("c", "busybox", mounts=[("relative", "/data")])
     with pytest.raises(ValueError, match="run_as_user"):
         container_config("c", "busybox", run_as_user=-5)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: check_image_reference("busybox:1.35\n"),
+        lambda: check_image_reference("0\n"),  # found by test_properties' hypothesis run
+        lambda: check_image_reference("a" * 64 + "\n"),
+        lambda: check_name("web\n", "pod name"),
+        lambda: check_labels({"app\n": "web"}, "labels"),
+        lambda: check_labels({"app": "web\n"}, "labels"),
+    ],
+)
+def test_a_trailing_newline_is_refused(check: Any) -> None:
+    """Python's ``$`` also matches before a final newline; a name or reference with
+    one is not valid, and the runtime would get it verbatim."""
+    with pytest.raises(ValueError):
+        check()
